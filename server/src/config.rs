@@ -1,0 +1,98 @@
+//! Relay configuration: defaults, then an optional TOML file, then environment
+//! variables and flags (clap handles the last two), later sources winning.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use natter_proto::limits::Limits;
+use serde::{Deserialize, Serialize};
+
+/// Everything the relay can be told.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// Directory for the database and the signing key.
+    pub data_dir: PathBuf,
+    /// Access token lifetime, seconds.
+    pub access_ttl_secs: u64,
+    /// Refresh token lifetime, seconds.
+    pub refresh_ttl_secs: u64,
+    /// The relay pings every connection this often, milliseconds. A connection
+    /// that sends nothing (not even a pong) for three intervals is dropped.
+    pub heartbeat_ms: u64,
+    /// Seconds a new connection has to send `hello`.
+    pub hello_timeout_secs: u64,
+    /// Frames queued for one connection before it is considered too slow and
+    /// dropped (it catches up on reconnect).
+    pub outbound_queue: usize,
+    /// WebSocket read buffer per connection, bytes.
+    pub ws_read_buffer: usize,
+    /// Limits announced to and enforced on clients.
+    pub limits: Limits,
+    /// Argon2id memory cost in KiB (OWASP default 19456). Lower only for tests
+    /// and benchmarks.
+    pub argon2_memory_kib: u32,
+    /// Argon2id iterations (default 2).
+    pub argon2_iterations: u32,
+    /// Seconds to wait for connections to close on shutdown.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 7878)),
+            data_dir: PathBuf::from("natter-data"),
+            access_ttl_secs: 60 * 60,
+            refresh_ttl_secs: 30 * 24 * 60 * 60,
+            heartbeat_ms: 15_000,
+            hello_timeout_secs: 10,
+            outbound_queue: 1024,
+            ws_read_buffer: 4 * 1024,
+            limits: Limits::default(),
+            argon2_memory_kib: 19 * 1024,
+            argon2_iterations: 2,
+            shutdown_grace_secs: 5,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a TOML file over the defaults.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read(path.into(), e))?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse(path.into(), Box::new(e)))
+    }
+
+    /// A configuration for tests and benchmarks: a port chosen by the OS, cheap
+    /// password hashing, and the given data directory.
+    pub fn for_tests(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: data_dir.into(),
+            argon2_memory_kib: 64,
+            argon2_iterations: 1,
+            shutdown_grace_secs: 1,
+            ..Config::default()
+        }
+    }
+
+    /// Heartbeat interval.
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_millis(self.heartbeat_ms.max(10))
+    }
+}
+
+/// A configuration file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Not readable.
+    #[error("cannot read {0}: {1}")]
+    Read(PathBuf, std::io::Error),
+    /// Not valid TOML for this configuration.
+    #[error("invalid configuration in {0}: {1}")]
+    Parse(PathBuf, Box<toml::de::Error>),
+}

@@ -1,0 +1,131 @@
+//! The service's error type and its mapping to HTTP responses and error frames.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use natter_proto::{ErrorBody, ErrorCode};
+
+/// What can go wrong serving a request. Every variant but `Internal` is the
+/// client's doing and is reported to it as is.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The client is wrong; the code and message go back to it.
+    #[error("{code:?}: {message}")]
+    Client {
+        /// Machine-readable code.
+        code: ErrorCode,
+        /// Details for developers.
+        message: String,
+    },
+    /// Another writer changed the same thing first; the service retries.
+    #[error("concurrent change")]
+    Conflict,
+    /// The relay failed. Logged, reported as `internal` without details.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Service result.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A client error.
+    pub fn client(code: ErrorCode, message: impl Into<String>) -> Error {
+        Error::Client {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// `bad_request` with a message.
+    pub fn bad_request(message: impl Into<String>) -> Error {
+        Error::client(ErrorCode::BadRequest, message)
+    }
+
+    /// `not_found` with a message.
+    pub fn not_found(message: impl Into<String>) -> Error {
+        Error::client(ErrorCode::NotFound, message)
+    }
+
+    /// `forbidden` with a message.
+    pub fn forbidden(message: impl Into<String>) -> Error {
+        Error::client(ErrorCode::Forbidden, message)
+    }
+
+    /// The error as it is shown to the client. Internal details stay in the log.
+    pub fn body(&self) -> ErrorBody {
+        match self {
+            Error::Client { code, message } => ErrorBody {
+                code: *code,
+                message: message.clone(),
+            },
+            Error::Conflict | Error::Internal(_) => ErrorBody {
+                code: ErrorCode::Internal,
+                message: "internal error".into(),
+            },
+        }
+    }
+
+    /// The code alone.
+    pub fn code(&self) -> ErrorCode {
+        self.body().code
+    }
+}
+
+/// HTTP status for a code.
+pub fn status(code: ErrorCode) -> StatusCode {
+    use ErrorCode::*;
+    match code {
+        BadRequest | MalformedFrame | UnknownFrame | UnsupportedVersion | HelloRequired => {
+            StatusCode::BAD_REQUEST
+        }
+        TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        Unauthorized | TokenExpired | BadCredentials => StatusCode::UNAUTHORIZED,
+        Forbidden | NotFriends | NotMember | RecallExpired => StatusCode::FORBIDDEN,
+        NotFound => StatusCode::NOT_FOUND,
+        AccountTaken | AlreadyFriends | InvalidState | Busy => StatusCode::CONFLICT,
+        Unsupported => StatusCode::NOT_IMPLEMENTED,
+        Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        if let Error::Internal(detail) = &self {
+            tracing::error!(%detail, "request failed");
+        }
+        let body = self.body();
+        (status(body.code), Json(body)).into_response()
+    }
+}
+
+impl From<redb::Error> for Error {
+    fn from(e: redb::Error) -> Error {
+        Error::Internal(format!("storage: {e}"))
+    }
+}
+
+macro_rules! from_redb {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Error {
+            fn from(e: $t) -> Error {
+                Error::Internal(format!("storage: {e}"))
+            }
+        }
+    )*};
+}
+from_redb!(
+    redb::StorageError,
+    redb::TableError,
+    redb::TransactionError,
+    redb::CommitError,
+    redb::DatabaseError
+);
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Error {
+        Error::Internal(format!("encoding: {e}"))
+    }
+}

@@ -1,0 +1,150 @@
+//! Live sessions: which connections are open for which account, and delivery of
+//! frames to them.
+//!
+//! The hub holds the only sender of each connection's outbound queue. Dropping a
+//! connection — because the queue is full (the client is too slow), its device
+//! connected again, or it logged out — is removing its entry: the connection task
+//! drains what was queued, sees the queue closed and ends. Nothing is lost by
+//! this; the client catches up from storage when it reconnects.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::extract::ws::Utf8Bytes;
+use natter_proto::ErrorCode;
+use natter_proto::model::UserId;
+use tokio::sync::mpsc;
+
+/// Something for a connection task to do.
+#[derive(Debug)]
+pub enum Outbound {
+    /// Send this (already serialised) frame.
+    Frame(Utf8Bytes),
+    /// Send an error frame with this code, then close.
+    Close(ErrorCode, &'static str),
+}
+
+struct Conn {
+    id: u64,
+    device: Box<str>,
+    tx: mpsc::Sender<Outbound>,
+}
+
+/// The registry of open sessions.
+#[derive(Default)]
+pub struct Hub {
+    users: RwLock<HashMap<UserId, Vec<Conn>>>,
+    next_id: AtomicU64,
+    count: AtomicU64,
+}
+
+impl Hub {
+    /// Registers a connection of `user` on `device`, replacing an older connection
+    /// of the same device. Returns the connection id and whether the account was
+    /// offline until now.
+    pub fn register(&self, user: UserId, device: &str, tx: mpsc::Sender<Outbound>) -> (u64, bool) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
+        let conns = users.entry(user).or_default();
+        let was_offline = conns.is_empty();
+        if let Some(pos) = conns.iter().position(|c| &*c.device == device) {
+            let old = conns.swap_remove(pos);
+            let _ = old.tx.try_send(Outbound::Close(ErrorCode::Unauthorized, "replaced by a newer connection of this device"));
+            self.count.fetch_sub(1, Ordering::Relaxed);
+        }
+        conns.push(Conn {
+            id,
+            device: device.into(),
+            tx,
+        });
+        self.count.fetch_add(1, Ordering::Relaxed);
+        (id, was_offline)
+    }
+
+    /// Removes a connection if it is still registered. Returns whether the account
+    /// has no connection left.
+    pub fn unregister(&self, user: UserId, id: u64) -> bool {
+        let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
+        let Some(conns) = users.get_mut(&user) else {
+            return false;
+        };
+        let before = conns.len();
+        conns.retain(|c| c.id != id);
+        if conns.len() < before {
+            self.count.fetch_sub(1, Ordering::Relaxed);
+        }
+        if conns.is_empty() {
+            users.remove(&user);
+            return before > 0;
+        }
+        false
+    }
+
+    /// Queues `frame` for every connection of `users`, except connection `skip`.
+    /// Connections whose queue is full are dropped.
+    pub fn send(&self, users: &[UserId], frame: &Utf8Bytes, skip: Option<u64>) {
+        let mut slow = Vec::new();
+        {
+            let map = self.users.read().unwrap_or_else(|e| e.into_inner());
+            for user in users {
+                for conn in map.get(user).into_iter().flatten() {
+                    if Some(conn.id) == skip {
+                        continue;
+                    }
+                    if let Err(mpsc::error::TrySendError::Full(_)) =
+                        conn.tx.try_send(Outbound::Frame(frame.clone()))
+                    {
+                        slow.push((*user, conn.id));
+                    }
+                }
+            }
+        }
+        for (user, id) in slow {
+            tracing::warn!(user = user.0, conn = id, "dropping a connection that does not keep up");
+            self.unregister(user, id);
+        }
+    }
+
+    /// Queues `frame` for one connection of `user`.
+    pub fn send_to_conn(&self, user: UserId, id: u64, frame: &Utf8Bytes) {
+        let map = self.users.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(conn) = map.get(&user).and_then(|c| c.iter().find(|c| c.id == id)) {
+            let _ = conn.tx.try_send(Outbound::Frame(frame.clone()));
+        }
+    }
+
+    /// Closes every connection of `user` on `device` (logout).
+    pub fn kick_device(&self, user: UserId, device: &str) {
+        let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(conns) = users.get_mut(&user) {
+            conns.retain(|c| {
+                let keep = &*c.device != device;
+                if !keep {
+                    let _ = c.tx.try_send(Outbound::Close(ErrorCode::Unauthorized, "logged out"));
+                    self.count.fetch_sub(1, Ordering::Relaxed);
+                }
+                keep
+            });
+            if conns.is_empty() {
+                users.remove(&user);
+            }
+        }
+    }
+
+    /// Whether any device of `user` is connected.
+    pub fn is_online(&self, user: UserId) -> bool {
+        let map = self.users.read().unwrap_or_else(|e| e.into_inner());
+        map.get(&user).is_some_and(|c| !c.is_empty())
+    }
+
+    /// Open connections.
+    pub fn len(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// Whether no connection is open.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

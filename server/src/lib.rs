@@ -1,0 +1,92 @@
+//! Natter's relay.
+//!
+//! - [`config`]: what can be configured, and the defaults.
+//! - [`api`]: REST routes; [`ws`]: WebSocket sessions. Both call into
+//! - [`service`]: the rules of accounts, friends, groups and messages, which keeps
+//!   its data through the [`storage::Storage`] trait ([`storage::embedded`] is the
+//!   redb backend) and reaches connected devices through the [`hub::Hub`].
+//! - [`auth`]: password hashing and tokens.
+//!
+//! [`Relay::start`] runs the whole thing on a tokio runtime; tests start one on
+//! `127.0.0.1:0` and talk to it over real sockets.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod hub;
+pub mod service;
+pub mod storage;
+pub mod util;
+pub mod ws;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use config::Config;
+pub use service::Service;
+
+/// A running relay.
+pub struct Relay {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its service, for tests that look inside.
+    pub service: Arc<Service>,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl Relay {
+    /// Opens storage in `config.data_dir`, binds `config.bind` and starts serving.
+    pub async fn start(config: Config) -> anyhow::Result<Relay> {
+        let storage = storage::embedded::Embedded::open(&config.data_dir)?;
+        let listener = TcpListener::bind(config.bind).await?;
+        let addr = listener.local_addr()?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let service = Arc::new(Service::new(config, Arc::new(storage), shutdown_rx.clone()).await?);
+        let app = api::router(service.clone());
+        let mut stop = shutdown_rx;
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await
+        });
+        tracing::info!(%addr, "relay listening");
+        Ok(Relay {
+            addr,
+            service,
+            shutdown,
+            server,
+        })
+    }
+
+    /// Base URL for REST, e.g. `http://127.0.0.1:7878`.
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// WebSocket URL.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}{}", self.addr, natter_proto::WS_PATH)
+    }
+
+    /// Stops accepting, tells every session to go, and waits for them (at most the
+    /// configured grace period).
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let grace = Duration::from_secs(self.service.config.shutdown_grace_secs);
+        let deadline = tokio::time::Instant::now() + grace;
+        let _ = tokio::time::timeout_at(deadline, self.server).await;
+        while !self.service.hub.is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tracing::info!("relay stopped");
+    }
+}

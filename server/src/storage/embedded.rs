@@ -1,0 +1,469 @@
+//! The embedded backend: one redb file in the data directory.
+//!
+//! Writes go through a single writer thread that groups whatever jobs are waiting
+//! into one transaction and commits it with full durability before answering any
+//! of them (group commit): one fsync covers many messages, so throughput grows
+//! with load while every acknowledgement still follows its commit. Reads run on
+//! tokio's blocking pool against a snapshot.
+//!
+//! Values are JSON so the schema can grow fields without a migration; keys are
+//! fixed-width integers or tuples so range scans stay ordered.
+
+mod messages;
+mod social;
+mod tables;
+
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::sync::{Arc, mpsc};
+
+use async_trait::async_trait;
+use natter_proto::event::{Event, EventBody};
+use natter_proto::model::{ConversationId, Message, UserId};
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::oneshot;
+
+use super::{
+    Appended, Appends, ConversationRecord, FriendshipRecord, GroupChange, Lookup, MemberRecord,
+    NewMessage, RequestRecord, Resolution, EventsFn, SessionRecord, Storage, UserRecord,
+};
+use crate::error::{Error, Result};
+use crate::util::now_ms;
+use tables::*;
+
+/// Most jobs committed together.
+const MAX_BATCH: usize = 512;
+/// Schema version written to a new database.
+const SCHEMA_VERSION: u64 = 1;
+
+type Finish = Box<dyn FnOnce(Option<&str>) + Send>;
+type Job = Box<dyn FnOnce(&WriteTransaction) -> (Finish, bool) + Send>;
+
+/// redb-backed [`Storage`].
+#[derive(Clone)]
+pub struct Embedded {
+    db: Arc<Database>,
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Embedded {
+    /// Opens (or creates) `natter.redb` in `dir` and starts the writer thread,
+    /// which ends when the last clone of this handle is dropped.
+    pub fn open(dir: &Path) -> Result<Embedded> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Internal(format!("create {}: {e}", dir.display())))?;
+        let db = Arc::new(Database::create(dir.join("natter.redb"))?);
+        init(&db)?;
+        let (jobs, rx) = mpsc::channel::<Job>();
+        let writer_db = db.clone();
+        std::thread::Builder::new()
+            .name("natter-db-writer".into())
+            .spawn(move || writer(&writer_db, rx))
+            .map_err(|e| Error::Internal(format!("spawn writer: {e}")))?;
+        Ok(Embedded { db, jobs })
+    }
+
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&WriteTransaction) -> Result<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: Job = Box::new(move |txn| {
+            let res = std::panic::catch_unwind(AssertUnwindSafe(|| f(txn)))
+                .unwrap_or_else(|_| Err(Error::Internal("write job panicked".into())));
+            let poisoned = matches!(res, Err(Error::Internal(_)));
+            let finish: Finish = Box::new(move |commit_err| {
+                let out = match (res, commit_err) {
+                    (Err(e), _) => Err(e),
+                    (Ok(_), Some(e)) => Err(Error::Internal(format!("commit: {e}"))),
+                    (Ok(v), None) => Ok(v),
+                };
+                // The caller may have gone away (connection closed); the write stands.
+                let _ = tx.send(out);
+            });
+            (finish, poisoned)
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| Error::Internal("storage writer stopped".into()))?;
+        rx.await
+            .map_err(|_| Error::Internal("storage writer stopped".into()))?
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&ReadTransaction) -> Result<T> + Send + 'static,
+    {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || {
+            let txn = db.begin_read()?;
+            f(&txn)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("read task: {e}")))?
+    }
+}
+
+fn init(db: &Database) -> Result<()> {
+    let txn = db.begin_write()?;
+    tables::create_all(&txn)?;
+    {
+        let mut meta = txn.open_table(META)?;
+        let version = meta.get("schema_version")?.map(|v| v.value());
+        match version {
+            None => {
+                meta.insert("schema_version", SCHEMA_VERSION)?;
+            }
+            Some(SCHEMA_VERSION) => {}
+            Some(other) => {
+                return Err(Error::Internal(format!(
+                    "database schema {other} is newer than this relay ({SCHEMA_VERSION})"
+                )));
+            }
+        }
+    }
+    txn.commit()?;
+    Ok(())
+}
+
+fn writer(db: &Database, rx: mpsc::Receiver<Job>) {
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let txn = match db.begin_write() {
+            Ok(txn) => txn,
+            Err(e) => {
+                // Dropping the jobs drops their reply channels: every caller gets
+                // "storage writer stopped" and nothing was written.
+                tracing::error!(error = %e, "cannot begin write transaction");
+                drop(jobs);
+                continue;
+            }
+        };
+        let mut finishes = Vec::with_capacity(jobs.len());
+        let mut poisoned = false;
+        for job in jobs {
+            let (finish, bad) = job(&txn);
+            poisoned |= bad;
+            finishes.push(finish);
+        }
+        let outcome = if poisoned {
+            let _ = txn.abort();
+            Some("batch aborted after a storage error".to_string())
+        } else {
+            txn.commit().err().map(|e| {
+                tracing::error!(error = %e, "commit failed");
+                e.to_string()
+            })
+        };
+        for finish in finishes {
+            finish(outcome.as_deref());
+        }
+    }
+}
+
+pub(crate) fn enc<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    Ok(serde_json::to_vec(value)?)
+}
+
+pub(crate) fn dec<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    Ok(serde_json::from_slice(bytes)?)
+}
+
+/// Appends events inside `txn`, giving each the next seq of its account's log.
+pub(crate) fn append_events(txn: &WriteTransaction, events: Vec<(UserId, EventBody)>) -> Result<Appends> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ts = now_ms();
+    let mut seqs = txn.open_table(EVENT_SEQ)?;
+    let mut log = txn.open_table(EVENTS)?;
+    let mut out = Vec::with_capacity(events.len());
+    for (user, body) in events {
+        let seq = seqs.get(user.0)?.map(|v| v.value()).unwrap_or(0) + 1;
+        seqs.insert(user.0, seq)?;
+        let event = Event { seq, ts, body };
+        log.insert((user.0, seq), enc(&event)?.as_slice())?;
+        out.push((user, event));
+    }
+    Ok(out)
+}
+
+fn get_user(txn: &ReadTransaction, id: UserId) -> Result<Option<UserRecord>> {
+    let users = txn.open_table(USERS)?;
+    users.get(id.0)?.map(|v| dec(v.value())).transpose()
+}
+
+fn lookup_key(key: &Lookup) -> String {
+    match key {
+        Lookup::Account(a) => format!("a:{a}"),
+        Lookup::Email(e) => format!("e:{e}"),
+        Lookup::Phone(p) => format!("p:{p}"),
+    }
+}
+
+fn user_keys(user: &UserRecord) -> Vec<String> {
+    let mut keys = vec![lookup_key(&Lookup::Account(user.account.clone()))];
+    if let Some(e) = &user.email {
+        keys.push(lookup_key(&Lookup::Email(e.clone())));
+    }
+    if let Some(p) = &user.phone {
+        keys.push(lookup_key(&Lookup::Phone(p.clone())));
+    }
+    keys
+}
+
+#[async_trait]
+impl Storage for Embedded {
+    async fn signing_key(&self) -> Result<Vec<u8>> {
+        self.write(|txn| {
+            let mut meta = txn.open_table(META_BYTES)?;
+            if let Some(key) = meta.get("signing_key")? {
+                return Ok(key.value().to_vec());
+            }
+            let key: [u8; 32] = rand::random();
+            meta.insert("signing_key", key.as_slice())?;
+            Ok(key.to_vec())
+        })
+        .await
+    }
+
+    async fn create_user(&self, user: UserRecord) -> Result<()> {
+        self.write(move |txn| {
+            let mut keys = txn.open_table(USER_KEYS)?;
+            let wanted = user_keys(&user);
+            for k in &wanted {
+                if keys.get(k.as_str())?.is_some() {
+                    return Err(Error::client(
+                        natter_proto::ErrorCode::AccountTaken,
+                        "account name, e-mail or phone already registered",
+                    ));
+                }
+            }
+            for k in &wanted {
+                keys.insert(k.as_str(), user.id.0)?;
+            }
+            txn.open_table(USERS)?.insert(user.id.0, enc(&user)?.as_slice())?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<UserRecord>> {
+        self.read(move |txn| get_user(txn, id)).await
+    }
+
+    async fn users(&self, ids: Vec<UserId>) -> Result<Vec<UserRecord>> {
+        self.read(move |txn| {
+            let users = txn.open_table(USERS)?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(v) = users.get(id.0)? {
+                    out.push(dec(v.value())?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn lookup(&self, key: Lookup) -> Result<Option<UserRecord>> {
+        self.read(move |txn| {
+            let keys = txn.open_table(USER_KEYS)?;
+            let id = keys.get(lookup_key(&key).as_str())?.map(|v| v.value());
+            match id {
+                Some(id) => get_user(txn, UserId(id)),
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn update_user(&self, user: UserRecord, events: Vec<(UserId, EventBody)>) -> Result<Appends> {
+        self.write(move |txn| {
+            let mut users = txn.open_table(USERS)?;
+            let old: UserRecord = match users.get(user.id.0)? {
+                Some(v) => dec(v.value())?,
+                None => return Err(Error::not_found("no such account")),
+            };
+            let mut keys = txn.open_table(USER_KEYS)?;
+            let (old_keys, new_keys) = (user_keys(&old), user_keys(&user));
+            for k in new_keys.iter().filter(|k| !old_keys.contains(k)) {
+                if keys.get(k.as_str())?.is_some() {
+                    return Err(Error::client(
+                        natter_proto::ErrorCode::AccountTaken,
+                        "e-mail or phone already registered",
+                    ));
+                }
+            }
+            for k in old_keys.iter().filter(|k| !new_keys.contains(k)) {
+                keys.remove(k.as_str())?;
+            }
+            for k in &new_keys {
+                keys.insert(k.as_str(), user.id.0)?;
+            }
+            users.insert(user.id.0, enc(&user)?.as_slice())?;
+            drop((users, keys));
+            append_events(txn, events)
+        })
+        .await
+    }
+
+    async fn put_session(&self, session: SessionRecord) -> Result<()> {
+        self.write(move |txn| {
+            txn.open_table(SESSIONS)?.insert(session.id, enc(&session)?.as_slice())?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session(&self, id: u64) -> Result<Option<SessionRecord>> {
+        self.read(move |txn| {
+            let t = txn.open_table(SESSIONS)?;
+            t.get(id)?.map(|v| dec(v.value())).transpose()
+        })
+        .await
+    }
+
+    async fn delete_session(&self, id: u64) -> Result<()> {
+        self.write(move |txn| {
+            txn.open_table(SESSIONS)?.remove(id)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn rotate_session(&self, session: SessionRecord, expected_hash: String) -> Result<bool> {
+        self.write(move |txn| {
+            let mut t = txn.open_table(SESSIONS)?;
+            let current: Option<SessionRecord> = t.get(session.id)?.map(|v| dec(v.value())).transpose()?;
+            match current {
+                Some(cur) if cur.refresh_hash == expected_hash => {
+                    t.insert(session.id, enc(&session)?.as_slice())?;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        })
+        .await
+    }
+
+    async fn request(&self, id: u64) -> Result<Option<RequestRecord>> {
+        self.read(move |txn| social::request(txn, id)).await
+    }
+
+    async fn pending_requests(&self, user: UserId) -> Result<Vec<RequestRecord>> {
+        self.read(move |txn| social::pending_requests(txn, user)).await
+    }
+
+    async fn create_request(
+        &self,
+        request: RequestRecord,
+        events: Vec<(UserId, EventBody)>,
+    ) -> Result<(RequestRecord, Appends)> {
+        self.write(move |txn| social::create_request(txn, request, events)).await
+    }
+
+    async fn resolve_request(
+        &self,
+        resolution: Resolution,
+        events: EventsFn,
+    ) -> Result<(RequestRecord, Appends)> {
+        self.write(move |txn| social::resolve_request(txn, resolution, events)).await
+    }
+
+    async fn friends(&self, user: UserId) -> Result<Vec<FriendshipRecord>> {
+        self.read(move |txn| social::friends(txn, user)).await
+    }
+
+    async fn friendship(&self, user: UserId, friend: UserId) -> Result<Option<FriendshipRecord>> {
+        self.read(move |txn| {
+            let t = txn.open_table(FRIENDS)?;
+            t.get((user.0, friend.0))?.map(|v| dec(v.value())).transpose()
+        })
+        .await
+    }
+
+    async fn remove_friend(
+        &self,
+        user: UserId,
+        friend: UserId,
+        events: Vec<(UserId, EventBody)>,
+    ) -> Result<Appends> {
+        self.write(move |txn| social::remove_friend(txn, user, friend, events)).await
+    }
+
+    async fn conversation(&self, id: ConversationId) -> Result<Option<ConversationRecord>> {
+        self.read(move |txn| social::conversation(txn, id)).await
+    }
+
+    async fn members(&self, id: ConversationId) -> Result<Vec<MemberRecord>> {
+        self.read(move |txn| social::members(txn, id)).await
+    }
+
+    async fn conversations_of(&self, user: UserId) -> Result<Vec<(ConversationRecord, MemberRecord, u64)>> {
+        self.read(move |txn| social::conversations_of(txn, user)).await
+    }
+
+    async fn change_group(&self, change: GroupChange) -> Result<Appends> {
+        self.write(move |txn| social::change_group(txn, change)).await
+    }
+
+    async fn append(&self, message: NewMessage) -> Result<Appended> {
+        self.write(move |txn| messages::append(txn, message)).await
+    }
+
+    async fn messages(
+        &self,
+        conversation: ConversationId,
+        after: u64,
+        before: u64,
+        limit: usize,
+        newest: bool,
+    ) -> Result<Vec<Message>> {
+        self.read(move |txn| messages::range(txn, conversation, after, before, limit, newest))
+            .await
+    }
+
+    async fn set_read(&self, user: UserId, conversation: ConversationId, seq: u64) -> Result<u64> {
+        self.write(move |txn| messages::set_read(txn, user, conversation, seq)).await
+    }
+
+    async fn read_cursors(&self, conversation: ConversationId) -> Result<Vec<(UserId, u64)>> {
+        self.read(move |txn| messages::read_cursors(txn, conversation)).await
+    }
+
+    async fn append_events(&self, events: Vec<(UserId, EventBody)>) -> Result<Appends> {
+        self.write(move |txn| append_events(txn, events)).await
+    }
+
+    async fn events(&self, user: UserId, after: u64, limit: usize) -> Result<Vec<Event>> {
+        self.read(move |txn| {
+            let t = txn.open_table(EVENTS)?;
+            let mut out = Vec::new();
+            for item in t.range((user.0, after.saturating_add(1))..=(user.0, u64::MAX))?.take(limit) {
+                let (_, v) = item?;
+                out.push(dec(v.value())?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn event_seq(&self, user: UserId) -> Result<u64> {
+        self.read(move |txn| {
+            let t = txn.open_table(EVENT_SEQ)?;
+            Ok(t.get(user.0)?.map(|v| v.value()).unwrap_or(0))
+        })
+        .await
+    }
+}

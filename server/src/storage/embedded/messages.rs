@@ -1,0 +1,149 @@
+//! Messages, read cursors.
+
+use natter_proto::ErrorCode;
+use natter_proto::model::{ConversationId, Message, Role, UserId};
+use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+
+use super::tables::*;
+use super::{dec, enc};
+use crate::error::{Error, Result};
+use crate::storage::{Appended, ConversationKind, ConversationRecord, MemberRecord, NewMessage, apply_op};
+
+/// Checks membership, deduplicates, assigns the next seq and stores the message,
+/// all inside the caller's transaction.
+pub fn append(txn: &WriteTransaction, new: NewMessage) -> Result<Appended> {
+    let conv_id = new.conversation.0;
+    let conv: ConversationRecord = match txn.open_table(CONVERSATIONS)?.get(conv_id)? {
+        Some(v) => dec(v.value())?,
+        None => return Err(Error::not_found("no such conversation")),
+    };
+    let members_table = txn.open_table(MEMBERS)?;
+    let sender: Option<MemberRecord> = members_table
+        .get((conv_id, new.sender.0))?
+        .map(|v| dec(v.value()))
+        .transpose()?;
+    let Some(sender) = sender else {
+        return Err(match conv.kind {
+            ConversationKind::Direct { .. } => Error::client(ErrorCode::NotFriends, "not friends"),
+            ConversationKind::Group { .. } => Error::client(ErrorCode::NotMember, "not a member of this group"),
+        });
+    };
+    if let ConversationKind::Direct { open: false, .. } = conv.kind {
+        return Err(Error::client(ErrorCode::NotFriends, "not friends"));
+    }
+    let members: Vec<UserId> = members_table
+        .range((conv_id, 0)..=(conv_id, u64::MAX))?
+        .map(|item| item.map(|(k, _)| UserId(k.value().1)))
+        .collect::<Result<_, _>>()?;
+    drop(members_table);
+
+    let mut ids = txn.open_table(CLIENT_IDS)?;
+    let mut messages = txn.open_table(MESSAGES)?;
+    let id_key = (conv_id, new.sender.0, new.client_id.as_str());
+    if let Some(seq) = ids.get(id_key)?.map(|v| v.value()) {
+        let message: Message = match messages.get((conv_id, seq))? {
+            Some(v) => dec(v.value())?,
+            None => return Err(Error::Internal("idempotency index points nowhere".into())),
+        };
+        return Ok(Appended {
+            message,
+            duplicate: true,
+            members,
+        });
+    }
+    let mut seqs = txn.open_table(CONV_SEQ)?;
+    let last = seqs.get(conv_id)?.map(|v| v.value()).unwrap_or(0);
+    let seq = last + 1;
+    if let Some(reply) = new.reply_to {
+        if reply == 0 || reply > last || reply < sender.first_seq {
+            return Err(Error::bad_request("reply_to names no message"));
+        }
+    }
+    if let Some(target_seq) = new.body.target() {
+        if target_seq == 0 || target_seq > last || target_seq < sender.first_seq {
+            return Err(Error::not_found("target message not found"));
+        }
+        let mut target: Message = match messages.get((conv_id, target_seq))? {
+            Some(v) => dec(v.value())?,
+            None => return Err(Error::not_found("target message not found")),
+        };
+        let privileged = matches!(conv.kind, ConversationKind::Group { .. }) && sender.role >= Role::Admin;
+        apply_op(&mut target, &new.body, new.sender, privileged, new.ts, new.recall_window_ms)?;
+        messages.insert((conv_id, target_seq), enc(&target)?.as_slice())?;
+    }
+    let message = Message {
+        conversation: new.conversation,
+        seq,
+        sender: new.sender,
+        client_id: new.client_id.clone(),
+        ts: new.ts,
+        body: new.body,
+        reply_to: new.reply_to,
+        edited_ts: None,
+        reactions: Default::default(),
+    };
+    messages.insert((conv_id, seq), enc(&message)?.as_slice())?;
+    ids.insert(id_key, seq)?;
+    seqs.insert(conv_id, seq)?;
+    Ok(Appended {
+        message,
+        duplicate: false,
+        members,
+    })
+}
+
+pub fn range(
+    txn: &ReadTransaction,
+    conversation: ConversationId,
+    after: u64,
+    before: u64,
+    limit: usize,
+    newest: bool,
+) -> Result<Vec<Message>> {
+    let t = txn.open_table(MESSAGES)?;
+    let c = conversation.0;
+    if after.saturating_add(1) >= before {
+        return Ok(Vec::new());
+    }
+    let range = t.range((c, after + 1)..(c, before))?;
+    let mut out: Vec<Message> = Vec::with_capacity(limit.min(256));
+    if newest {
+        for item in range.rev().take(limit) {
+            let (_, v) = item?;
+            out.push(dec(v.value())?);
+        }
+        out.reverse();
+    } else {
+        for item in range.take(limit) {
+            let (_, v) = item?;
+            out.push(dec(v.value())?);
+        }
+    }
+    Ok(out)
+}
+
+pub fn set_read(txn: &WriteTransaction, user: UserId, conversation: ConversationId, seq: u64) -> Result<u64> {
+    let c = conversation.0;
+    if txn.open_table(MEMBERS)?.get((c, user.0))?.is_none() {
+        return Err(Error::client(ErrorCode::NotMember, "not in this conversation"));
+    }
+    let last = txn.open_table(CONV_SEQ)?.get(c)?.map(|v| v.value()).unwrap_or(0);
+    let mut reads = txn.open_table(READS)?;
+    let current = reads.get((c, user.0))?.map(|v| v.value()).unwrap_or(0);
+    let next = current.max(seq.min(last));
+    if next != current {
+        reads.insert((c, user.0), next)?;
+    }
+    Ok(next)
+}
+
+pub fn read_cursors(txn: &ReadTransaction, conversation: ConversationId) -> Result<Vec<(UserId, u64)>> {
+    let t = txn.open_table(READS)?;
+    let c = conversation.0;
+    let mut out = Vec::new();
+    for item in t.range((c, 0)..=(c, u64::MAX))? {
+        let (k, v) = item?;
+        out.push((UserId(k.value().1), v.value()));
+    }
+    Ok(out)
+}

@@ -1,0 +1,61 @@
+//! Small helpers: the clock and id generation.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use natter_proto::Millis;
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or(0)
+}
+
+/// 2025-01-01T00:00:00Z, the epoch of generated ids.
+const ID_EPOCH_MS: i64 = 1_735_689_600_000;
+
+/// Unique, increasing ids from the clock: milliseconds since 2025 shifted left 12
+/// bits plus a counter. They stay below 2^53, so JavaScript clients read them
+/// exactly, for about seventy years.
+#[derive(Debug, Default)]
+pub struct IdGen {
+    last: AtomicU64,
+}
+
+impl IdGen {
+    /// The next id; never repeats within a process, and restarts continue above
+    /// earlier ids as long as the clock does not go back.
+    pub fn next(&self) -> u64 {
+        let now = ((now_ms() - ID_EPOCH_MS).max(1) as u64) << 12;
+        let mut last = self.last.load(Ordering::Relaxed);
+        loop {
+            let next = now.max(last + 1);
+            match self
+                .last
+                .compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) => return next,
+                Err(actual) => last = actual,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_increase_and_fit_javascript() {
+        let ids = IdGen::default();
+        let mut prev = 0;
+        for _ in 0..10_000 {
+            let id = ids.next();
+            assert!(id > prev);
+            assert!(id < 1 << 53);
+            prev = id;
+        }
+    }
+}
