@@ -10,7 +10,9 @@ use axum::http::{Request, StatusCode, header};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use natter_proto::ErrorCode;
-use natter_proto::model::{ConversationId, Friend, FriendRequest, Group, Profile, UserId, UserSummary};
+use natter_proto::model::{
+    ConversationId, Friend, FriendRequest, Group, Profile, UserId, UserSummary,
+};
 use natter_proto::rest::*;
 use serde::Deserialize;
 use tower_http::trace::TraceLayer;
@@ -90,7 +92,10 @@ pub fn router(svc: Arc<Service>) -> Router {
         .route("/v1/friends/requests/{id}/accept", post(accept))
         .route("/v1/friends/requests/{id}/reject", post(reject))
         .route("/v1/groups", get(groups).post(create_group))
-        .route("/v1/groups/{id}", get(group).patch(update_group).delete(disband))
+        .route(
+            "/v1/groups/{id}",
+            get(group).patch(update_group).delete(disband),
+        )
         .route("/v1/groups/{id}/members", post(invite))
         .route("/v1/groups/{id}/members/{user}", delete(remove_member))
         .route("/v1/groups/{id}/members/{user}/role", put(set_role))
@@ -123,7 +128,10 @@ async fn health(State(svc): Svc) -> Json<Health> {
     })
 }
 
-async fn register(State(svc): Svc, Body(req): Body<RegisterRequest>) -> Result<(StatusCode, Json<Profile>)> {
+async fn register(
+    State(svc): Svc,
+    Body(req): Body<RegisterRequest>,
+) -> Result<(StatusCode, Json<Profile>)> {
     Ok((StatusCode::CREATED, Json(svc.register(req).await?)))
 }
 
@@ -144,7 +152,11 @@ async fn me(State(svc): Svc, authed: Authed) -> Json<Profile> {
     Json(svc.profile(&authed))
 }
 
-async fn update_me(State(svc): Svc, authed: Authed, Body(req): Body<UpdateProfile>) -> Result<Json<Profile>> {
+async fn update_me(
+    State(svc): Svc,
+    authed: Authed,
+    Body(req): Body<UpdateProfile>,
+) -> Result<Json<Profile>> {
     Ok(Json(svc.update_profile(&authed, req).await?))
 }
 
@@ -153,7 +165,11 @@ struct SearchQuery {
     q: String,
 }
 
-async fn search(State(svc): Svc, _authed: Authed, Query(q): Query<SearchQuery>) -> Result<Json<SearchResult>> {
+async fn search(
+    State(svc): Svc,
+    _authed: Authed,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<SearchResult>> {
     Ok(Json(SearchResult {
         users: svc.search(&q.q).await?,
     }))
@@ -168,7 +184,11 @@ async fn friends(State(svc): Svc, authed: Authed) -> Result<Json<Friends>> {
     Ok(Json(Friends { friends }))
 }
 
-async fn remove_friend(State(svc): Svc, authed: Authed, Path(user): Path<u64>) -> Result<StatusCode> {
+async fn remove_friend(
+    State(svc): Svc,
+    authed: Authed,
+    Path(user): Path<u64>,
+) -> Result<StatusCode> {
     svc.remove_friend(&authed, UserId(user)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -182,15 +202,25 @@ async fn send_request(
     authed: Authed,
     Body(req): Body<SendFriendRequest>,
 ) -> Result<(StatusCode, Json<FriendRequest>)> {
-    let r = svc.send_friend_request(&authed, req.to, &req.message).await?;
+    let r = svc
+        .send_friend_request(&authed, req.to, &req.message)
+        .await?;
     Ok((StatusCode::CREATED, Json(r)))
 }
 
-async fn accept(State(svc): Svc, authed: Authed, Path(id): Path<u64>) -> Result<Json<FriendRequest>> {
+async fn accept(
+    State(svc): Svc,
+    authed: Authed,
+    Path(id): Path<u64>,
+) -> Result<Json<FriendRequest>> {
     Ok(Json(svc.answer_friend_request(&authed, id, true).await?))
 }
 
-async fn reject(State(svc): Svc, authed: Authed, Path(id): Path<u64>) -> Result<Json<FriendRequest>> {
+async fn reject(
+    State(svc): Svc,
+    authed: Authed,
+    Path(id): Path<u64>,
+) -> Result<Json<FriendRequest>> {
     Ok(Json(svc.answer_friend_request(&authed, id, false).await?))
 }
 
@@ -205,7 +235,10 @@ async fn create_group(
     authed: Authed,
     Body(req): Body<CreateGroup>,
 ) -> Result<(StatusCode, Json<Group>)> {
-    Ok((StatusCode::CREATED, Json(svc.create_group(&authed, req).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(svc.create_group(&authed, req).await?),
+    ))
 }
 
 async fn group(State(svc): Svc, authed: Authed, Path(id): Path<u64>) -> Result<Json<Group>> {
@@ -218,7 +251,9 @@ async fn update_group(
     Path(id): Path<u64>,
     Body(req): Body<UpdateGroup>,
 ) -> Result<Json<Group>> {
-    Ok(Json(svc.update_group(&authed, ConversationId(id), req).await?))
+    Ok(Json(
+        svc.update_group(&authed, ConversationId(id), req).await?,
+    ))
 }
 
 async fn disband(State(svc): Svc, authed: Authed, Path(id): Path<u64>) -> Result<StatusCode> {
@@ -232,11 +267,18 @@ async fn invite(
     Path(id): Path<u64>,
     Body(req): Body<InviteMembers>,
 ) -> Result<Json<Group>> {
-    Ok(Json(svc.invite(&authed, ConversationId(id), req.users).await?))
+    Ok(Json(
+        svc.invite(&authed, ConversationId(id), req.users).await?,
+    ))
 }
 
-async fn remove_member(State(svc): Svc, authed: Authed, Path((id, user)): Path<(u64, u64)>) -> Result<StatusCode> {
-    svc.remove_member(&authed, ConversationId(id), UserId(user)).await?;
+async fn remove_member(
+    State(svc): Svc,
+    authed: Authed,
+    Path((id, user)): Path<(u64, u64)>,
+) -> Result<StatusCode> {
+    svc.remove_member(&authed, ConversationId(id), UserId(user))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -246,7 +288,10 @@ async fn set_role(
     Path((id, user)): Path<(u64, u64)>,
     Body(req): Body<SetRole>,
 ) -> Result<Json<Group>> {
-    Ok(Json(svc.set_role(&authed, ConversationId(id), UserId(user), req.role).await?))
+    Ok(Json(
+        svc.set_role(&authed, ConversationId(id), UserId(user), req.role)
+            .await?,
+    ))
 }
 
 async fn leave(State(svc): Svc, authed: Authed, Path(id): Path<u64>) -> Result<StatusCode> {
@@ -274,7 +319,9 @@ async fn messages(
     Query(q): Query<PageQuery>,
 ) -> Result<Json<MessagePage>> {
     let conversation = ConversationId(id);
-    let (messages, more) = svc.history(authed.id(), conversation, q.after, q.before, q.limit).await?;
+    let (messages, more) = svc
+        .history(authed.id(), conversation, q.after, q.before, q.limit)
+        .await?;
     Ok(Json(MessagePage {
         conversation,
         messages,

@@ -114,14 +114,22 @@ impl Tokens {
         mac.verify_slice(&sig).map_err(|_| bad())?;
         let text = std::str::from_utf8(&payload).map_err(|_| bad())?;
         let mut parts = text.split('.');
-        let mut field = || parts.next().and_then(|p| p.parse::<i64>().ok()).ok_or_else(bad);
+        let mut field = || {
+            parts
+                .next()
+                .and_then(|p| p.parse::<i64>().ok())
+                .ok_or_else(bad)
+        };
         let claims = Claims {
             user: field()? as u64,
             session: field()? as u64,
             expires: field()?,
         };
         if claims.expires <= now {
-            return Err(Error::client(ErrorCode::TokenExpired, "access token expired"));
+            return Err(Error::client(
+                ErrorCode::TokenExpired,
+                "access token expired",
+            ));
         }
         Ok(claims)
     }
@@ -160,10 +168,20 @@ mod tests {
         };
         let t = tokens.sign(claims);
         assert_eq!(tokens.verify(&t, 1_000).ok(), Some(claims));
-        assert_eq!(tokens.verify(&t, 2_000).err().map(|e| e.code()), Some(ErrorCode::TokenExpired));
+        assert_eq!(
+            tokens.verify(&t, 2_000).err().map(|e| e.code()),
+            Some(ErrorCode::TokenExpired)
+        );
         let other = Tokens::new(vec![8; 32]);
-        assert_eq!(other.verify(&t, 1_000).err().map(|e| e.code()), Some(ErrorCode::Unauthorized));
-        let forged = format!("{}.{}", B64.encode("42.9.99999"), t.split('.').nth(1).unwrap_or(""));
+        assert_eq!(
+            other.verify(&t, 1_000).err().map(|e| e.code()),
+            Some(ErrorCode::Unauthorized)
+        );
+        let forged = format!(
+            "{}.{}",
+            B64.encode("42.9.99999"),
+            t.split('.').nth(1).unwrap_or("")
+        );
         assert!(tokens.verify(&forged, 1_000).is_err());
     }
 

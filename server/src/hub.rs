@@ -50,7 +50,10 @@ impl Hub {
         let was_offline = conns.is_empty();
         if let Some(pos) = conns.iter().position(|c| &*c.device == device) {
             let old = conns.swap_remove(pos);
-            let _ = old.tx.try_send(Outbound::Close(ErrorCode::Unauthorized, "replaced by a newer connection of this device"));
+            let _ = old.tx.try_send(Outbound::Close(
+                ErrorCode::Unauthorized,
+                "replaced by a newer connection of this device",
+            ));
             self.count.fetch_sub(1, Ordering::Relaxed);
         }
         conns.push(Conn {
@@ -101,7 +104,11 @@ impl Hub {
             }
         }
         for (user, id) in slow {
-            tracing::warn!(user = user.0, conn = id, "dropping a connection that does not keep up");
+            tracing::warn!(
+                user = user.0,
+                conn = id,
+                "dropping a connection that does not keep up"
+            );
             self.unregister(user, id);
         }
     }
@@ -121,7 +128,8 @@ impl Hub {
             conns.retain(|c| {
                 let keep = &*c.device != device;
                 if !keep {
-                    let _ = c.tx.try_send(Outbound::Close(ErrorCode::Unauthorized, "logged out"));
+                    let _ =
+                        c.tx.try_send(Outbound::Close(ErrorCode::Unauthorized, "logged out"));
                     self.count.fetch_sub(1, Ordering::Relaxed);
                 }
                 keep

@@ -69,7 +69,9 @@ impl Service {
     /// Pushes freshly appended events to the connected devices of their accounts.
     pub fn deliver_events(&self, appends: &Appends) {
         for (user, event) in appends {
-            let frame = ServerFrame::Event { event: event.clone() };
+            let frame = ServerFrame::Event {
+                event: event.clone(),
+            };
             self.hub.send(&[*user], &encode(&frame), None);
         }
     }
@@ -95,7 +97,9 @@ pub(crate) fn clean_name(name: &str, what: &str) -> Result<String> {
     if name.is_empty() {
         return Err(Error::bad_request(format!("{what} must not be empty")));
     }
-    if name.chars().count() > natter_proto::limits::MAX_NAME_CHARS || name.chars().any(char::is_control) {
+    if name.chars().count() > natter_proto::limits::MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
         return Err(Error::bad_request(format!(
             "{what} must be at most {} characters, without control characters",
             natter_proto::limits::MAX_NAME_CHARS

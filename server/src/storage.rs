@@ -240,8 +240,11 @@ pub struct Resolution {
 
 /// Builds the events of an answered request from the request and, for an
 /// acceptance, the requester's side of the new friendship.
-pub type EventsFn =
-    Box<dyn for<'a> FnOnce(&'a RequestRecord, Option<FriendshipRecord>) -> Vec<(UserId, EventBody)> + Send + 'static>;
+pub type EventsFn = Box<
+    dyn for<'a> FnOnce(&'a RequestRecord, Option<FriendshipRecord>) -> Vec<(UserId, EventBody)>
+        + Send
+        + 'static,
+>;
 
 /// Events appended by a write, with their assigned seqs.
 pub type Appends = Vec<(UserId, Event)>;
@@ -263,7 +266,11 @@ pub trait Storage: Send + Sync + 'static {
     async fn lookup(&self, key: Lookup) -> Result<Option<UserRecord>>;
     /// Replaces an account's profile (keeping the unique indexes right) and
     /// appends `events`.
-    async fn update_user(&self, user: UserRecord, events: Vec<(UserId, EventBody)>) -> Result<Appends>;
+    async fn update_user(
+        &self,
+        user: UserRecord,
+        events: Vec<(UserId, EventBody)>,
+    ) -> Result<Appends>;
 
     /// Stores a new session.
     async fn put_session(&self, session: SessionRecord) -> Result<()>;
@@ -311,7 +318,10 @@ pub trait Storage: Send + Sync + 'static {
     /// A conversation's members.
     async fn members(&self, id: ConversationId) -> Result<Vec<MemberRecord>>;
     /// Conversations `user` is in, with their member record and last seq.
-    async fn conversations_of(&self, user: UserId) -> Result<Vec<(ConversationRecord, MemberRecord, u64)>>;
+    async fn conversations_of(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<(ConversationRecord, MemberRecord, u64)>>;
     /// Creates, changes or deletes a group.
     async fn change_group(&self, change: GroupChange) -> Result<Appends>;
 
@@ -352,7 +362,10 @@ pub fn apply_op(
     recall_window_ms: i64,
 ) -> Result<()> {
     if matches!(target.body, MessageBody::Recalled) {
-        return Err(Error::client(ErrorCode::InvalidState, "message was recalled"));
+        return Err(Error::client(
+            ErrorCode::InvalidState,
+            "message was recalled",
+        ));
     }
     if target.body.target().is_some() {
         return Err(Error::bad_request("cannot operate on an operation"));
@@ -360,10 +373,15 @@ pub fn apply_op(
     match op {
         MessageBody::Recall { .. } => {
             if target.sender != sender && !privileged {
-                return Err(Error::forbidden("only the sender or a group admin may recall"));
+                return Err(Error::forbidden(
+                    "only the sender or a group admin may recall",
+                ));
             }
             if target.sender == sender && !privileged && now - target.ts > recall_window_ms {
-                return Err(Error::client(ErrorCode::RecallExpired, "recall window has passed"));
+                return Err(Error::client(
+                    ErrorCode::RecallExpired,
+                    "recall window has passed",
+                ));
             }
             target.body = MessageBody::Recalled;
             target.reactions.clear();

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::ws::{
+    CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade, close_code,
+};
 use axum::response::Response;
 use futures_util::SinkExt;
 use natter_proto::frame::{ClientFrame, Cursor, ServerFrame, decode_client};
@@ -34,7 +36,9 @@ pub async fn upgrade(State(svc): State<Arc<Service>>, ws: WebSocketUpgrade) -> R
     let cfg = &svc.config;
     // Frames a little over the limit are read and refused with an error frame;
     // only far larger ones make the WebSocket layer close the connection.
-    let hard_max = (cfg.limits.max_frame_bytes as usize).saturating_mul(4).clamp(16 * 1024, 1 << 20);
+    let hard_max = (cfg.limits.max_frame_bytes as usize)
+        .saturating_mul(4)
+        .clamp(16 * 1024, 1 << 20);
     ws.read_buffer_size(cfg.ws_read_buffer)
         .write_buffer_size(16 * 1024)
         .max_write_buffer_size(8 << 20)
@@ -44,7 +48,11 @@ pub async fn upgrade(State(svc): State<Arc<Service>>, ws: WebSocketUpgrade) -> R
 }
 
 async fn run(mut socket: WebSocket, svc: Arc<Service>) {
-    let hello = timeout(Duration::from_secs(svc.config.hello_timeout_secs), hello(&mut socket, &svc)).await;
+    let hello = timeout(
+        Duration::from_secs(svc.config.hello_timeout_secs),
+        hello(&mut socket, &svc),
+    )
+    .await;
     let (authed, protocol) = match hello {
         Ok(Ok(ok)) => ok,
         Ok(Err(Some(err))) => {
@@ -77,7 +85,10 @@ async fn run(mut socket: WebSocket, svc: Arc<Service>) {
         socket,
         user,
         conn_id,
-        bucket: Bucket::new(svc.config.limits.frames_per_sec, svc.config.limits.frames_burst),
+        bucket: Bucket::new(
+            svc.config.limits.frames_per_sec,
+            svc.config.limits.frames_burst,
+        ),
         last_seen: Instant::now(),
     };
     tracing::debug!(user = user.0, conn = conn_id, "session open");
@@ -90,7 +101,14 @@ async fn run(mut socket: WebSocket, svc: Arc<Service>) {
     if !svc.hub.is_online(user) {
         let friends = svc.storage.friends(user).await.unwrap_or_default();
         let ids: Vec<UserId> = friends.iter().map(|f| f.friend).collect();
-        svc.push(&ids, &ServerFrame::Presence { user, online: false }, None);
+        svc.push(
+            &ids,
+            &ServerFrame::Presence {
+                user,
+                online: false,
+            },
+            None,
+        );
     }
     tracing::debug!(user = user.0, conn = conn_id, "session closed");
 }
@@ -106,7 +124,10 @@ async fn hello(socket: &mut WebSocket, svc: &Service) -> Result<(Authed, u32), O
             WsMessage::Text(t) => t,
             WsMessage::Ping(_) | WsMessage::Pong(_) => continue,
             WsMessage::Binary(_) => {
-                return Err(Some(Error::client(ErrorCode::HelloRequired, "first frame must be hello")));
+                return Err(Some(Error::client(
+                    ErrorCode::HelloRequired,
+                    "first frame must be hello",
+                )));
             }
             WsMessage::Close(_) => return Err(None),
         };
@@ -126,7 +147,10 @@ async fn hello(socket: &mut WebSocket, svc: &Service) -> Result<(Authed, u32), O
                 let authed = svc.authenticate(&token).await?;
                 Ok((authed, protocol))
             }
-            _ => Err(Some(Error::client(ErrorCode::HelloRequired, "first frame must be hello"))),
+            _ => Err(Some(Error::client(
+                ErrorCode::HelloRequired,
+                "first frame must be hello",
+            ))),
         };
     }
 }
@@ -156,8 +180,14 @@ async fn announce_presence(svc: &Service, user: UserId, was_offline: bool, conn:
         svc.push(&ids, &ServerFrame::Presence { user, online: true }, None);
     }
     for f in ids.into_iter().filter(|f| svc.hub.is_online(*f)) {
-        svc.hub
-            .send_to_conn(user, conn, &encode(&ServerFrame::Presence { user: f, online: true }));
+        svc.hub.send_to_conn(
+            user,
+            conn,
+            &encode(&ServerFrame::Presence {
+                user: f,
+                online: true,
+            }),
+        );
     }
 }
 
@@ -181,7 +211,8 @@ impl Bucket {
 
     fn take(&mut self) -> bool {
         let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f32() * self.rate).min(self.burst);
+        self.tokens =
+            (self.tokens + now.duration_since(self.at).as_secs_f32() * self.rate).min(self.burst);
         self.at = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
@@ -260,7 +291,11 @@ impl Session {
     /// Writes one queued item; `Close` ends the session.
     async fn forward(&mut self, out: Outbound) -> Flow {
         match out {
-            Outbound::Frame(text) => self.socket.feed(WsMessage::Text(text)).await.map_err(|_| Closed),
+            Outbound::Frame(text) => self
+                .socket
+                .feed(WsMessage::Text(text))
+                .await
+                .map_err(|_| Closed),
             Outbound::Close(code, why) => {
                 let _ = self.send_error(code, why, None, None).await;
                 let _ = self
@@ -287,10 +322,19 @@ impl Session {
     }
 
     async fn send(&mut self, frame: &ServerFrame) -> Flow {
-        self.socket.send(WsMessage::Text(encode(frame))).await.map_err(|_| Closed)
+        self.socket
+            .send(WsMessage::Text(encode(frame)))
+            .await
+            .map_err(|_| Closed)
     }
 
-    async fn send_error(&mut self, code: ErrorCode, message: &str, rid: Option<u64>, client_id: Option<String>) -> Flow {
+    async fn send_error(
+        &mut self,
+        code: ErrorCode,
+        message: &str,
+        rid: Option<u64>,
+        client_id: Option<String>,
+    ) -> Flow {
         let frame = ServerFrame::Error {
             error: ErrorBody {
                 code,
@@ -307,13 +351,19 @@ impl Session {
             tracing::error!(%detail, user = self.user.0, "request failed");
         }
         let body = err.body();
-        self.send_error(body.code, &body.message, rid, client_id).await
+        self.send_error(body.code, &body.message, rid, client_id)
+            .await
     }
 
     async fn on_text(&mut self, text: &str, rx: &mut mpsc::Receiver<Outbound>) -> Flow {
         if !self.bucket.take() {
             return self
-                .send_error(ErrorCode::RateLimited, "too many frames; slow down", None, None)
+                .send_error(
+                    ErrorCode::RateLimited,
+                    "too many frames; slow down",
+                    None,
+                    None,
+                )
                 .await;
         }
         let max = self.svc.config.limits.max_frame_bytes as usize;
@@ -329,8 +379,13 @@ impl Session {
         let user = self.user;
         match frame {
             ClientFrame::Hello { .. } => {
-                self.send_error(ErrorCode::BadRequest, "hello was already received", None, None)
-                    .await
+                self.send_error(
+                    ErrorCode::BadRequest,
+                    "hello was already received",
+                    None,
+                    None,
+                )
+                .await
             }
             ClientFrame::Ping { nonce } => self.send(&ServerFrame::Pong { nonce }).await,
             ClientFrame::Send {
@@ -340,7 +395,14 @@ impl Session {
                 reply_to,
             } => {
                 let res = svc
-                    .send_message(user, Some(self.conn_id), client_id.clone(), conversation, body, reply_to)
+                    .send_message(
+                        user,
+                        Some(self.conn_id),
+                        client_id.clone(),
+                        conversation,
+                        body,
+                        reply_to,
+                    )
                     .await;
                 match res {
                     Ok(ack) => {
@@ -381,17 +443,24 @@ impl Session {
                 }
                 Err(e) => self.reply_err(e, Some(rid), None).await,
             },
-            ClientFrame::Read { conversation, seq } => match svc.mark_read(user, conversation, seq).await {
-                Ok(()) => Ok(()),
-                Err(e) => self.reply_err(e, None, None).await,
-            },
+            ClientFrame::Read { conversation, seq } => {
+                match svc.mark_read(user, conversation, seq).await {
+                    Ok(()) => Ok(()),
+                    Err(e) => self.reply_err(e, None, None).await,
+                }
+            }
             ClientFrame::Typing { conversation } => match svc.typing(user, conversation).await {
                 Ok(()) => Ok(()),
                 Err(e) => self.reply_err(e, None, None).await,
             },
             ClientFrame::Call { .. } => {
-                self.send_error(ErrorCode::Unsupported, "calls are not offered by this relay yet", None, None)
-                    .await
+                self.send_error(
+                    ErrorCode::Unsupported,
+                    "calls are not offered by this relay yet",
+                    None,
+                    None,
+                )
+                .await
             }
         }
     }

@@ -7,7 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Millis;
-use crate::model::{ConversationId, Friend, FriendRequest, Group, Member, Role, UserId, UserSummary};
+use crate::model::{
+    ConversationId, Friend, FriendRequest, Group, Member, Role, UserId, UserSummary,
+};
 
 /// One entry of an account's event log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -104,8 +104,9 @@ pub enum ClientFrame {
 
 impl ClientFrame {
     /// Every `type` a client frame may have.
-    pub const TYPES: &'static [&'static str] =
-        &["hello", "ping", "send", "sync", "history", "read", "typing", "call"];
+    pub const TYPES: &'static [&'static str] = &[
+        "hello", "ping", "send", "sync", "history", "read", "typing", "call",
+    ];
 }
 
 /// Frames the relay sends.
@@ -263,17 +264,19 @@ pub fn decode_client(text: &str) -> Result<ClientFrame, DecodeError> {
             let (code, message) = match serde_json::from_str::<Tag>(text) {
                 Err(_) => (ErrorCode::MalformedFrame, "not a JSON object".to_string()),
                 Ok(Tag { ty: None }) => (ErrorCode::MalformedFrame, "missing `type`".to_string()),
-                Ok(Tag { ty: Some(serde_json::Value::String(ty)) })
-                    if !ClientFrame::TYPES.contains(&ty.as_str()) =>
-                {
-                    (ErrorCode::UnknownFrame, format!("unknown frame type `{}`", truncate(&ty, 40)))
-                }
-                Ok(Tag { ty: Some(serde_json::Value::String(_)) }) => {
-                    (ErrorCode::BadRequest, err.to_string())
-                }
-                Ok(Tag { ty: Some(_) }) => {
-                    (ErrorCode::MalformedFrame, "`type` must be a string".to_string())
-                }
+                Ok(Tag {
+                    ty: Some(serde_json::Value::String(ty)),
+                }) if !ClientFrame::TYPES.contains(&ty.as_str()) => (
+                    ErrorCode::UnknownFrame,
+                    format!("unknown frame type `{}`", truncate(&ty, 40)),
+                ),
+                Ok(Tag {
+                    ty: Some(serde_json::Value::String(_)),
+                }) => (ErrorCode::BadRequest, err.to_string()),
+                Ok(Tag { ty: Some(_) }) => (
+                    ErrorCode::MalformedFrame,
+                    "`type` must be a string".to_string(),
+                ),
             };
             Err(DecodeError { code, message })
         }

@@ -5,7 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::Millis;
-use crate::model::{ConversationId, ConversationState, Friend, FriendRequest, Group, Message, Profile, Role, UserId, UserSummary};
+use crate::model::{
+    ConversationId, ConversationState, Friend, FriendRequest, Group, Message, Profile, Role,
+    UserId, UserSummary,
+};
 
 /// `POST /v1/auth/register`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

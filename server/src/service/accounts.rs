@@ -30,7 +30,9 @@ impl Authed {
 
 fn clean_account(account: &str) -> Result<String> {
     let a = account.trim().to_lowercase();
-    let ok_chars = a.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    let ok_chars = a
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
     if a.len() < 3 || a.len() > MAX_ACCOUNT_LEN || !ok_chars {
         return Err(Error::bad_request(format!(
             "account name must be 3–{MAX_ACCOUNT_LEN} of a-z, 0-9, _ . -"
@@ -45,7 +47,8 @@ fn clean_email(email: &str) -> Result<Option<String>> {
         return Ok(None);
     }
     let valid = e.len() <= 254
-        && e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+        && e.split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
         && !e.chars().any(|c| c.is_whitespace() || c.is_control());
     if !valid {
         return Err(Error::bad_request("invalid e-mail address"));
@@ -54,7 +57,10 @@ fn clean_email(email: &str) -> Result<Option<String>> {
 }
 
 fn clean_phone(phone: &str) -> Result<Option<String>> {
-    let p: String = phone.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
+    let p: String = phone
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+        .collect();
     if p.is_empty() {
         return Ok(None);
     }
@@ -131,7 +137,9 @@ impl Service {
         let name = req.account.trim().to_lowercase();
         let key = if name.contains('@') {
             Lookup::Email(name)
-        } else if clean_phone(&name).ok().flatten().is_some() && !name.chars().any(|c| c.is_ascii_alphabetic()) {
+        } else if clean_phone(&name).ok().flatten().is_some()
+            && !name.chars().any(|c| c.is_ascii_alphabetic())
+        {
             Lookup::Phone(clean_phone(&name)?.unwrap_or_default())
         } else {
             Lookup::Account(name)
@@ -182,7 +190,13 @@ impl Service {
         Ok(self.session_reply(&user, &record, refresh, now))
     }
 
-    fn session_reply(&self, user: &UserRecord, session: &SessionRecord, refresh: String, now: i64) -> Session {
+    fn session_reply(
+        &self,
+        user: &UserRecord,
+        session: &SessionRecord,
+        refresh: String,
+        now: i64,
+    ) -> Session {
         let expires = now + self.config.access_ttl_secs as i64 * 1000;
         let access = self.tokens.sign(Claims {
             user: user.id.0,
@@ -203,7 +217,11 @@ impl Service {
     pub async fn refresh(&self, req: RefreshRequest) -> Result<Session> {
         let invalid = || Error::client(ErrorCode::Unauthorized, "invalid or expired refresh token");
         let (session_id, hash) = parse_refresh(&req.refresh_token).ok_or_else(invalid)?;
-        let session = self.storage.session(session_id).await?.ok_or_else(invalid)?;
+        let session = self
+            .storage
+            .session(session_id)
+            .await?
+            .ok_or_else(invalid)?;
         let now = now_ms();
         if session.refresh_hash != hash || session.refresh_expires_ts <= now {
             return Err(invalid());
@@ -225,7 +243,11 @@ impl Service {
     pub async fn logout(&self, authed: &Authed) -> Result<()> {
         self.storage.delete_session(authed.session.id).await?;
         self.hub.kick_device(authed.id(), &authed.session.device);
-        tracing::info!(user = authed.id().0, session = authed.session.id, "signed out");
+        tracing::info!(
+            user = authed.id().0,
+            session = authed.session.id,
+            "signed out"
+        );
         Ok(())
     }
 
@@ -233,7 +255,11 @@ impl Service {
     pub async fn authenticate(&self, token: &str) -> Result<Authed> {
         let claims = self.tokens.verify(token, now_ms())?;
         let revoked = || Error::client(ErrorCode::Unauthorized, "session has ended");
-        let session = self.storage.session(claims.session).await?.ok_or_else(revoked)?;
+        let session = self
+            .storage
+            .session(claims.session)
+            .await?
+            .ok_or_else(revoked)?;
         if session.user.0 != claims.user {
             return Err(revoked());
         }
@@ -248,7 +274,11 @@ impl Service {
 
     /// Changes the profile; friends and the account's other devices are told.
     pub async fn update_profile(&self, authed: &Authed, patch: UpdateProfile) -> Result<Profile> {
-        let mut user = self.storage.user(authed.id()).await?.ok_or_else(|| Error::not_found("no such account"))?;
+        let mut user = self
+            .storage
+            .user(authed.id())
+            .await?
+            .ok_or_else(|| Error::not_found("no such account"))?;
         if let Some(n) = patch.nickname {
             user.nickname = clean_name(&n, "nickname")?;
         }
@@ -262,11 +292,24 @@ impl Service {
             user.phone = clean_phone(&p)?;
         }
         let summary = user.summary();
-        let mut recipients: Vec<UserId> = self.storage.friends(user.id).await?.iter().map(|f| f.friend).collect();
+        let mut recipients: Vec<UserId> = self
+            .storage
+            .friends(user.id)
+            .await?
+            .iter()
+            .map(|f| f.friend)
+            .collect();
         recipients.push(user.id);
         let events = recipients
             .into_iter()
-            .map(|u| (u, EventBody::ProfileUpdated { user: summary.clone() }))
+            .map(|u| {
+                (
+                    u,
+                    EventBody::ProfileUpdated {
+                        user: summary.clone(),
+                    },
+                )
+            })
             .collect();
         let appends = self.storage.update_user(user.clone(), events).await?;
         self.deliver_events(&appends);

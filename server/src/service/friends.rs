@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use natter_proto::ErrorCode;
 use natter_proto::event::EventBody;
 use natter_proto::frame::ServerFrame;
-use natter_proto::model::{ConversationId, Friend, FriendRequest, RequestStatus, UserId, UserSummary};
+use natter_proto::model::{
+    ConversationId, Friend, FriendRequest, RequestStatus, UserId, UserSummary,
+};
 use natter_proto::rest::FriendRequests;
 
 use super::{Service, clean_note};
@@ -34,7 +36,12 @@ impl Service {
     }
 
     /// Asks `to` to be friends. Repeating a pending request returns it unchanged.
-    pub async fn send_friend_request(&self, authed: &Authed, to: UserId, message: &str) -> Result<FriendRequest> {
+    pub async fn send_friend_request(
+        &self,
+        authed: &Authed,
+        to: UserId,
+        message: &str,
+    ) -> Result<FriendRequest> {
         let from = authed.id();
         if to == from {
             return Err(Error::bad_request("cannot befriend yourself"));
@@ -50,8 +57,18 @@ impl Service {
         };
         let wire = self.request_to_wire(&record).await?;
         let events = vec![
-            (to, EventBody::FriendRequestReceived { request: wire.clone() }),
-            (from, EventBody::FriendRequestSent { request: wire.clone() }),
+            (
+                to,
+                EventBody::FriendRequestReceived {
+                    request: wire.clone(),
+                },
+            ),
+            (
+                from,
+                EventBody::FriendRequestSent {
+                    request: wire.clone(),
+                },
+            ),
         ];
         let (stored, appends) = self.storage.create_request(record, events).await?;
         self.deliver_events(&appends);
@@ -88,7 +105,12 @@ impl Service {
     }
 
     /// Accepts or rejects a request sent to this account.
-    pub async fn answer_friend_request(&self, authed: &Authed, id: u64, accept: bool) -> Result<FriendRequest> {
+    pub async fn answer_friend_request(
+        &self,
+        authed: &Authed,
+        id: u64,
+        accept: bool,
+    ) -> Result<FriendRequest> {
         let existing = self
             .storage
             .request(id)
@@ -100,45 +122,70 @@ impl Service {
         let resolution = Resolution {
             request: id,
             by,
-            status: if accept { RequestStatus::Accepted } else { RequestStatus::Rejected },
+            status: if accept {
+                RequestStatus::Accepted
+            } else {
+                RequestStatus::Rejected
+            },
             ts: now_ms(),
             new_conversation: ConversationId(self.ids.next()),
         };
         let ts = resolution.ts;
-        let events = Box::new(move |r: &RequestRecord, friendship: Option<crate::storage::FriendshipRecord>| {
-            match friendship {
-                Some(f) => {
-                    let mut out = Vec::new();
-                    for (me, other) in [(r.from, r.to), (r.to, r.from)] {
-                        if let Some(user) = users.get(&other) {
-                            out.push((
-                                me,
-                                EventBody::FriendAdded {
-                                    request_id: r.id,
-                                    friend: Friend {
-                                        user: user.clone(),
-                                        conversation: f.conversation,
-                                        since_ts: ts,
+        let events = Box::new(
+            move |r: &RequestRecord, friendship: Option<crate::storage::FriendshipRecord>| {
+                match friendship {
+                    Some(f) => {
+                        let mut out = Vec::new();
+                        for (me, other) in [(r.from, r.to), (r.to, r.from)] {
+                            if let Some(user) = users.get(&other) {
+                                out.push((
+                                    me,
+                                    EventBody::FriendAdded {
+                                        request_id: r.id,
+                                        friend: Friend {
+                                            user: user.clone(),
+                                            conversation: f.conversation,
+                                            since_ts: ts,
+                                        },
                                     },
-                                },
-                            ));
+                                ));
+                            }
                         }
+                        out
                     }
-                    out
+                    None => vec![
+                        (
+                            r.from,
+                            EventBody::FriendRequestRejected {
+                                request_id: r.id,
+                                by,
+                            },
+                        ),
+                        (
+                            r.to,
+                            EventBody::FriendRequestRejected {
+                                request_id: r.id,
+                                by,
+                            },
+                        ),
+                    ],
                 }
-                None => vec![
-                    (r.from, EventBody::FriendRequestRejected { request_id: r.id, by }),
-                    (r.to, EventBody::FriendRequestRejected { request_id: r.id, by }),
-                ],
-            }
-        });
+            },
+        );
         let (record, appends) = self.storage.resolve_request(resolution, events).await?;
         self.deliver_events(&appends);
         if accept {
             // Each side learns whether the other is online right now.
             for (a, b) in [(record.from, record.to), (record.to, record.from)] {
                 if self.hub.is_online(b) {
-                    self.push(&[a], &ServerFrame::Presence { user: b, online: true }, None);
+                    self.push(
+                        &[a],
+                        &ServerFrame::Presence {
+                            user: b,
+                            online: true,
+                        },
+                        None,
+                    );
                 }
             }
         }
@@ -148,7 +195,9 @@ impl Service {
     /// Everyone this account is friends with.
     pub async fn friends(&self, authed: &Authed) -> Result<Vec<Friend>> {
         let records = self.storage.friends(authed.id()).await?;
-        let users = self.summaries(records.iter().map(|f| f.friend).collect()).await?;
+        let users = self
+            .summaries(records.iter().map(|f| f.friend).collect())
+            .await?;
         Ok(records
             .into_iter()
             .filter_map(|f| {
@@ -171,8 +220,20 @@ impl Service {
             .ok_or_else(|| Error::client(ErrorCode::NotFriends, "not friends"))?;
         let conversation = record.conversation;
         let events = vec![
-            (me, EventBody::FriendRemoved { user: friend, conversation }),
-            (friend, EventBody::FriendRemoved { user: me, conversation }),
+            (
+                me,
+                EventBody::FriendRemoved {
+                    user: friend,
+                    conversation,
+                },
+            ),
+            (
+                friend,
+                EventBody::FriendRemoved {
+                    user: me,
+                    conversation,
+                },
+            ),
         ];
         let appends = self.storage.remove_friend(me, friend, events).await?;
         self.deliver_events(&appends);

@@ -76,10 +76,18 @@ impl Service {
         };
         let owner = *owner;
         let members = self.storage.members(id).await?;
-        Ok(Loaded { conv, members, owner })
+        Ok(Loaded {
+            conv,
+            members,
+            owner,
+        })
     }
 
-    async fn group_wire(&self, conv: &ConversationRecord, members: &[MemberRecord]) -> Result<Group> {
+    async fn group_wire(
+        &self,
+        conv: &ConversationRecord,
+        members: &[MemberRecord],
+    ) -> Result<Group> {
         let users: HashMap<UserId, UserSummary> = self
             .storage
             .users(members.iter().map(|m| m.user).collect())
@@ -180,7 +188,13 @@ impl Service {
             upsert: members,
             remove: Vec::new(),
             delete: false,
-            events: to_all(&ids, EventBody::GroupJoined { group: group.clone(), by: me }),
+            events: to_all(
+                &ids,
+                EventBody::GroupJoined {
+                    group: group.clone(),
+                    by: me,
+                },
+            ),
         };
         let appends = self.storage.change_group(change).await?;
         self.deliver_events(&appends);
@@ -207,9 +221,18 @@ impl Service {
     }
 
     /// Renames the group or sets its announcement (owner and admins).
-    pub async fn update_group(&self, authed: &Authed, id: ConversationId, req: UpdateGroup) -> Result<Group> {
+    pub async fn update_group(
+        &self,
+        authed: &Authed,
+        id: ConversationId,
+        req: UpdateGroup,
+    ) -> Result<Group> {
         let me = authed.id();
-        let name = req.name.as_deref().map(|n| clean_name(n, "group name")).transpose()?;
+        let name = req
+            .name
+            .as_deref()
+            .map(|n| clean_name(n, "group name"))
+            .transpose()?;
         let announcement = req
             .announcement
             .as_deref()
@@ -217,7 +240,9 @@ impl Service {
             .transpose()?;
         self.change_group_with(id, |g, _| {
             if g.role_of(me)? < Role::Admin {
-                return Err(Error::forbidden("only the owner or an admin may change the group"));
+                return Err(Error::forbidden(
+                    "only the owner or an admin may change the group",
+                ));
             }
             let mut conv = g.next();
             let ConversationKind::Group {
@@ -249,7 +274,12 @@ impl Service {
     }
 
     /// Adds friends of the caller to a group the caller is in.
-    pub async fn invite(&self, authed: &Authed, id: ConversationId, users: Vec<UserId>) -> Result<Group> {
+    pub async fn invite(
+        &self,
+        authed: &Authed,
+        id: ConversationId,
+        users: Vec<UserId>,
+    ) -> Result<Group> {
         let me = authed.id();
         let mut users = users;
         users.sort();
@@ -272,12 +302,18 @@ impl Service {
         let max = self.config.limits.max_group_members as usize;
         self.change_group_with(id, |g, known| {
             g.role_of(me)?;
-            let fresh: Vec<UserId> = users.iter().copied().filter(|u| g.member(*u).is_none()).collect();
+            let fresh: Vec<UserId> = users
+                .iter()
+                .copied()
+                .filter(|u| g.member(*u).is_none())
+                .collect();
             if fresh.is_empty() {
                 return Err(Error::client(ErrorCode::InvalidState, "already members"));
             }
             if g.members.len() + fresh.len() > max {
-                return Err(Error::bad_request("the group would exceed its member limit"));
+                return Err(Error::bad_request(
+                    "the group would exceed its member limit",
+                ));
             }
             let ts = now_ms();
             let added: Vec<MemberRecord> = fresh
@@ -323,7 +359,12 @@ impl Service {
     }
 
     /// Removes a member: the owner may remove anyone, admins ordinary members.
-    pub async fn remove_member(&self, authed: &Authed, id: ConversationId, user: UserId) -> Result<()> {
+    pub async fn remove_member(
+        &self,
+        authed: &Authed,
+        id: ConversationId,
+        user: UserId,
+    ) -> Result<()> {
         let me = authed.id();
         if user == me {
             return Err(Error::bad_request("use leave to leave a group"));
@@ -339,7 +380,14 @@ impl Service {
             }
             let mut change = g.change(g.next());
             change.remove = vec![user];
-            change.events = to_all(&g.user_ids(), EventBody::GroupMemberRemoved { group: id, user, by: me });
+            change.events = to_all(
+                &g.user_ids(),
+                EventBody::GroupMemberRemoved {
+                    group: id,
+                    user,
+                    by: me,
+                },
+            );
             Ok(change)
         })
         .await
@@ -376,7 +424,14 @@ impl Service {
             let mut change = g.change(conv);
             change.upsert = upsert;
             change.remove = vec![me];
-            change.events = to_all(&g.user_ids(), EventBody::GroupMemberLeft { group: id, user: me, owner });
+            change.events = to_all(
+                &g.user_ids(),
+                EventBody::GroupMemberLeft {
+                    group: id,
+                    user: me,
+                    owner,
+                },
+            );
             Ok(change)
         })
         .await
@@ -391,7 +446,10 @@ impl Service {
             }
             let mut change = g.change(g.next());
             change.delete = true;
-            change.events = to_all(&g.user_ids(), EventBody::GroupDisbanded { group: id, by: me });
+            change.events = to_all(
+                &g.user_ids(),
+                EventBody::GroupDisbanded { group: id, by: me },
+            );
             Ok(change)
         })
         .await
@@ -399,7 +457,13 @@ impl Service {
 
     /// Sets a member's role (owner only); giving `owner` hands ownership over and
     /// makes the old owner an admin.
-    pub async fn set_role(&self, authed: &Authed, id: ConversationId, user: UserId, role: Role) -> Result<Group> {
+    pub async fn set_role(
+        &self,
+        authed: &Authed,
+        id: ConversationId,
+        user: UserId,
+        role: Role,
+    ) -> Result<Group> {
         let me = authed.id();
         if user == me {
             return Err(Error::bad_request("cannot change your own role"));
@@ -408,13 +472,22 @@ impl Service {
             if g.role_of(me)? != Role::Owner {
                 return Err(Error::forbidden("only the owner may change roles"));
             }
-            let target = g.member(user).ok_or_else(|| Error::not_found("not a member of this group"))?;
+            let target = g
+                .member(user)
+                .ok_or_else(|| Error::not_found("not a member of this group"))?;
             let mut conv = g.next();
             let mut upsert = vec![MemberRecord {
                 role,
                 ..target.clone()
             }];
-            let mut events = to_all(&g.user_ids(), EventBody::GroupRoleChanged { group: id, user, role });
+            let mut events = to_all(
+                &g.user_ids(),
+                EventBody::GroupRoleChanged {
+                    group: id,
+                    user,
+                    role,
+                },
+            );
             if role == Role::Owner {
                 if let Some(mine) = g.member(me) {
                     upsert.push(MemberRecord {
@@ -444,7 +517,11 @@ impl Service {
     }
 }
 
-fn group_from(conv: &ConversationRecord, members: &[MemberRecord], users: &HashMap<UserId, UserSummary>) -> Group {
+fn group_from(
+    conv: &ConversationRecord,
+    members: &[MemberRecord],
+    users: &HashMap<UserId, UserSummary>,
+) -> Group {
     let (name, announcement, owner) = match &conv.kind {
         ConversationKind::Group {
             name,

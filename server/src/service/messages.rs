@@ -3,7 +3,9 @@
 use natter_proto::ErrorCode;
 use natter_proto::frame::ServerFrame;
 use natter_proto::limits::MAX_ID_LEN;
-use natter_proto::model::{ConversationId, ConversationKind, ConversationState, Message, MessageBody, UserId};
+use natter_proto::model::{
+    ConversationId, ConversationKind, ConversationState, Message, MessageBody, UserId,
+};
 
 use super::Service;
 use crate::error::{Error, Result};
@@ -35,7 +37,9 @@ impl Service {
                     ));
                 }
             }
-            MessageBody::Image { file, .. } | MessageBody::File { file } | MessageBody::Voice { file, .. } => {
+            MessageBody::Image { file, .. }
+            | MessageBody::File { file }
+            | MessageBody::Voice { file, .. } => {
                 if file.id.is_empty() || file.id.len() > 128 || file.name.chars().count() > 255 {
                     return Err(Error::bad_request("invalid file reference"));
                 }
@@ -68,8 +72,13 @@ impl Service {
         body: MessageBody,
         reply_to: Option<u64>,
     ) -> Result<Ack> {
-        if client_id.is_empty() || client_id.len() > MAX_ID_LEN || client_id.chars().any(char::is_control) {
-            return Err(Error::bad_request(format!("client_id must be 1–{MAX_ID_LEN} bytes")));
+        if client_id.is_empty()
+            || client_id.len() > MAX_ID_LEN
+            || client_id.chars().any(char::is_control)
+        {
+            return Err(Error::bad_request(format!(
+                "client_id must be 1–{MAX_ID_LEN} bytes"
+            )));
         }
         self.check_body(&body)?;
         let appended = self
@@ -97,7 +106,11 @@ impl Service {
     }
 
     /// The caller's membership of a conversation, or `not_member`.
-    pub async fn membership(&self, user: UserId, conversation: ConversationId) -> Result<(MemberRecord, Vec<MemberRecord>)> {
+    pub async fn membership(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+    ) -> Result<(MemberRecord, Vec<MemberRecord>)> {
         let members = self.storage.members(conversation).await?;
         let me = members
             .iter()
@@ -142,7 +155,12 @@ impl Service {
     }
 
     /// Raises the caller's read cursor and tells the conversation.
-    pub async fn mark_read(&self, user: UserId, conversation: ConversationId, seq: u64) -> Result<()> {
+    pub async fn mark_read(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+        seq: u64,
+    ) -> Result<()> {
         let members = self.storage.members(conversation).await?;
         let now = self.storage.set_read(user, conversation, seq).await?;
         let ids: Vec<UserId> = members.iter().map(|m| m.user).collect();
@@ -161,7 +179,11 @@ impl Service {
     /// Tells the other members that the caller is typing.
     pub async fn typing(&self, user: UserId, conversation: ConversationId) -> Result<()> {
         let (_, members) = self.membership(user, conversation).await?;
-        let others: Vec<UserId> = members.iter().map(|m| m.user).filter(|u| *u != user).collect();
+        let others: Vec<UserId> = members
+            .iter()
+            .map(|m| m.user)
+            .filter(|u| *u != user)
+            .collect();
         self.push(&others, &ServerFrame::Typing { conversation, user }, None);
         Ok(())
     }
@@ -171,13 +193,21 @@ impl Service {
         let mut out = Vec::new();
         for (conv, me, last_seq) in self.storage.conversations_of(user).await? {
             let reads = self.storage.read_cursors(conv.id).await?;
-            let read_of = |u: UserId| reads.iter().find(|(r, _)| *r == u).map(|(_, s)| *s).unwrap_or(0);
+            let read_of = |u: UserId| {
+                reads
+                    .iter()
+                    .find(|(r, _)| *r == u)
+                    .map(|(_, s)| *s)
+                    .unwrap_or(0)
+            };
             let (kind, peer_read_seq) = match &conv.kind {
                 storage::ConversationKind::Direct { a, b, .. } => {
                     let peer = if *a == user { *b } else { *a };
                     (ConversationKind::Direct { peer }, Some(read_of(peer)))
                 }
-                storage::ConversationKind::Group { name, .. } => (ConversationKind::Group { name: name.clone() }, None),
+                storage::ConversationKind::Group { name, .. } => {
+                    (ConversationKind::Group { name: name.clone() }, None)
+                }
             };
             out.push(ConversationState {
                 id: conv.id,

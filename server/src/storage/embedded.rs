@@ -26,8 +26,8 @@ use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
 use super::{
-    Appended, Appends, ConversationRecord, FriendshipRecord, GroupChange, Lookup, MemberRecord,
-    NewMessage, RequestRecord, Resolution, EventsFn, SessionRecord, Storage, UserRecord,
+    Appended, Appends, ConversationRecord, EventsFn, FriendshipRecord, GroupChange, Lookup,
+    MemberRecord, NewMessage, RequestRecord, Resolution, SessionRecord, Storage, UserRecord,
 };
 use crate::error::{Error, Result};
 use crate::util::now_ms;
@@ -180,7 +180,10 @@ pub(crate) fn dec<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
 }
 
 /// Appends events inside `txn`, giving each the next seq of its account's log.
-pub(crate) fn append_events(txn: &WriteTransaction, events: Vec<(UserId, EventBody)>) -> Result<Appends> {
+pub(crate) fn append_events(
+    txn: &WriteTransaction,
+    events: Vec<(UserId, EventBody)>,
+) -> Result<Appends> {
     if events.is_empty() {
         return Ok(Vec::new());
     }
@@ -252,7 +255,8 @@ impl Storage for Embedded {
             for k in &wanted {
                 keys.insert(k.as_str(), user.id.0)?;
             }
-            txn.open_table(USERS)?.insert(user.id.0, enc(&user)?.as_slice())?;
+            txn.open_table(USERS)?
+                .insert(user.id.0, enc(&user)?.as_slice())?;
             Ok(())
         })
         .await
@@ -288,7 +292,11 @@ impl Storage for Embedded {
         .await
     }
 
-    async fn update_user(&self, user: UserRecord, events: Vec<(UserId, EventBody)>) -> Result<Appends> {
+    async fn update_user(
+        &self,
+        user: UserRecord,
+        events: Vec<(UserId, EventBody)>,
+    ) -> Result<Appends> {
         self.write(move |txn| {
             let mut users = txn.open_table(USERS)?;
             let old: UserRecord = match users.get(user.id.0)? {
@@ -320,7 +328,8 @@ impl Storage for Embedded {
 
     async fn put_session(&self, session: SessionRecord) -> Result<()> {
         self.write(move |txn| {
-            txn.open_table(SESSIONS)?.insert(session.id, enc(&session)?.as_slice())?;
+            txn.open_table(SESSIONS)?
+                .insert(session.id, enc(&session)?.as_slice())?;
             Ok(())
         })
         .await
@@ -345,7 +354,8 @@ impl Storage for Embedded {
     async fn rotate_session(&self, session: SessionRecord, expected_hash: String) -> Result<bool> {
         self.write(move |txn| {
             let mut t = txn.open_table(SESSIONS)?;
-            let current: Option<SessionRecord> = t.get(session.id)?.map(|v| dec(v.value())).transpose()?;
+            let current: Option<SessionRecord> =
+                t.get(session.id)?.map(|v| dec(v.value())).transpose()?;
             match current {
                 Some(cur) if cur.refresh_hash == expected_hash => {
                     t.insert(session.id, enc(&session)?.as_slice())?;
@@ -362,7 +372,8 @@ impl Storage for Embedded {
     }
 
     async fn pending_requests(&self, user: UserId) -> Result<Vec<RequestRecord>> {
-        self.read(move |txn| social::pending_requests(txn, user)).await
+        self.read(move |txn| social::pending_requests(txn, user))
+            .await
     }
 
     async fn create_request(
@@ -370,7 +381,8 @@ impl Storage for Embedded {
         request: RequestRecord,
         events: Vec<(UserId, EventBody)>,
     ) -> Result<(RequestRecord, Appends)> {
-        self.write(move |txn| social::create_request(txn, request, events)).await
+        self.write(move |txn| social::create_request(txn, request, events))
+            .await
     }
 
     async fn resolve_request(
@@ -378,7 +390,8 @@ impl Storage for Embedded {
         resolution: Resolution,
         events: EventsFn,
     ) -> Result<(RequestRecord, Appends)> {
-        self.write(move |txn| social::resolve_request(txn, resolution, events)).await
+        self.write(move |txn| social::resolve_request(txn, resolution, events))
+            .await
     }
 
     async fn friends(&self, user: UserId) -> Result<Vec<FriendshipRecord>> {
@@ -388,7 +401,9 @@ impl Storage for Embedded {
     async fn friendship(&self, user: UserId, friend: UserId) -> Result<Option<FriendshipRecord>> {
         self.read(move |txn| {
             let t = txn.open_table(FRIENDS)?;
-            t.get((user.0, friend.0))?.map(|v| dec(v.value())).transpose()
+            t.get((user.0, friend.0))?
+                .map(|v| dec(v.value()))
+                .transpose()
         })
         .await
     }
@@ -399,7 +414,8 @@ impl Storage for Embedded {
         friend: UserId,
         events: Vec<(UserId, EventBody)>,
     ) -> Result<Appends> {
-        self.write(move |txn| social::remove_friend(txn, user, friend, events)).await
+        self.write(move |txn| social::remove_friend(txn, user, friend, events))
+            .await
     }
 
     async fn conversation(&self, id: ConversationId) -> Result<Option<ConversationRecord>> {
@@ -410,12 +426,17 @@ impl Storage for Embedded {
         self.read(move |txn| social::members(txn, id)).await
     }
 
-    async fn conversations_of(&self, user: UserId) -> Result<Vec<(ConversationRecord, MemberRecord, u64)>> {
-        self.read(move |txn| social::conversations_of(txn, user)).await
+    async fn conversations_of(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<(ConversationRecord, MemberRecord, u64)>> {
+        self.read(move |txn| social::conversations_of(txn, user))
+            .await
     }
 
     async fn change_group(&self, change: GroupChange) -> Result<Appends> {
-        self.write(move |txn| social::change_group(txn, change)).await
+        self.write(move |txn| social::change_group(txn, change))
+            .await
     }
 
     async fn append(&self, message: NewMessage) -> Result<Appended> {
@@ -435,11 +456,13 @@ impl Storage for Embedded {
     }
 
     async fn set_read(&self, user: UserId, conversation: ConversationId, seq: u64) -> Result<u64> {
-        self.write(move |txn| messages::set_read(txn, user, conversation, seq)).await
+        self.write(move |txn| messages::set_read(txn, user, conversation, seq))
+            .await
     }
 
     async fn read_cursors(&self, conversation: ConversationId) -> Result<Vec<(UserId, u64)>> {
-        self.read(move |txn| messages::read_cursors(txn, conversation)).await
+        self.read(move |txn| messages::read_cursors(txn, conversation))
+            .await
     }
 
     async fn append_events(&self, events: Vec<(UserId, EventBody)>) -> Result<Appends> {
@@ -450,7 +473,10 @@ impl Storage for Embedded {
         self.read(move |txn| {
             let t = txn.open_table(EVENTS)?;
             let mut out = Vec::new();
-            for item in t.range((user.0, after.saturating_add(1))..=(user.0, u64::MAX))?.take(limit) {
+            for item in t
+                .range((user.0, after.saturating_add(1))..=(user.0, u64::MAX))?
+                .take(limit)
+            {
                 let (_, v) = item?;
                 out.push(dec(v.value())?);
             }

@@ -7,7 +7,9 @@ use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use super::tables::*;
 use super::{dec, enc};
 use crate::error::{Error, Result};
-use crate::storage::{Appended, ConversationKind, ConversationRecord, MemberRecord, NewMessage, apply_op};
+use crate::storage::{
+    Appended, ConversationKind, ConversationRecord, MemberRecord, NewMessage, apply_op,
+};
 
 /// Checks membership, deduplicates, assigns the next seq and stores the message,
 /// all inside the caller's transaction.
@@ -25,7 +27,9 @@ pub fn append(txn: &WriteTransaction, new: NewMessage) -> Result<Appended> {
     let Some(sender) = sender else {
         return Err(match conv.kind {
             ConversationKind::Direct { .. } => Error::client(ErrorCode::NotFriends, "not friends"),
-            ConversationKind::Group { .. } => Error::client(ErrorCode::NotMember, "not a member of this group"),
+            ConversationKind::Group { .. } => {
+                Error::client(ErrorCode::NotMember, "not a member of this group")
+            }
         });
     };
     if let ConversationKind::Direct { open: false, .. } = conv.kind {
@@ -67,8 +71,16 @@ pub fn append(txn: &WriteTransaction, new: NewMessage) -> Result<Appended> {
             Some(v) => dec(v.value())?,
             None => return Err(Error::not_found("target message not found")),
         };
-        let privileged = matches!(conv.kind, ConversationKind::Group { .. }) && sender.role >= Role::Admin;
-        apply_op(&mut target, &new.body, new.sender, privileged, new.ts, new.recall_window_ms)?;
+        let privileged =
+            matches!(conv.kind, ConversationKind::Group { .. }) && sender.role >= Role::Admin;
+        apply_op(
+            &mut target,
+            &new.body,
+            new.sender,
+            privileged,
+            new.ts,
+            new.recall_window_ms,
+        )?;
         messages.insert((conv_id, target_seq), enc(&target)?.as_slice())?;
     }
     let message = Message {
@@ -122,12 +134,24 @@ pub fn range(
     Ok(out)
 }
 
-pub fn set_read(txn: &WriteTransaction, user: UserId, conversation: ConversationId, seq: u64) -> Result<u64> {
+pub fn set_read(
+    txn: &WriteTransaction,
+    user: UserId,
+    conversation: ConversationId,
+    seq: u64,
+) -> Result<u64> {
     let c = conversation.0;
     if txn.open_table(MEMBERS)?.get((c, user.0))?.is_none() {
-        return Err(Error::client(ErrorCode::NotMember, "not in this conversation"));
+        return Err(Error::client(
+            ErrorCode::NotMember,
+            "not in this conversation",
+        ));
     }
-    let last = txn.open_table(CONV_SEQ)?.get(c)?.map(|v| v.value()).unwrap_or(0);
+    let last = txn
+        .open_table(CONV_SEQ)?
+        .get(c)?
+        .map(|v| v.value())
+        .unwrap_or(0);
     let mut reads = txn.open_table(READS)?;
     let current = reads.get((c, user.0))?.map(|v| v.value()).unwrap_or(0);
     let next = current.max(seq.min(last));
@@ -137,7 +161,10 @@ pub fn set_read(txn: &WriteTransaction, user: UserId, conversation: Conversation
     Ok(next)
 }
 
-pub fn read_cursors(txn: &ReadTransaction, conversation: ConversationId) -> Result<Vec<(UserId, u64)>> {
+pub fn read_cursors(
+    txn: &ReadTransaction,
+    conversation: ConversationId,
+) -> Result<Vec<(UserId, u64)>> {
     let t = txn.open_table(READS)?;
     let c = conversation.0;
     let mut out = Vec::new();

@@ -9,8 +9,8 @@ use super::tables::*;
 use super::{append_events, dec, enc};
 use crate::error::{Error, Result};
 use crate::storage::{
-    Appends, ConversationKind, ConversationRecord, FriendshipRecord, GroupChange, MemberRecord,
-    RequestRecord, Resolution, EventsFn,
+    Appends, ConversationKind, ConversationRecord, EventsFn, FriendshipRecord, GroupChange,
+    MemberRecord, RequestRecord, Resolution,
 };
 
 pub fn request(txn: &ReadTransaction, id: u64) -> Result<Option<RequestRecord>> {
@@ -36,7 +36,11 @@ pub fn create_request(
     request: RequestRecord,
     events: Vec<(UserId, EventBody)>,
 ) -> Result<(RequestRecord, Appends)> {
-    if txn.open_table(FRIENDS)?.get((request.from.0, request.to.0))?.is_some() {
+    if txn
+        .open_table(FRIENDS)?
+        .get((request.from.0, request.to.0))?
+        .is_some()
+    {
         return Err(Error::client(ErrorCode::AlreadyFriends, "already friends"));
     }
     let mut pending = txn.open_table(PENDING)?;
@@ -77,7 +81,10 @@ pub fn resolve_request(
         return Err(Error::not_found("no such friend request"));
     }
     if request.status != RequestStatus::Pending {
-        return Err(Error::client(ErrorCode::InvalidState, "request already answered"));
+        return Err(Error::client(
+            ErrorCode::InvalidState,
+            "request already answered",
+        ));
     }
     request.status = resolution.status;
     requests.insert(request.id, enc(&request)?.as_slice())?;
@@ -91,19 +98,25 @@ pub fn resolve_request(
     if resolution.status == RequestStatus::Accepted {
         let (from, to) = (request.from, request.to);
         let mut friends = txn.open_table(FRIENDS)?;
-        let existing: Option<FriendshipRecord> =
-            friends.get((from.0, to.0))?.map(|v| dec(v.value())).transpose()?;
+        let existing: Option<FriendshipRecord> = friends
+            .get((from.0, to.0))?
+            .map(|v| dec(v.value()))
+            .transpose()?;
         let record = match existing {
             Some(f) => f,
             None => {
-                let conversation = open_direct(txn, from, to, resolution.new_conversation, resolution.ts)?;
+                let conversation =
+                    open_direct(txn, from, to, resolution.new_conversation, resolution.ts)?;
                 let record = FriendshipRecord {
                     friend: to,
                     conversation,
                     since_ts: resolution.ts,
                 };
                 friends.insert((from.0, to.0), enc(&record)?.as_slice())?;
-                let back = FriendshipRecord { friend: from, ..record };
+                let back = FriendshipRecord {
+                    friend: from,
+                    ..record
+                };
                 friends.insert((to.0, from.0), enc(&back)?.as_slice())?;
                 record
             }
@@ -190,8 +203,10 @@ pub fn remove_friend(
     friends.remove((friend.0, user.0))?;
     drop(friends);
     let mut convs = txn.open_table(CONVERSATIONS)?;
-    let conv: Option<ConversationRecord> =
-        convs.get(record.conversation.0)?.map(|v| dec(v.value())).transpose()?;
+    let conv: Option<ConversationRecord> = convs
+        .get(record.conversation.0)?
+        .map(|v| dec(v.value()))
+        .transpose()?;
     if let Some(mut conv) = conv {
         if let ConversationKind::Direct { open, .. } = &mut conv.kind {
             *open = false;
@@ -203,7 +218,10 @@ pub fn remove_friend(
     append_events(txn, events)
 }
 
-pub fn conversation(txn: &ReadTransaction, id: ConversationId) -> Result<Option<ConversationRecord>> {
+pub fn conversation(
+    txn: &ReadTransaction,
+    id: ConversationId,
+) -> Result<Option<ConversationRecord>> {
     let t = txn.open_table(CONVERSATIONS)?;
     t.get(id.0)?.map(|v| dec(v.value())).transpose()
 }
@@ -242,7 +260,8 @@ pub fn conversations_of(
 pub fn change_group(txn: &WriteTransaction, change: GroupChange) -> Result<Appends> {
     let id = change.conversation.id;
     let mut convs = txn.open_table(CONVERSATIONS)?;
-    let current: Option<ConversationRecord> = convs.get(id.0)?.map(|v| dec(v.value())).transpose()?;
+    let current: Option<ConversationRecord> =
+        convs.get(id.0)?.map(|v| dec(v.value())).transpose()?;
     match (&current, change.expected_version) {
         (None, None) => {}
         (Some(cur), Some(v)) if cur.version == v => {}

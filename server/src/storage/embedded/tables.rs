@@ -29,7 +29,8 @@ pub const CONVERSATIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("con
 /// (conversation, user) → `MemberRecord`.
 pub const MEMBERS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("members");
 /// (user, conversation) → (): conversations a user is in.
-pub const USER_CONVERSATIONS: TableDefinition<(u64, u64), ()> = TableDefinition::new("user_conversations");
+pub const USER_CONVERSATIONS: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("user_conversations");
 /// conversation → highest seq.
 pub const CONV_SEQ: TableDefinition<u64, u64> = TableDefinition::new("conversation_seq");
 /// (conversation, seq) → `Message`.

@@ -1,0 +1,249 @@
+use natter_proto::ErrorCode;
+use natter_proto::model::{Profile, UserSummary};
+use natter_proto::rest::{
+    Health, LoginRequest, RefreshRequest, RegisterRequest, SearchResult, Session, UpdateProfile,
+};
+use reqwest::{Method, StatusCode};
+
+use crate::support::*;
+
+#[tokio::test]
+async fn health_answers() {
+    let t = TestRelay::start().await;
+    let h: Health = t
+        .call::<(), _>(Method::GET, None, "/healthz", None)
+        .await
+        .unwrap();
+    assert_eq!(h.status, "ok");
+}
+
+#[tokio::test]
+async fn register_login_profile_refresh_logout() {
+    let t = TestRelay::start().await;
+    let alice = t.user("alice").await;
+    assert_eq!(alice.session.profile.user.account, "alice");
+    assert_eq!(
+        alice.session.profile.email.as_deref(),
+        Some("alice@example.com")
+    );
+
+    let me: Profile = t.get(&alice, "/v1/me").await.unwrap();
+    assert_eq!(me.user.nickname, "Nick alice");
+
+    // Profile update.
+    let patch = UpdateProfile {
+        nickname: Some("艾丽丝".into()),
+        phone: Some("+86 138-0000-0000".into()),
+        ..Default::default()
+    };
+    let me: Profile = t.patch(&alice, "/v1/me", &patch).await.unwrap();
+    assert_eq!(me.user.nickname, "艾丽丝");
+    assert_eq!(me.phone.as_deref(), Some("+8613800000000"));
+
+    // Sign in by e-mail and by phone too.
+    let by_mail = t
+        .login("ALICE@example.com", &alice.password, Some("phone"))
+        .await;
+    assert_eq!(by_mail.id, alice.id);
+    assert_eq!(by_mail.session.device_id, "phone");
+    let by_phone = t.login("+8613800000000", &alice.password, None).await;
+    assert_eq!(by_phone.id, alice.id);
+
+    // Refresh rotates: the old refresh token is used up.
+    let fresh: Session = t
+        .call(
+            Method::POST,
+            None,
+            "/v1/auth/refresh",
+            Some(&RefreshRequest {
+                refresh_token: alice.session.refresh_token.clone(),
+            }),
+        )
+        .await
+        .unwrap();
+    assert_ne!(fresh.refresh_token, alice.session.refresh_token);
+    let again = t
+        .call::<_, Session>(
+            Method::POST,
+            None,
+            "/v1/auth/refresh",
+            Some(&RefreshRequest {
+                refresh_token: alice.session.refresh_token.clone(),
+            }),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(again.1.code, ErrorCode::Unauthorized);
+
+    // Logout revokes the session's tokens at once.
+    let mut ws = t.ws(&alice).await;
+    t.call::<(), ()>(Method::POST, Some(&alice.token), "/v1/auth/logout", None)
+        .await
+        .unwrap();
+    let err = t.get::<Profile>(&alice, "/v1/me").await.unwrap_err();
+    assert_eq!(err.0, StatusCode::UNAUTHORIZED);
+    let e = ws.error().await;
+    assert_eq!(e.code, ErrorCode::Unauthorized);
+    assert!(
+        ws.try_next(WAIT).await.is_none(),
+        "logged-out socket closes"
+    );
+    // Other devices are unaffected.
+    let me: Profile = t.get(&by_mail, "/v1/me").await.unwrap();
+    assert_eq!(me.user.id, alice.id);
+}
+
+#[tokio::test]
+async fn registration_rules() {
+    let t = TestRelay::start().await;
+    let _ = t.user("bob").await;
+    let reg = |account: &str, password: &str, email: Option<&str>| RegisterRequest {
+        account: account.into(),
+        password: password.into(),
+        nickname: String::new(),
+        email: email.map(Into::into),
+        phone: None,
+        avatar: None,
+    };
+    let cases = [
+        (reg("BOB", "long enough pw", None), ErrorCode::AccountTaken),
+        (
+            reg("bobby", "long enough pw", Some("bob@example.com")),
+            ErrorCode::AccountTaken,
+        ),
+        (reg("x", "long enough pw", None), ErrorCode::BadRequest),
+        (
+            reg("has space", "long enough pw", None),
+            ErrorCode::BadRequest,
+        ),
+        (reg("carol", "short", None), ErrorCode::BadRequest),
+        (
+            reg("carol", "long enough pw", Some("not-an-email")),
+            ErrorCode::BadRequest,
+        ),
+    ];
+    for (req, code) in cases {
+        let err = t
+            .call::<_, Profile>(Method::POST, None, "/v1/auth/register", Some(&req))
+            .await
+            .unwrap_err();
+        assert_eq!(err.1.code, code, "{req:?}");
+    }
+    // Nickname defaults to the account name.
+    let p: Profile = t
+        .call(
+            Method::POST,
+            None,
+            "/v1/auth/register",
+            Some(&reg("carol", "long enough pw", None)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.user.nickname, "carol");
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_account_look_alike() {
+    let t = TestRelay::start().await;
+    let _ = t.user("dave").await;
+    for account in ["dave", "nobody"] {
+        let req = LoginRequest {
+            account: account.into(),
+            password: "wrong password".into(),
+            device_id: None,
+            device_name: None,
+        };
+        let err = t
+            .call::<_, Session>(Method::POST, None, "/v1/auth/login", Some(&req))
+            .await
+            .unwrap_err();
+        assert_eq!(err.0, StatusCode::UNAUTHORIZED);
+        assert_eq!(err.1.code, ErrorCode::BadCredentials);
+    }
+}
+
+#[tokio::test]
+async fn passwords_are_argon2id_and_never_stored_plain() {
+    let t = TestRelay::start().await;
+    let erin = t.user("erin").await;
+    let rec = t
+        .relay
+        .service
+        .storage
+        .user(erin.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(rec.password_hash.starts_with("$argon2id$"));
+    assert!(!rec.password_hash.contains(&erin.password));
+}
+
+#[tokio::test]
+async fn expired_and_forged_tokens_are_refused() {
+    let t = TestRelay::start_with(|c| c.access_ttl_secs = 1).await;
+    let frank = t.user("frank").await;
+    let _: Profile = t.get(&frank, "/v1/me").await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let err = t.get::<Profile>(&frank, "/v1/me").await.unwrap_err();
+    assert_eq!(err.1.code, ErrorCode::TokenExpired);
+    // A token that was never issued.
+    let forged = User {
+        token: "MS4yLjM.AAAA".into(),
+        ..frank.clone()
+    };
+    let err = t.get::<Profile>(&forged, "/v1/me").await.unwrap_err();
+    assert_eq!(err.1.code, ErrorCode::Unauthorized);
+    // No token at all.
+    let err = t
+        .call::<(), Profile>(Method::GET, None, "/v1/me", None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.1.code, ErrorCode::Unauthorized);
+}
+
+#[tokio::test]
+async fn search_is_exact_by_account_email_or_phone() {
+    let t = TestRelay::start().await;
+    let gina = t.user("gina").await;
+    let hank = t.user("hank").await;
+    let _: Profile = t
+        .patch(
+            &hank,
+            "/v1/me",
+            &UpdateProfile {
+                phone: Some("+15550001111".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let find = |q: &str| {
+        let q = q.to_string();
+        let t = &t;
+        let gina = &gina;
+        async move {
+            let r: SearchResult = t
+                .get(gina, &format!("/v1/users/search?q={}", urlencode(&q)))
+                .await
+                .unwrap();
+            r.users
+                .into_iter()
+                .map(|u: UserSummary| u.account)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(find("hank").await, vec!["hank"]);
+    assert_eq!(find("HANK@example.com").await, vec!["hank"]);
+    assert_eq!(find("+15550001111").await, vec!["hank"]);
+    assert!(find("han").await.is_empty(), "no prefix matches");
+    assert!(find("nobody").await.is_empty());
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,376 @@
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::SinkExt;
+use natter_proto::frame::{ClientFrame, ServerFrame};
+use natter_proto::model::MessageBody;
+use natter_proto::rest::Health;
+use natter_proto::{ErrorCode, PROTOCOL_VERSIONS};
+use reqwest::Method;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn bad_frames_get_errors_and_everyone_carries_on() {
+    let t = TestRelay::start_with(|c| c.limits.max_frame_bytes = 4096).await;
+    let (a, b) = (t.user("pat").await, t.user("quin").await);
+    let conv = t.befriend(&a, &b).await;
+    let mut wa = t.ws(&a).await;
+    let mut wb = t.ws(&b).await;
+    let cases: Vec<(String, ErrorCode)> = vec![
+        ("not json at all".into(), ErrorCode::MalformedFrame),
+        ("[1,2,3]".into(), ErrorCode::MalformedFrame),
+        (r#"{"no_type":1}"#.into(), ErrorCode::MalformedFrame),
+        (r#"{"type":42}"#.into(), ErrorCode::MalformedFrame),
+        (
+            r#"{"type":"teleport","to":"mars"}"#.into(),
+            ErrorCode::UnknownFrame,
+        ),
+        (
+            r#"{"type":"send","conversation":"seven"}"#.into(),
+            ErrorCode::BadRequest,
+        ),
+        (
+            r#"{"type":"send","client_id":"k","conversation":1,"body":{"kind":"hologram"}}"#.into(),
+            ErrorCode::BadRequest,
+        ),
+        (
+            format!(
+                r#"{{"type":"send","client_id":"big","conversation":{conv},"body":{{"kind":"text","text":"{}"}}}}"#,
+                "x".repeat(5000)
+            ),
+            ErrorCode::TooLarge,
+        ),
+        (
+            r#"{"type":"hello","protocols":[1],"token":"again"}"#.into(),
+            ErrorCode::BadRequest,
+        ),
+    ];
+    for (frame, code) in cases {
+        wa.send_raw(&frame).await;
+        assert_eq!(
+            wa.error().await.code,
+            code,
+            "frame {}",
+            &frame[..frame.len().min(60)]
+        );
+    }
+    wa.stream
+        .send(WsMessage::Binary(vec![1u8, 2, 3].into()))
+        .await
+        .unwrap();
+    assert_eq!(wa.error().await.code, ErrorCode::MalformedFrame);
+    // The same connection still works, and so does everyone else's.
+    assert_eq!(wa.send_text(conv, "still fine").await.unwrap(), 1);
+    assert_eq!(text(&wb.message().await), "still fine");
+    // Nothing of the bad frames was stored.
+    let (msgs, _) = wb.history(conv, None, None, None).await.unwrap();
+    assert_eq!(msgs.len(), 1);
+    // A frame far beyond any limit closes only that connection.
+    wa.send_raw(&"y".repeat(2 << 20)).await;
+    assert!(wa.try_next(WAIT).await.is_none());
+    assert_eq!(wb.send_text(conv, "others unaffected").await.unwrap(), 2);
+    let h: Health = t
+        .call::<(), _>(Method::GET, None, "/healthz", None)
+        .await
+        .unwrap();
+    assert_eq!(h.sessions, 1);
+}
+
+#[tokio::test]
+async fn hello_is_required_and_checked() {
+    let t = TestRelay::start_with(|c| c.hello_timeout_secs = 1).await;
+    let a = t.user("rae").await;
+    let url = t.relay.ws_url();
+    let expect_refusal = |frame: String, code: ErrorCode| {
+        let url = url.clone();
+        async move {
+            let mut s = Ws::connect_raw(&url).await;
+            if !frame.is_empty() {
+                s.send(WsMessage::Text(frame.into())).await.unwrap();
+            }
+            let mut ws = Ws::from_stream(s);
+            assert_eq!(ws.error().await.code, code);
+            assert!(ws.try_next(WAIT).await.is_none(), "closed after refusal");
+        }
+    };
+    let hello = |protocols: Vec<u32>, token: &str| {
+        serde_json::to_string(&ClientFrame::Hello {
+            protocols,
+            token: token.into(),
+        })
+        .unwrap()
+    };
+    expect_refusal(
+        hello(PROTOCOL_VERSIONS.to_vec(), "garbage"),
+        ErrorCode::Unauthorized,
+    )
+    .await;
+    expect_refusal(hello(vec![999], &a.token), ErrorCode::UnsupportedVersion).await;
+    expect_refusal(r#"{"type":"ping"}"#.into(), ErrorCode::HelloRequired).await;
+    // Saying nothing: refused after the hello timeout.
+    expect_refusal(String::new(), ErrorCode::HelloRequired).await;
+}
+
+#[tokio::test]
+async fn rate_limit_refuses_excess_frames_only() {
+    let t = TestRelay::start_with(|c| {
+        c.limits.frames_per_sec = 5;
+        c.limits.frames_burst = 10;
+    })
+    .await;
+    let a = t.user("sam").await;
+    let mut wa = t.ws(&a).await;
+    for n in 0..30 {
+        wa.send(&ClientFrame::Ping { nonce: n }).await;
+    }
+    let mut pongs = 0;
+    let mut limited = 0;
+    for _ in 0..30 {
+        match wa.next().await {
+            ServerFrame::Pong { .. } => pongs += 1,
+            ServerFrame::Error { error, .. } if error.code == ErrorCode::RateLimited => {
+                limited += 1
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!((10..=12).contains(&pongs), "burst allowed, got {pongs}");
+    assert_eq!(pongs + limited, 30);
+    // After a pause the connection works again.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    wa.send(&ClientFrame::Ping { nonce: 99 }).await;
+    assert!(matches!(wa.next().await, ServerFrame::Pong { nonce: 99 }));
+}
+
+#[tokio::test]
+async fn silent_peers_are_dropped_and_a_device_reconnect_replaces() {
+    let t = TestRelay::start_with(|c| c.heartbeat_ms = 100).await;
+    let a = t.user("tia").await;
+    let sessions = || async {
+        t.call::<(), Health>(Method::GET, None, "/healthz", None)
+            .await
+            .unwrap()
+            .sessions
+    };
+    // A peer that never reads never answers pings: it is dropped within 3–4 beats.
+    let silent = t.ws(&a).await;
+    assert_eq!(sessions().await, 1);
+    let start = Instant::now();
+    while sessions().await > 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "silent peer not dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(silent);
+    // A live client that reads keeps its session across many beats.
+    let mut live = t.ws(&a).await;
+    live.assert_quiet(Duration::from_millis(600), |f| {
+        !matches!(f, ServerFrame::Presence { .. })
+    })
+    .await;
+    assert_eq!(sessions().await, 1);
+    // The same device connecting again replaces the old connection.
+    let mut again = t.ws(&a).await;
+    let e = live.error().await;
+    assert_eq!(e.code, ErrorCode::Unauthorized);
+    assert!(live.try_next(WAIT).await.is_none());
+    again.send(&ClientFrame::Ping { nonce: 1 }).await;
+    assert!(matches!(
+        again
+            .wait_for("pong", |f| matches!(f, ServerFrame::Pong { .. }))
+            .await,
+        ServerFrame::Pong { nonce: 1 }
+    ));
+    assert_eq!(sessions().await, 1);
+}
+
+/// The relay as a separate process, so it can be killed for real.
+struct Proc {
+    child: Child,
+    addr: String,
+}
+
+impl Proc {
+    fn start(dir: &std::path::Path) -> Proc {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_natter-server"))
+            .args(["--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(dir)
+            .args(["--argon2-memory-kib", "64", "--argon2-iterations", "1"])
+            .env("NATTER_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line.trim().rsplit(' ').next().unwrap().to_string();
+        Proc { child, addr }
+    }
+}
+
+#[tokio::test]
+async fn acked_message_survives_kill_9_and_resend_is_not_duplicated() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Proc::start(dir.path());
+    let t = Remote::new(&p.addr);
+    let (a, b) = (t.user("uma").await, t.user("vic").await);
+    let conv = t.befriend(&a, &b).await;
+    let mut wa = Ws::connect(&t.ws_url(), &a.token).await;
+    let mut seqs = Vec::new();
+    for i in 0..20 {
+        seqs.push(
+            wa.send_body(
+                conv,
+                MessageBody::Text {
+                    text: format!("durable {i}"),
+                },
+                &format!("k{i}"),
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    // Kill without any chance to flush, right after the last ack.
+    p.child.kill().unwrap();
+    p.child.wait().unwrap();
+    drop(wa);
+
+    let mut p2 = Proc::start(dir.path());
+    let t2 = Remote::new(&p2.addr);
+    // Tokens survive the restart (the signing key is stored).
+    let mut wb = Ws::connect(&t2.ws_url(), &b.token).await;
+    let s = wb.sync(0, vec![]).await;
+    let got: Vec<String> = s.messages[&conv]
+        .iter()
+        .map(|m| text(m).to_string())
+        .collect();
+    assert_eq!(
+        got,
+        (0..20).map(|i| format!("durable {i}")).collect::<Vec<_>>()
+    );
+    // The sender, unsure about the last one, resends it: same seq, nothing new.
+    let mut wa = Ws::connect(&t2.ws_url(), &a.token).await;
+    let again = wa
+        .send_body(
+            conv,
+            MessageBody::Text {
+                text: "durable 19".into(),
+            },
+            "k19",
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, seqs[19]);
+    let (msgs, _) = wa.history(conv, None, None, None).await.unwrap();
+    assert_eq!(msgs.len(), 20);
+
+    // SIGTERM: sessions are told and the process exits 0 within seconds.
+    let start = Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &p2.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(wa.error().await.code, ErrorCode::ShuttingDown);
+    let status = p2.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+/// HTTP helpers against a relay in another process.
+struct Remote {
+    inner: TestRelayLike,
+}
+
+struct TestRelayLike {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Remote {
+    fn new(addr: &str) -> Remote {
+        Remote {
+            inner: TestRelayLike {
+                base: format!("http://{addr}"),
+                http: reqwest::Client::new(),
+            },
+        }
+    }
+
+    fn ws_url(&self) -> String {
+        format!(
+            "{}{}",
+            self.inner.base.replacen("http", "ws", 1),
+            natter_proto::WS_PATH
+        )
+    }
+
+    async fn user(&self, account: &str) -> User {
+        let http = &self.inner.http;
+        let base = &self.inner.base;
+        let password = format!("pw-{account}-secret");
+        let reg = serde_json::json!({"account": account, "password": password});
+        assert!(
+            http.post(format!("{base}/v1/auth/register"))
+                .json(&reg)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .is_success()
+        );
+        let login = serde_json::json!({"account": account, "password": password});
+        let session: natter_proto::rest::Session = http
+            .post(format!("{base}/v1/auth/login"))
+            .json(&login)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        User {
+            id: session.profile.user.id,
+            account: account.into(),
+            password,
+            token: session.access_token.clone(),
+            session,
+        }
+    }
+
+    async fn befriend(&self, a: &User, b: &User) -> natter_proto::model::ConversationId {
+        let http = &self.inner.http;
+        let base = &self.inner.base;
+        let req: natter_proto::model::FriendRequest = http
+            .post(format!("{base}/v1/friends/requests"))
+            .bearer_auth(&a.token)
+            .json(&serde_json::json!({"to": b.id}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let _ = http
+            .post(format!("{base}/v1/friends/requests/{}/accept", req.id))
+            .bearer_auth(&b.token)
+            .send()
+            .await
+            .unwrap();
+        let friends: natter_proto::rest::Friends = http
+            .get(format!("{base}/v1/friends"))
+            .bearer_auth(&a.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        friends.friends[0].conversation
+    }
+}
