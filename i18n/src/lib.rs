@@ -1,1 +1,1 @@
-//! placeholder
+//! Natter's translations (Fluent, zh-CN and en-US). Not built yet.

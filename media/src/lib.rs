@@ -1,1 +1,1 @@
-//! placeholder
+//! Natter's calls: WebRTC, audio and video capture and codecs. Not built yet.

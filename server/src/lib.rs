@@ -10,6 +10,8 @@
 //! [`Relay::start`] runs the whole thing on a tokio runtime; tests start one on
 //! `127.0.0.1:0` and talk to it over real sockets.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod api;
 pub mod auth;
 pub mod config;

@@ -1,1 +1,2 @@
-//! placeholder
+//! Natter's local database (redb): history, contacts, groups, outbox, cursors,
+//! settings. Not built yet.

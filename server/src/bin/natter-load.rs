@@ -1,1 +1,2 @@
+//! Load generator for the relay (being written).
 fn main() {}

@@ -331,10 +331,10 @@ impl Service {
         }
         let mut out: Vec<UserSummary> = Vec::new();
         for key in keys {
-            if let Some(u) = self.storage.lookup(key).await? {
-                if !out.iter().any(|s| s.id == u.id) {
-                    out.push(u.summary());
-                }
+            if let Some(u) = self.storage.lookup(key).await?
+                && !out.iter().any(|s| s.id == u.id)
+            {
+                out.push(u.summary());
             }
         }
         Ok(out)

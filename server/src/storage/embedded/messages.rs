@@ -58,10 +58,10 @@ pub fn append(txn: &WriteTransaction, new: NewMessage) -> Result<Appended> {
     let mut seqs = txn.open_table(CONV_SEQ)?;
     let last = seqs.get(conv_id)?.map(|v| v.value()).unwrap_or(0);
     let seq = last + 1;
-    if let Some(reply) = new.reply_to {
-        if reply == 0 || reply > last || reply < sender.first_seq {
-            return Err(Error::bad_request("reply_to names no message"));
-        }
+    if let Some(reply) = new.reply_to
+        && (reply == 0 || reply > last || reply < sender.first_seq)
+    {
+        return Err(Error::bad_request("reply_to names no message"));
     }
     if let Some(target_seq) = new.body.target() {
         if target_seq == 0 || target_seq > last || target_seq < sender.first_seq {

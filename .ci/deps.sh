@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the system packages that building and testing Natter needs.
+# Debian/Ubuntu: installs what is missing with apt-get. Elsewhere: prints them.
+set -euo pipefail
+
+packages=(pkg-config build-essential)
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "Not a Debian system. Install the equivalents of: ${packages[*]}" >&2
+    exit 0
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "Installing system packages: ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
