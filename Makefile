@@ -24,5 +24,5 @@ relay: deps
 
 ## The relay benchmark (see server/BENCHMARKS.md).
 bench-load: deps
-	$(CARGO) build --release -p natter-server --bins
-	./target/release/natter-load --server ./target/release/natter-server all
+	$(CARGO) build --release -p natter-server -p natter-load
+	$(CARGO) run --release -p natter-load -- all

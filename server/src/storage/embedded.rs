@@ -130,7 +130,39 @@ fn init(db: &Database) -> Result<()> {
     Ok(())
 }
 
+/// Commit statistics, logged at debug level every few seconds.
+#[derive(Default)]
+struct WriterStats {
+    batches: u64,
+    jobs: u64,
+    busy: std::time::Duration,
+    commit: std::time::Duration,
+    since: Option<std::time::Instant>,
+}
+
+impl WriterStats {
+    fn record(&mut self, jobs: usize, busy: std::time::Duration, commit: std::time::Duration) {
+        let since = *self.since.get_or_insert_with(std::time::Instant::now);
+        self.batches += 1;
+        self.jobs += jobs as u64;
+        self.busy += busy;
+        self.commit += commit;
+        if since.elapsed() >= std::time::Duration::from_secs(5) {
+            let b = self.batches.max(1) as f64;
+            tracing::debug!(
+                batches = self.batches,
+                jobs_per_batch = format!("{:.1}", self.jobs as f64 / b),
+                apply_ms = format!("{:.3}", self.busy.as_secs_f64() * 1000.0 / b),
+                commit_ms = format!("{:.3}", self.commit.as_secs_f64() * 1000.0 / b),
+                "group commit"
+            );
+            *self = WriterStats::default();
+        }
+    }
+}
+
 fn writer(db: &Database, rx: mpsc::Receiver<Job>) {
+    let mut stats = WriterStats::default();
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -149,6 +181,8 @@ fn writer(db: &Database, rx: mpsc::Receiver<Job>) {
                 continue;
             }
         };
+        let started = std::time::Instant::now();
+        let count = jobs.len();
         let mut finishes = Vec::with_capacity(jobs.len());
         let mut poisoned = false;
         for job in jobs {
@@ -156,6 +190,7 @@ fn writer(db: &Database, rx: mpsc::Receiver<Job>) {
             poisoned |= bad;
             finishes.push(finish);
         }
+        let applied = started.elapsed();
         let outcome = if poisoned {
             let _ = txn.abort();
             Some("batch aborted after a storage error".to_string())
@@ -165,6 +200,7 @@ fn writer(db: &Database, rx: mpsc::Receiver<Job>) {
                 e.to_string()
             })
         };
+        stats.record(count, applied, started.elapsed() - applied);
         for finish in finishes {
             finish(outcome.as_deref());
         }

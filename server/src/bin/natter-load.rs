@@ -1,2 +1,0 @@
-//! Load generator for the relay (being written).
-fn main() {}
