@@ -383,33 +383,18 @@ pub fn apply_op(
                     "recall window has passed",
                 ));
             }
-            target.body = MessageBody::Recalled;
-            target.reactions.clear();
-            target.edited_ts = None;
         }
-        MessageBody::Edit { text, .. } => {
+        MessageBody::Edit { .. } => {
             if target.sender != sender {
                 return Err(Error::forbidden("only the sender may edit"));
             }
-            match &mut target.body {
-                MessageBody::Text { text: old } => *old = text.clone(),
-                _ => return Err(Error::bad_request("only text messages can be edited")),
-            }
-            target.edited_ts = Some(now);
-        }
-        MessageBody::Reaction { emoji, add, .. } => {
-            let users = target.reactions.entry(emoji.clone()).or_default();
-            let present = users.contains(&sender);
-            if *add && !present {
-                users.push(sender);
-            } else if !*add && present {
-                users.retain(|u| *u != sender);
-            }
-            if users.is_empty() {
-                target.reactions.remove(emoji);
+            if !matches!(target.body, MessageBody::Text { .. }) {
+                return Err(Error::bad_request("only text messages can be edited"));
             }
         }
+        MessageBody::Reaction { .. } => {}
         _ => return Err(Error::bad_request("not an operation")),
     }
+    natter_proto::ops::apply(target, op, sender, now);
     Ok(())
 }

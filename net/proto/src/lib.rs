@@ -23,6 +23,7 @@ pub mod event;
 pub mod frame;
 pub mod limits;
 pub mod model;
+pub mod ops;
 pub mod rest;
 
 pub use error::{ErrorBody, ErrorCode};
