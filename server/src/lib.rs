@@ -41,12 +41,14 @@ pub struct Relay {
     pub service: Arc<Service>,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
+    db_probe: std::sync::Weak<redb::Database>,
 }
 
 impl Relay {
     /// Opens storage in `config.data_dir`, binds `config.bind` and starts serving.
     pub async fn start(config: Config) -> anyhow::Result<Relay> {
         let storage = storage::embedded::Embedded::open(&config.data_dir)?;
+        let db_probe = storage.closed_probe();
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -66,6 +68,7 @@ impl Relay {
             service,
             shutdown,
             server,
+            db_probe,
         })
     }
 
@@ -88,6 +91,17 @@ impl Relay {
         let _ = tokio::time::timeout_at(deadline, self.server).await;
         while !self.service.hub.is_empty() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Wait for the database to close, so the same data directory can be
+        // opened again at once (a restart in the same process).
+        let probe = self.db_probe;
+        drop(self.service);
+        let close_deadline = deadline + Duration::from_secs(2);
+        while probe.strong_count() > 0 && tokio::time::Instant::now() < close_deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if probe.strong_count() > 0 {
+            tracing::warn!("database still in use after shutdown");
         }
         tracing::info!("relay stopped");
     }

@@ -65,6 +65,12 @@ impl Embedded {
         Ok(Embedded { db, jobs })
     }
 
+    /// Something that tells when the database file has been closed: after the
+    /// last handle is gone and the writer thread has finished.
+    pub fn closed_probe(&self) -> std::sync::Weak<Database> {
+        Arc::downgrade(&self.db)
+    }
+
     async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,

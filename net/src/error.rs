@@ -1,0 +1,55 @@
+//! Errors a UI can show to a person.
+
+use natter_proto::ErrorCode;
+
+/// What went wrong talking to the relay. `Clone` so it can travel in UI messages.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// No connection could be made (relay down, wrong address, no network).
+    #[error("cannot reach the relay at {0}")]
+    Unreachable(String),
+    /// The relay refused the request.
+    #[error("{message}")]
+    Api {
+        /// HTTP status (0 for WebSocket errors).
+        status: u16,
+        /// Machine-readable code; UIs translate this.
+        code: ErrorCode,
+        /// The relay's explanation, for logs.
+        message: String,
+    },
+    /// The relay answered something this client does not understand.
+    #[error("unexpected reply from the relay: {0}")]
+    Protocol(String),
+    /// The local database failed.
+    #[error(transparent)]
+    Store(#[from] natter_store::Error),
+    /// The session ended for good (logged out, or the session was revoked).
+    #[error("signed out")]
+    SignedOut,
+}
+
+impl Error {
+    /// The relay's error code, when the relay refused.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Error::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Unreachable(_) => true,
+            Error::Api { code, .. } => matches!(
+                code,
+                ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::ShuttingDown
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// Client result.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

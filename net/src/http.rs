@@ -1,0 +1,334 @@
+//! The relay's REST API.
+
+use std::time::Duration;
+
+use natter_proto::ErrorBody;
+use natter_proto::model::{
+    ConversationId, FriendRequest, Group, Profile, Role, UserId, UserSummary,
+};
+use natter_proto::rest::*;
+use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+
+/// Installs the process-wide TLS crypto provider (ring) once.
+pub(crate) fn tls_init() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Another part of the process may have installed one already; either is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// A REST client for one relay.
+#[derive(Clone, Debug)]
+pub struct Http {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Http {
+    /// A client for the relay at `base` (`http://host:port` or `https://…`).
+    pub fn new(base: &str) -> Result<Http> {
+        tls_init();
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(20))
+            .build()
+            .map_err(|e| Error::Protocol(e.to_string()))?;
+        Ok(Http {
+            base: base.trim_end_matches('/').to_string(),
+            client,
+        })
+    }
+
+    /// The relay's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The WebSocket URL of the relay.
+    pub fn ws_url(&self) -> String {
+        let ws = if let Some(rest) = self.base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = self.base.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            format!("ws://{}", self.base)
+        };
+        format!("{ws}{}", natter_proto::WS_PATH)
+    }
+
+    async fn call<B: Serialize, R: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&B>,
+    ) -> Result<R> {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.map_err(|e| {
+            if e.is_connect() || e.is_timeout() {
+                Error::Unreachable(self.base.clone())
+            } else {
+                Error::Protocol(e.to_string())
+            }
+        })?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::Protocol(e.to_string()))?;
+        if status.is_success() {
+            let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+            return serde_json::from_slice(bytes).map_err(|e| Error::Protocol(e.to_string()));
+        }
+        match serde_json::from_slice::<ErrorBody>(&bytes) {
+            Ok(b) => Err(Error::Api {
+                status: status.as_u16(),
+                code: b.code,
+                message: b.message,
+            }),
+            Err(_) => Err(Error::Protocol(format!("HTTP {status}"))),
+        }
+    }
+
+    async fn get<R: DeserializeOwned>(&self, path: &str, token: &str) -> Result<R> {
+        self.call::<(), R>(Method::GET, path, Some(token), None)
+            .await
+    }
+
+    async fn send<B: Serialize, R: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: &B,
+    ) -> Result<R> {
+        self.call(method, path, Some(token), Some(body)).await
+    }
+
+    /// `GET /healthz`.
+    pub async fn health(&self) -> Result<Health> {
+        self.call::<(), _>(Method::GET, "/healthz", None, None)
+            .await
+    }
+
+    /// Creates an account.
+    pub async fn register(&self, req: &RegisterRequest) -> Result<Profile> {
+        self.call(Method::POST, "/v1/auth/register", None, Some(req))
+            .await
+    }
+
+    /// Signs in a device.
+    pub async fn login(&self, req: &LoginRequest) -> Result<Session> {
+        self.call(Method::POST, "/v1/auth/login", None, Some(req))
+            .await
+    }
+
+    /// New tokens for a refresh token (which is used up).
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Session> {
+        let req = RefreshRequest {
+            refresh_token: refresh_token.into(),
+        };
+        self.call(Method::POST, "/v1/auth/refresh", None, Some(&req))
+            .await
+    }
+
+    /// Ends this device's session.
+    pub async fn logout(&self, token: &str) -> Result<()> {
+        self.call::<(), ()>(Method::POST, "/v1/auth/logout", Some(token), None)
+            .await
+    }
+
+    /// Own profile.
+    pub async fn me(&self, token: &str) -> Result<Profile> {
+        self.get("/v1/me", token).await
+    }
+
+    /// Changes the profile.
+    pub async fn update_profile(&self, token: &str, patch: &UpdateProfile) -> Result<Profile> {
+        self.send(Method::PATCH, "/v1/me", token, patch).await
+    }
+
+    /// Exact search by account, e-mail or phone.
+    pub async fn search_users(&self, token: &str, query: &str) -> Result<Vec<UserSummary>> {
+        let url = format!("/v1/users/search?q={}", encode(query));
+        Ok(self.get::<SearchResult>(&url, token).await?.users)
+    }
+
+    /// Friends.
+    pub async fn friends(&self, token: &str) -> Result<Friends> {
+        self.get("/v1/friends", token).await
+    }
+
+    /// Pending requests both ways.
+    pub async fn friend_requests(&self, token: &str) -> Result<FriendRequests> {
+        self.get("/v1/friends/requests", token).await
+    }
+
+    /// Asks someone to be friends.
+    pub async fn send_friend_request(
+        &self,
+        token: &str,
+        to: UserId,
+        message: &str,
+    ) -> Result<FriendRequest> {
+        let req = SendFriendRequest {
+            to,
+            message: message.into(),
+        };
+        self.send(Method::POST, "/v1/friends/requests", token, &req)
+            .await
+    }
+
+    /// Accepts or rejects a request.
+    pub async fn answer_friend_request(
+        &self,
+        token: &str,
+        id: u64,
+        accept: bool,
+    ) -> Result<FriendRequest> {
+        let verb = if accept { "accept" } else { "reject" };
+        self.send(
+            Method::POST,
+            &format!("/v1/friends/requests/{id}/{verb}"),
+            token,
+            &(),
+        )
+        .await
+    }
+
+    /// Unfriends.
+    pub async fn remove_friend(&self, token: &str, user: UserId) -> Result<()> {
+        self.call::<(), ()>(
+            Method::DELETE,
+            &format!("/v1/friends/{user}"),
+            Some(token),
+            None,
+        )
+        .await
+    }
+
+    /// Groups.
+    pub async fn groups(&self, token: &str) -> Result<Groups> {
+        self.get("/v1/groups", token).await
+    }
+
+    /// One group.
+    pub async fn group(&self, token: &str, id: ConversationId) -> Result<Group> {
+        self.get(&format!("/v1/groups/{id}"), token).await
+    }
+
+    /// Creates a group with friends.
+    pub async fn create_group(
+        &self,
+        token: &str,
+        name: &str,
+        members: Vec<UserId>,
+    ) -> Result<Group> {
+        let req = CreateGroup {
+            name: name.into(),
+            members,
+        };
+        self.send(Method::POST, "/v1/groups", token, &req).await
+    }
+
+    /// Renames or sets the announcement.
+    pub async fn update_group(
+        &self,
+        token: &str,
+        id: ConversationId,
+        patch: &UpdateGroup,
+    ) -> Result<Group> {
+        self.send(Method::PATCH, &format!("/v1/groups/{id}"), token, patch)
+            .await
+    }
+
+    /// Invites friends.
+    pub async fn invite(
+        &self,
+        token: &str,
+        id: ConversationId,
+        users: Vec<UserId>,
+    ) -> Result<Group> {
+        self.send(
+            Method::POST,
+            &format!("/v1/groups/{id}/members"),
+            token,
+            &InviteMembers { users },
+        )
+        .await
+    }
+
+    /// Removes a member.
+    pub async fn remove_member(&self, token: &str, id: ConversationId, user: UserId) -> Result<()> {
+        self.call::<(), ()>(
+            Method::DELETE,
+            &format!("/v1/groups/{id}/members/{user}"),
+            Some(token),
+            None,
+        )
+        .await
+    }
+
+    /// Sets a member's role.
+    pub async fn set_role(
+        &self,
+        token: &str,
+        id: ConversationId,
+        user: UserId,
+        role: Role,
+    ) -> Result<Group> {
+        self.send(
+            Method::PUT,
+            &format!("/v1/groups/{id}/members/{user}/role"),
+            token,
+            &SetRole { role },
+        )
+        .await
+    }
+
+    /// Leaves a group.
+    pub async fn leave_group(&self, token: &str, id: ConversationId) -> Result<()> {
+        self.call::<(), ()>(
+            Method::POST,
+            &format!("/v1/groups/{id}/leave"),
+            Some(token),
+            None,
+        )
+        .await
+    }
+
+    /// Disbands a group (owner).
+    pub async fn disband(&self, token: &str, id: ConversationId) -> Result<()> {
+        self.call::<(), ()>(
+            Method::DELETE,
+            &format!("/v1/groups/{id}"),
+            Some(token),
+            None,
+        )
+        .await
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

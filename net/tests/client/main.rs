@@ -1,0 +1,7 @@
+//! The headless client against a real relay in-process, real redb stores in
+//! temp dirs, real sockets, and real faults.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod faults;
+mod support;
