@@ -444,15 +444,15 @@ impl Runner {
             .map_err(|e| e.to_string())?;
         let conv = applied.conversation.clone();
         let settled = !applied.settled.is_empty();
-        if !applied.new.is_empty() || !applied.updated.is_empty() {
-            if let Some(conversation) = applied.conversation {
-                self.emit(Event::Messages {
-                    conversation,
-                    new: applied.new,
-                    updated: applied.updated,
-                })
-                .await;
-            }
+        if (!applied.new.is_empty() || !applied.updated.is_empty())
+            && let Some(conversation) = applied.conversation
+        {
+            self.emit(Event::Messages {
+                conversation,
+                new: applied.new,
+                updated: applied.updated,
+            })
+            .await;
         }
         if settled {
             self.emit(Event::Outbox).await;

@@ -104,6 +104,13 @@ pub fn router(svc: Arc<Service>) -> Router {
         .route("/v1/conversations/{id}/messages", get(messages))
         .route(natter_proto::WS_PATH, get(crate::ws::upgrade))
         .fallback(|| async { Error::not_found("no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            let body = natter_proto::ErrorBody {
+                code: ErrorCode::BadRequest,
+                message: "method not allowed on this endpoint".into(),
+            };
+            (StatusCode::METHOD_NOT_ALLOWED, Json(body))
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(
             // Spans name the route pattern, never the concrete path or query, which

@@ -338,8 +338,13 @@ pub trait Storage: Send + Sync + 'static {
         limit: usize,
         newest: bool,
     ) -> Result<Vec<Message>>;
-    /// Raises `user`'s read cursor; returns the cursor now.
-    async fn set_read(&self, user: UserId, conversation: ConversationId, seq: u64) -> Result<u64>;
+    /// Raises `user`'s read cursor; returns the cursor now and whether it moved.
+    async fn set_read(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+        seq: u64,
+    ) -> Result<(u64, bool)>;
     /// Read cursors of everyone in a conversation.
     async fn read_cursors(&self, conversation: ConversationId) -> Result<Vec<(UserId, u64)>>;
 

@@ -305,6 +305,7 @@ async fn events_build_contacts_groups_and_requests() {
             body: EventBody::GroupJoined {
                 group: g.clone(),
                 by: UserId(3),
+                first_seq: 1,
             },
         },
         Event {

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{CallMedia, ConversationId, UserId};
 
-/// One ICE candidate, as in the browser's `RTCIceCandidateInit`.
+/// One ICE candidate: the fields of the browser's `RTCIceCandidateInit`
+/// (`candidate`, `sdpMid`, `sdpMLineIndex`), named in snake_case on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IceCandidate {
     /// The `candidate:` line.

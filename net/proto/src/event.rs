@@ -23,6 +23,10 @@ pub struct Event {
     pub body: EventBody,
 }
 
+fn one() -> u64 {
+    1
+}
+
 /// What happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -64,6 +68,10 @@ pub enum EventBody {
         group: Group,
         /// Who created the group or invited this account.
         by: UserId,
+        /// The first seq this account may read (messages before it predate
+        /// joining).
+        #[serde(default = "one")]
+        first_seq: u64,
     },
     /// New members joined a group this account is in.
     GroupMembersAdded {

@@ -170,7 +170,9 @@ pub enum ServerFrame {
         conversation: ConversationId,
         /// Oldest first.
         messages: Vec<Message>,
-        /// Whether more pages follow for this request.
+        /// In reply to `sync`: whether more pages of this conversation follow. In
+        /// reply to `history`: whether more messages lie beyond this page in the
+        /// direction read (the client asks again to get them).
         more: bool,
     },
     /// Catch-up is complete: the state of every conversation the account is in.
@@ -213,7 +215,8 @@ pub enum ServerFrame {
     },
     /// Something the client sent was refused. The connection stays open unless the
     /// code is `unauthorized`, `token_expired`, `unsupported_version`,
-    /// `hello_required` or `shutting_down`.
+    /// `hello_required` or `shutting_down`, or the error answers `hello` (then
+    /// even `internal` closes it).
     Error {
         /// What went wrong.
         #[serde(flatten)]
@@ -253,6 +256,18 @@ pub struct DecodeError {
 /// Parses one client frame, telling apart text that is not a frame at all, a frame
 /// of a type nobody knows, and a known frame with wrong fields.
 pub fn decode_client(text: &str) -> Result<ClientFrame, DecodeError> {
+    // Only an object is a frame. Without this check serde would read an array as
+    // a frame whose first element is the tag (`["ping", 5]`), and the `Tag` probe
+    // below would take an array's first element for its `type`.
+    if !text
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .starts_with('{')
+    {
+        return Err(DecodeError {
+            code: ErrorCode::MalformedFrame,
+            message: "not a JSON object".to_string(),
+        });
+    }
     match serde_json::from_str::<ClientFrame>(text) {
         Ok(frame) => Ok(frame),
         Err(err) => {

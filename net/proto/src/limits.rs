@@ -13,7 +13,8 @@ pub struct Limits {
     pub max_text_chars: u32,
     /// Sustained frames per second a connection may send.
     pub frames_per_sec: u32,
-    /// Burst allowance on top of the sustained rate.
+    /// Size of the token bucket: the most frames a connection may send at once
+    /// (it starts full and refills at `frames_per_sec`).
     pub frames_burst: u32,
     /// Most messages or events in one page.
     pub page_size: u32,

@@ -59,7 +59,11 @@ impl Relay {
         Ok(Relay {
             addr: addr.to_string(),
             child: Mutex::new(child),
-            http: reqwest::Client::new(),
+            http: {
+                // rustls is built without a default provider in this workspace.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                reqwest::Client::new()
+            },
             _dir: dir,
         })
     }

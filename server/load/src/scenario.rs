@@ -285,11 +285,16 @@ async fn user_task(
                 let in_window = now >= from && now < to;
                 match p.ty {
                     "message" => {
-                        if let Some(sent) = p.message.and_then(|m| m.body.text).and_then(|t| t.strip_prefix('t')).and_then(|t| t.parse::<u64>().ok()) {
-                            if in_window {
-                                tally.deliveries += 1;
-                                tally.latencies.push(now.saturating_sub(sent));
-                            }
+                        let sent = p
+                            .message
+                            .and_then(|m| m.body.text)
+                            .and_then(|t| t.strip_prefix('t'))
+                            .and_then(|t| t.parse::<u64>().ok());
+                        if let Some(sent) = sent
+                            && in_window
+                        {
+                            tally.deliveries += 1;
+                            tally.latencies.push(now.saturating_sub(sent));
                         }
                     }
                     "ack" if in_window => tally.acks += 1,

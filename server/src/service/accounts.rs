@@ -135,16 +135,18 @@ impl Service {
     /// Signs in a device.
     pub async fn login(&self, req: LoginRequest) -> Result<Session> {
         let name = req.account.trim().to_lowercase();
-        let key = if name.contains('@') {
-            Lookup::Email(name)
-        } else if clean_phone(&name).ok().flatten().is_some()
-            && !name.chars().any(|c| c.is_ascii_alphabetic())
+        // An account name first; failing that, the e-mail or phone it may be.
+        let mut user = self.storage.lookup(Lookup::Account(name.clone())).await?;
+        if user.is_none()
+            && let Ok(Some(email)) = clean_email(&name)
         {
-            Lookup::Phone(clean_phone(&name)?.unwrap_or_default())
-        } else {
-            Lookup::Account(name)
-        };
-        let user = self.storage.lookup(key).await?;
+            user = self.storage.lookup(Lookup::Email(email)).await?;
+        }
+        if user.is_none()
+            && let Ok(Some(phone)) = clean_phone(&name)
+        {
+            user = self.storage.lookup(Lookup::Phone(phone)).await?;
+        }
         let passwords = self.passwords.clone();
         let hash = user.as_ref().map(|u| u.password_hash.clone());
         let password = req.password;

@@ -193,6 +193,7 @@ impl Service {
                 EventBody::GroupJoined {
                     group: group.clone(),
                     by: me,
+                    first_seq: 1,
                 },
             ),
         };
@@ -349,9 +350,14 @@ impl Service {
                     by: me,
                 },
             );
-            change
-                .events
-                .extend(to_all(&fresh, EventBody::GroupJoined { group, by: me }));
+            change.events.extend(to_all(
+                &fresh,
+                EventBody::GroupJoined {
+                    group,
+                    by: me,
+                    first_seq: last_seq + 1,
+                },
+            ));
             Ok(change)
         })
         .await?;

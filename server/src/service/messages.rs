@@ -162,7 +162,10 @@ impl Service {
         seq: u64,
     ) -> Result<()> {
         let members = self.storage.members(conversation).await?;
-        let now = self.storage.set_read(user, conversation, seq).await?;
+        let (now, moved) = self.storage.set_read(user, conversation, seq).await?;
+        if !moved {
+            return Ok(());
+        }
         let ids: Vec<UserId> = members.iter().map(|m| m.user).collect();
         self.push(
             &ids,

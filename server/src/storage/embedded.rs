@@ -497,7 +497,12 @@ impl Storage for Embedded {
             .await
     }
 
-    async fn set_read(&self, user: UserId, conversation: ConversationId, seq: u64) -> Result<u64> {
+    async fn set_read(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+        seq: u64,
+    ) -> Result<(u64, bool)> {
         self.write(move |txn| messages::set_read(txn, user, conversation, seq))
             .await
     }

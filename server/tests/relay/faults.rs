@@ -297,7 +297,7 @@ impl Remote {
         Remote {
             inner: TestRelayLike {
                 base: format!("http://{addr}"),
-                http: reqwest::Client::new(),
+                http: http_client(),
             },
         }
     }

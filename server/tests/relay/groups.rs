@@ -48,7 +48,12 @@ async fn create_invite_and_everyone_is_told() {
     assert_eq!(g.owner, owner.id);
     assert_eq!(g.members[0].role, Role::Owner);
     match wa.event().await.body {
-        EventBody::GroupJoined { group, by } => {
+        EventBody::GroupJoined {
+            group,
+            by,
+            first_seq,
+        } => {
+            assert_eq!(first_seq, 1);
             assert_eq!(group.id, g.id);
             assert_eq!(group.name, "周末徒步");
             assert_eq!(by, owner.id);
@@ -75,7 +80,12 @@ async fn create_invite_and_everyone_is_told() {
         .unwrap();
     assert_eq!(g2.members.len(), 4);
     match wc.event().await.body {
-        EventBody::GroupJoined { group, .. } => assert_eq!(group.members.len(), 4),
+        EventBody::GroupJoined {
+            group, first_seq, ..
+        } => {
+            assert_eq!(group.members.len(), 4);
+            assert_eq!(first_seq, 2, "one message was sent before the invitation");
+        }
         other => panic!("{other:?}"),
     }
     match wa.event().await.body {

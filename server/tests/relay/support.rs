@@ -54,7 +54,7 @@ impl TestRelay {
         TestRelay {
             relay,
             _dir: dir,
-            http: reqwest::Client::new(),
+            http: http_client(),
         }
     }
 
@@ -463,6 +463,13 @@ impl Ws {
             }
         }
     }
+}
+
+/// A reqwest client; the workspace builds rustls without a default crypto
+/// provider, so one is installed first.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }
 
 pub fn rand_suffix() -> String {

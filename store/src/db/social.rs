@@ -155,7 +155,16 @@ fn apply_one(txn: &WriteTransaction, me: UserId, body: &EventBody) -> Result<()>
             txn.open_table(FRIENDS)?.remove(user.0)?;
             close_conversation(txn, *conversation)?;
         }
-        EventBody::GroupJoined { group, .. } => add_group(txn, group)?,
+        EventBody::GroupJoined {
+            group, first_seq, ..
+        } => {
+            add_group(txn, group)?;
+            if let Some(mut c) = load_conversation(txn, group.id)? {
+                c.first_seq = (*first_seq).max(1);
+                c.held_seq = c.held_seq.max(c.first_seq - 1);
+                save_conversation(txn, &c)?;
+            }
+        }
         EventBody::GroupMembersAdded { group, members, .. } => {
             for m in members {
                 remember(txn, &m.user)?;

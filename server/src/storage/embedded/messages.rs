@@ -19,6 +19,22 @@ pub fn append(txn: &WriteTransaction, new: NewMessage) -> Result<Appended> {
         Some(v) => dec(v.value())?,
         None => return Err(Error::not_found("no such conversation")),
     };
+    let mut ids = txn.open_table(CLIENT_IDS)?;
+    let mut messages = txn.open_table(MESSAGES)?;
+    let id_key = (conv_id, new.sender.0, new.client_id.as_str());
+    if let Some(seq) = ids.get(id_key)?.map(|v| v.value()) {
+        let message: Message = match messages.get((conv_id, seq))? {
+            Some(v) => dec(v.value())?,
+            None => return Err(Error::Internal("idempotency index points nowhere".into())),
+        };
+        // A resend of a stored message gets its original ack, even if the sender
+        // has since lost the right to send here; nobody is told twice.
+        return Ok(Appended {
+            message,
+            duplicate: true,
+            members: Vec::new(),
+        });
+    }
     let members_table = txn.open_table(MEMBERS)?;
     let sender: Option<MemberRecord> = members_table
         .get((conv_id, new.sender.0))?
@@ -41,20 +57,6 @@ pub fn append(txn: &WriteTransaction, new: NewMessage) -> Result<Appended> {
         .collect::<Result<_, _>>()?;
     drop(members_table);
 
-    let mut ids = txn.open_table(CLIENT_IDS)?;
-    let mut messages = txn.open_table(MESSAGES)?;
-    let id_key = (conv_id, new.sender.0, new.client_id.as_str());
-    if let Some(seq) = ids.get(id_key)?.map(|v| v.value()) {
-        let message: Message = match messages.get((conv_id, seq))? {
-            Some(v) => dec(v.value())?,
-            None => return Err(Error::Internal("idempotency index points nowhere".into())),
-        };
-        return Ok(Appended {
-            message,
-            duplicate: true,
-            members,
-        });
-    }
     let mut seqs = txn.open_table(CONV_SEQ)?;
     let last = seqs.get(conv_id)?.map(|v| v.value()).unwrap_or(0);
     let seq = last + 1;
@@ -139,7 +141,7 @@ pub fn set_read(
     user: UserId,
     conversation: ConversationId,
     seq: u64,
-) -> Result<u64> {
+) -> Result<(u64, bool)> {
     let c = conversation.0;
     if txn.open_table(MEMBERS)?.get((c, user.0))?.is_none() {
         return Err(Error::client(
@@ -158,7 +160,7 @@ pub fn set_read(
     if next != current {
         reads.insert((c, user.0), next)?;
     }
-    Ok(next)
+    Ok((next, next != current))
 }
 
 pub fn read_cursors(
