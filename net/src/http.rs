@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use natter_proto::ErrorBody;
 use natter_proto::model::{
-    ConversationId, FriendRequest, Group, Profile, Role, UserId, UserSummary,
+    ConversationId, FileRef, FriendRequest, Group, Profile, Role, UserId, UserSummary,
 };
 use natter_proto::rest::*;
+use natter_proto::{ErrorBody, ErrorCode};
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -21,6 +21,9 @@ pub(crate) fn tls_init() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
 }
+
+/// Time allowed for one file upload or download (other requests get 20 s).
+const TRANSFER_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 /// A REST client for one relay.
 #[derive(Clone, Debug)]
@@ -77,6 +80,18 @@ impl Http {
         if let Some(b) = body {
             req = req.json(b);
         }
+        let resp = self.execute(req).await?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::Protocol(e.to_string()))?;
+        let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+        serde_json::from_slice(bytes).map_err(|e| Error::Protocol(e.to_string()))
+    }
+
+    /// Sends a request; a response with a success status is returned as is, any
+    /// other becomes [`Error::Api`] (or [`Error::Protocol`] without an error body).
+    async fn execute(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response> {
         let resp = req.send().await.map_err(|e| {
             if e.is_connect() || e.is_timeout() {
                 Error::Unreachable(self.base.clone())
@@ -85,14 +100,13 @@ impl Http {
             }
         })?;
         let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
         let bytes = resp
             .bytes()
             .await
             .map_err(|e| Error::Protocol(e.to_string()))?;
-        if status.is_success() {
-            let bytes: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
-            return serde_json::from_slice(bytes).map_err(|e| Error::Protocol(e.to_string()));
-        }
         match serde_json::from_slice::<ErrorBody>(&bytes) {
             Ok(b) => Err(Error::Api {
                 status: status.as_u16(),
@@ -319,6 +333,68 @@ impl Http {
             None,
         )
         .await
+    }
+
+    /// Uploads a file (`POST /v1/files`) for an image, file or voice message and
+    /// returns the reference to put in the message. `name` is the file's name
+    /// (the relay keeps only its last path component), `mime` its MIME type
+    /// (`""` for `application/octet-stream`). Files larger than the relay's
+    /// `limits.max_file_bytes` get `too_large`, empty ones `bad_request`.
+    pub async fn upload(
+        &self,
+        token: &str,
+        name: &str,
+        mime: &str,
+        bytes: Vec<u8>,
+    ) -> Result<FileRef> {
+        let mime = if mime.is_empty() {
+            "application/octet-stream"
+        } else {
+            mime
+        };
+        let req = self
+            .client
+            .post(format!("{}/v1/files?name={}", self.base, encode(name)))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, mime)
+            .timeout(TRANSFER_TIMEOUT)
+            .body(bytes);
+        let resp = self.execute(req).await?;
+        resp.json::<FileRef>()
+            .await
+            .map_err(|e| Error::Protocol(e.to_string()))
+    }
+
+    /// Downloads a file (`GET /v1/files/{id}`): its bytes and MIME type, in that
+    /// order. Any signed-in account may download a file whose id it knows; an
+    /// unknown id gets `not_found`.
+    pub async fn download(&self, token: &str, id: &str) -> Result<(Vec<u8>, String)> {
+        // Relay ids are hex; anything URL parsing would treat as a path step
+        // ("", ".", "..") cannot name a file.
+        if id.is_empty() || id.bytes().all(|b| b == b'.') {
+            return Err(Error::Api {
+                status: 404,
+                code: ErrorCode::NotFound,
+                message: "no such file".into(),
+            });
+        }
+        let req = self
+            .client
+            .get(format!("{}/v1/files/{}", self.base, encode(id)))
+            .bearer_auth(token)
+            .timeout(TRANSFER_TIMEOUT);
+        let resp = self.execute(req).await?;
+        let mime = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_string();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::Protocol(e.to_string()))?;
+        Ok((bytes.to_vec(), mime))
     }
 }
 

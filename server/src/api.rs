@@ -102,6 +102,13 @@ pub fn router(svc: Arc<Service>) -> Router {
         .route("/v1/groups/{id}/leave", post(leave))
         .route("/v1/conversations", get(conversations))
         .route("/v1/conversations/{id}/messages", get(messages))
+        // Uploads stream their body with their own limit, `limits.max_file_bytes`
+        // (see `files::upload`), instead of the router-wide JSON body limit.
+        .route(
+            "/v1/files",
+            post(crate::files::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/v1/files/{id}", get(crate::files::download))
         .route(natter_proto::WS_PATH, get(crate::ws::upgrade))
         .fallback(|| async { Error::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {

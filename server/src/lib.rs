@@ -6,6 +6,8 @@
 //!   its data through the [`storage::Storage`] trait ([`storage::embedded`] is the
 //!   redb backend) and reaches connected devices through the [`hub::Hub`].
 //! - [`auth`]: password hashing and tokens.
+//! - [`files`]: uploads and downloads of the files that image, file and voice
+//!   messages reference, kept under `<data_dir>/files/`.
 //!
 //! [`Relay::start`] runs the whole thing on a tokio runtime; tests start one on
 //! `127.0.0.1:0` and talk to it over real sockets.
@@ -16,6 +18,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod files;
 pub mod hub;
 pub mod service;
 pub mod storage;
@@ -41,14 +44,14 @@ pub struct Relay {
     pub service: Arc<Service>,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
-    db_probe: std::sync::Weak<redb::Database>,
+    db_closed: std::sync::mpsc::Receiver<()>,
 }
 
 impl Relay {
     /// Opens storage in `config.data_dir`, binds `config.bind` and starts serving.
     pub async fn start(config: Config) -> anyhow::Result<Relay> {
-        let storage = storage::embedded::Embedded::open(&config.data_dir)?;
-        let db_probe = storage.closed_probe();
+        let (storage, db_closed) = storage::embedded::Embedded::open(&config.data_dir)?;
+        files::prepare(&config.data_dir).await?;
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -68,7 +71,7 @@ impl Relay {
             service,
             shutdown,
             server,
-            db_probe,
+            db_closed,
         })
     }
 
@@ -94,13 +97,14 @@ impl Relay {
         }
         // Wait for the database to close, so the same data directory can be
         // opened again at once (a restart in the same process).
-        let probe = self.db_probe;
+        let closed = self.db_closed;
         drop(self.service);
-        let close_deadline = deadline + Duration::from_secs(2);
-        while probe.strong_count() > 0 && tokio::time::Instant::now() < close_deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        if probe.strong_count() > 0 {
+        let wait = (deadline + Duration::from_secs(2))
+            .saturating_duration_since(tokio::time::Instant::now());
+        let done = tokio::task::spawn_blocking(move || closed.recv_timeout(wait).is_ok())
+            .await
+            .unwrap_or(false);
+        if !done {
             tracing::warn!("database still in use after shutdown");
         }
         tracing::info!("relay stopped");

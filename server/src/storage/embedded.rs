@@ -41,34 +41,59 @@ const SCHEMA_VERSION: u64 = 1;
 type Finish = Box<dyn FnOnce(Option<&str>) + Send>;
 type Job = Box<dyn FnOnce(&WriteTransaction) -> (Finish, bool) + Send>;
 
+/// The open database. Dropping the last handle closes the file and then says so
+/// on `closed`, so a restart in the same process knows when it may reopen it
+/// (redb holds a lock on the file until its `Drop` has finished).
+struct Db {
+    db: Option<Database>,
+    closed: mpsc::Sender<()>,
+}
+
+impl std::ops::Deref for Db {
+    type Target = Database;
+
+    fn deref(&self) -> &Database {
+        // Only `Drop` takes the database out.
+        #[allow(clippy::expect_used)]
+        self.db.as_ref().expect("database is open until dropped")
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        drop(self.db.take());
+        let _ = self.closed.send(());
+    }
+}
+
 /// redb-backed [`Storage`].
 #[derive(Clone)]
 pub struct Embedded {
-    db: Arc<Database>,
+    db: Arc<Db>,
     jobs: mpsc::Sender<Job>,
 }
 
 impl Embedded {
     /// Opens (or creates) `natter.redb` in `dir` and starts the writer thread,
-    /// which ends when the last clone of this handle is dropped.
-    pub fn open(dir: &Path) -> Result<Embedded> {
+    /// which ends when the last clone of this handle is dropped. The receiver
+    /// gets one message once the file is closed.
+    pub fn open(dir: &Path) -> Result<(Embedded, mpsc::Receiver<()>)> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::Internal(format!("create {}: {e}", dir.display())))?;
-        let db = Arc::new(Database::create(dir.join("natter.redb"))?);
-        init(&db)?;
+        let database = Database::create(dir.join("natter.redb"))?;
+        init(&database)?;
+        let (closed, closed_rx) = mpsc::channel();
+        let db = Arc::new(Db {
+            db: Some(database),
+            closed,
+        });
         let (jobs, rx) = mpsc::channel::<Job>();
         let writer_db = db.clone();
         std::thread::Builder::new()
             .name("natter-db-writer".into())
             .spawn(move || writer(&writer_db, rx))
             .map_err(|e| Error::Internal(format!("spawn writer: {e}")))?;
-        Ok(Embedded { db, jobs })
-    }
-
-    /// Something that tells when the database file has been closed: after the
-    /// last handle is gone and the writer thread has finished.
-    pub fn closed_probe(&self) -> std::sync::Weak<Database> {
-        Arc::downgrade(&self.db)
+        Ok((Embedded { db, jobs }, closed_rx))
     }
 
     async fn write<T, F>(&self, f: F) -> Result<T>
@@ -153,7 +178,7 @@ impl WriterStats {
         self.jobs += jobs as u64;
         self.busy += busy;
         self.commit += commit;
-        if since.elapsed() >= std::time::Duration::from_secs(5) {
+        if since.elapsed() >= std::time::Duration::from_secs(1) {
             let b = self.batches.max(1) as f64;
             tracing::debug!(
                 batches = self.batches,

@@ -5,6 +5,7 @@
 
 mod accounts;
 mod faults;
+mod files;
 mod friends;
 mod groups;
 mod messages;

@@ -243,7 +243,7 @@ pub fn conversations_of(
     let index = txn.open_table(USER_CONVERSATIONS)?;
     let convs = txn.open_table(CONVERSATIONS)?;
     let members = txn.open_table(MEMBERS)?;
-    let seqs = txn.open_table(CONV_SEQ)?;
+    let messages = txn.open_table(MESSAGES)?;
     let mut out = Vec::new();
     for item in index.range((user.0, 0)..=(user.0, u64::MAX))? {
         let (k, _) = item?;
@@ -251,7 +251,7 @@ pub fn conversations_of(
         let (Some(c), Some(m)) = (convs.get(id)?, members.get((id, user.0))?) else {
             continue;
         };
-        let last = seqs.get(id)?.map(|v| v.value()).unwrap_or(0);
+        let last = super::messages::last_seq(&messages, id)?;
         out.push((dec(c.value())?, dec(m.value())?, last));
     }
     Ok(out)
@@ -286,7 +286,6 @@ pub fn change_group(txn: &WriteTransaction, change: GroupChange) -> Result<Appen
             .retain_in((id.0, 0)..=(id.0, u64::MAX), |_, _| false)?;
         txn.open_table(CLIENT_IDS)?
             .retain_in((id.0, 0, "")..=(id.0, u64::MAX, ""), |_, _| false)?;
-        txn.open_table(CONV_SEQ)?.remove(id.0)?;
     } else {
         convs.insert(id.0, enc(&change.conversation)?.as_slice())?;
         for m in &change.upsert {

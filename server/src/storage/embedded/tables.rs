@@ -31,8 +31,6 @@ pub const MEMBERS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("me
 /// (user, conversation) → (): conversations a user is in.
 pub const USER_CONVERSATIONS: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("user_conversations");
-/// conversation → highest seq.
-pub const CONV_SEQ: TableDefinition<u64, u64> = TableDefinition::new("conversation_seq");
 /// (conversation, seq) → `Message`.
 pub const MESSAGES: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("messages");
 /// (conversation, sender, client id) → seq: the idempotency index.
@@ -58,7 +56,6 @@ pub fn create_all(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(CONVERSATIONS)?;
     txn.open_table(MEMBERS)?;
     txn.open_table(USER_CONVERSATIONS)?;
-    txn.open_table(CONV_SEQ)?;
     txn.open_table(MESSAGES)?;
     txn.open_table(CLIENT_IDS)?;
     txn.open_table(READS)?;

@@ -1,0 +1,179 @@
+# Natter — English (United States)
+
+app-name = Natter
+app-tagline = Chat that starts instantly and never loses a message.
+
+## Sign in and register
+
+auth-sign-in = Sign in
+auth-register = Create account
+auth-switch-to-register = New here? Create an account
+auth-switch-to-sign-in = Already have an account? Sign in
+auth-account = Account name, e-mail or phone
+auth-account-name = Account name
+auth-password = Password
+auth-password-repeat = Repeat password
+auth-nickname = Nickname (optional)
+auth-email = E-mail (optional)
+auth-phone = Phone (optional)
+auth-server = Relay address
+auth-working = Please wait…
+auth-passwords-differ = The two passwords are not the same.
+auth-registered = Account created. You can sign in now.
+
+## Errors shown to people
+
+error-unreachable = Cannot reach the relay at { $server }. Check the address and your connection.
+error-bad-credentials = Wrong account name or password.
+error-account-taken = That account name, e-mail or phone is already registered.
+error-bad-request = That did not look right: { $detail }
+error-too-large = That is too large to send.
+error-rate-limited = You are sending too fast. Wait a moment and try again.
+error-unauthorized = Your session has ended. Please sign in again.
+error-forbidden = You are not allowed to do that.
+error-not-found = That no longer exists.
+error-not-friends = You can only chat with friends.
+error-not-member = You are not a member of this group.
+error-already-friends = You are already friends.
+error-invalid-state = That was already taken care of.
+error-recall-expired = Messages can only be recalled within two minutes.
+error-busy = They are in another call.
+error-server = The relay had a problem. Try again in a moment.
+error-local = Could not read or write local data: { $detail }
+error-generic = Something went wrong: { $detail }
+
+## Connection status
+
+status-connecting = Connecting…
+status-online = Online
+status-offline = Offline — retrying in { $seconds } s
+status-syncing = Updating…
+
+## Main window
+
+nav-chats = Chats
+nav-contacts = Contacts
+nav-groups = Groups
+nav-settings = Settings
+search-placeholder = Search messages
+conversations-empty = No conversations yet. Add a friend to start chatting.
+conversation-pinned = Pinned
+conversation-muted = Muted
+conversation-closed = This conversation is closed.
+unread-badge = { $count ->
+    [one] 1 unread message
+   *[other] { $count } unread messages
+}
+chat-select = Select a conversation to start chatting.
+chat-back = Back
+chat-load-older = Load older messages
+chat-today = Today
+chat-yesterday = Yesterday
+chat-typing = { $name } is typing…
+chat-you = You
+chat-recalled = This message was recalled.
+chat-recalled-by-you = You recalled a message.
+chat-edited = edited
+chat-reply = Reply
+chat-recall = Recall
+chat-copy = Copy
+chat-image = [Image]
+chat-file = [File] { $name }
+chat-voice = [Voice] { $seconds } s
+chat-call-missed = Missed call
+chat-call-rejected = Call declined
+chat-call-cancelled = Call cancelled
+chat-call-busy = Line busy
+chat-call-completed = Call, { $duration }
+state-sending = Sending…
+state-sent = Sent
+state-read = Read
+state-failed = Not sent
+state-resend = Resend
+composer-placeholder = Write a message — Enter sends, Shift+Enter starts a new line
+composer-send = Send
+composer-emoji = Emoji
+composer-attach = Attach a file
+
+## Friends
+
+friends-title = Friends
+friends-add = Add friend
+friends-search-placeholder = Account name, e-mail or phone
+friends-search = Find
+friends-search-none = Nobody found with that name, e-mail or phone.
+friends-request-note = Message (optional)
+friends-send-request = Send request
+friends-request-sent = Request sent.
+friends-requests = Friend requests
+friends-requests-empty = No pending requests.
+friends-accept = Accept
+friends-reject = Decline
+friends-accepted = Accepted
+friends-rejected = Declined
+friends-pending = Waiting for an answer
+friends-remove = Remove friend
+friends-message = Message
+friends-online = online
+friends-offline = offline
+
+## Groups
+
+groups-title = Groups
+groups-create = New group
+groups-name = Group name
+groups-pick-members = Choose friends to add
+groups-members = { $count ->
+    [one] 1 member
+   *[other] { $count } members
+}
+groups-invite = Invite
+groups-remove-member = Remove
+groups-leave = Leave group
+groups-disband = Disband group
+groups-rename = Rename
+groups-announcement = Announcement
+groups-save = Save
+groups-role-owner = Owner
+groups-role-admin = Admin
+groups-role-member = Member
+groups-disbanded = { $name } was disbanded.
+groups-joined = You joined { $name }.
+
+## Profile and settings
+
+settings-title = Settings
+settings-profile = Profile
+settings-nickname = Nickname
+settings-avatar = Avatar
+settings-avatar-choose = Choose picture…
+settings-language = Language
+settings-theme = Theme
+settings-theme-light = Light
+settings-theme-dark = Dark
+settings-font-size = Text size
+settings-server = Relay address
+settings-notifications = Notifications
+settings-notifications-on = Show notifications for new messages
+settings-sign-out = Sign out
+settings-saved = Saved.
+
+## Notifications
+
+notify-new-message = New message from { $name }
+notify-new-request = { $name } wants to be your friend
+
+## Calls
+
+call-audio = Voice call
+call-video = Video call
+call-incoming = { $name } is calling…
+call-outgoing = Calling { $name }…
+call-accept = Accept
+call-decline = Decline
+call-hang-up = Hang up
+call-mute = Mute
+call-unmute = Unmute
+call-camera-on = Camera on
+call-camera-off = Camera off
+call-no-device = No { $device } found.

@@ -1,0 +1,173 @@
+# 闲聊 — 简体中文
+
+app-name = 闲聊
+app-tagline = 秒开的聊天,消息一条不丢。
+
+## 登录与注册
+
+auth-sign-in = 登录
+auth-register = 注册账号
+auth-switch-to-register = 第一次使用?注册账号
+auth-switch-to-sign-in = 已有账号?去登录
+auth-account = 账号、邮箱或手机号
+auth-account-name = 账号
+auth-password = 密码
+auth-password-repeat = 再次输入密码
+auth-nickname = 昵称(可选)
+auth-email = 邮箱(可选)
+auth-phone = 手机号(可选)
+auth-server = 服务器地址
+auth-working = 请稍候……
+auth-passwords-differ = 两次输入的密码不一致。
+auth-registered = 注册成功,现在可以登录了。
+
+## 给用户看的错误
+
+error-unreachable = 无法连接到服务器 { $server },请检查地址和网络。
+error-bad-credentials = 账号或密码错误。
+error-account-taken = 该账号、邮箱或手机号已被注册。
+error-bad-request = 输入有误:{ $detail }
+error-too-large = 内容太大,无法发送。
+error-rate-limited = 发送太频繁了,请稍后再试。
+error-unauthorized = 登录已失效,请重新登录。
+error-forbidden = 你没有权限这样做。
+error-not-found = 内容已不存在。
+error-not-friends = 只能和好友聊天。
+error-not-member = 你不是该群成员。
+error-already-friends = 你们已经是好友了。
+error-invalid-state = 该操作已处理过了。
+error-recall-expired = 消息发出超过两分钟,无法撤回。
+error-busy = 对方正在通话中。
+error-server = 服务器出了点问题,请稍后再试。
+error-local = 读写本地数据失败:{ $detail }
+error-generic = 出错了:{ $detail }
+
+## 连接状态
+
+status-connecting = 正在连接……
+status-online = 在线
+status-offline = 已断开,{ $seconds } 秒后重试
+status-syncing = 正在同步……
+
+## 主界面
+
+nav-chats = 消息
+nav-contacts = 通讯录
+nav-groups = 群聊
+nav-settings = 设置
+search-placeholder = 搜索聊天记录
+conversations-empty = 还没有会话。添加好友开始聊天吧。
+conversation-pinned = 已置顶
+conversation-muted = 免打扰
+conversation-closed = 该会话已关闭。
+unread-badge = { $count } 条未读消息
+chat-select = 选择一个会话开始聊天。
+chat-back = 返回
+chat-load-older = 查看更早的消息
+chat-today = 今天
+chat-yesterday = 昨天
+chat-typing = { $name } 正在输入……
+chat-you = 你
+chat-recalled = 对方撤回了一条消息。
+chat-recalled-by-you = 你撤回了一条消息。
+chat-edited = 已编辑
+chat-reply = 回复
+chat-recall = 撤回
+chat-copy = 复制
+chat-image = [图片]
+chat-file = [文件] { $name }
+chat-voice = [语音] { $seconds } 秒
+chat-call-missed = 未接来电
+chat-call-rejected = 已拒绝通话
+chat-call-cancelled = 已取消通话
+chat-call-busy = 对方忙线
+chat-call-completed = 通话时长 { $duration }
+state-sending = 发送中……
+state-sent = 已发送
+state-read = 已读
+state-failed = 发送失败
+state-resend = 重新发送
+composer-placeholder = 输入消息 —— Enter 发送,Shift+Enter 换行
+composer-send = 发送
+composer-emoji = 表情
+composer-attach = 发送文件
+
+## 好友
+
+friends-title = 好友
+friends-add = 添加好友
+friends-search-placeholder = 账号、邮箱或手机号
+friends-search = 查找
+friends-search-none = 没有找到该账号、邮箱或手机号。
+friends-request-note = 验证消息(可选)
+friends-send-request = 发送申请
+friends-request-sent = 申请已发送。
+friends-requests = 好友申请
+friends-requests-empty = 没有待处理的申请。
+friends-accept = 同意
+friends-reject = 拒绝
+friends-accepted = 已同意
+friends-rejected = 已拒绝
+friends-pending = 等待验证
+friends-remove = 删除好友
+friends-message = 发消息
+friends-online = 在线
+friends-offline = 离线
+
+## 群聊
+
+groups-title = 群聊
+groups-create = 发起群聊
+groups-name = 群名称
+groups-pick-members = 选择要加入的好友
+groups-members = { $count } 位成员
+groups-invite = 邀请
+groups-remove-member = 移出
+groups-leave = 退出群聊
+groups-disband = 解散群聊
+groups-rename = 修改群名
+groups-announcement = 群公告
+groups-save = 保存
+groups-role-owner = 群主
+groups-role-admin = 管理员
+groups-role-member = 成员
+groups-disbanded = 群聊“{ $name }”已解散。
+groups-joined = 你已加入群聊“{ $name }”。
+
+## 个人资料与设置
+
+settings-title = 设置
+settings-profile = 个人资料
+settings-nickname = 昵称
+settings-avatar = 头像
+settings-avatar-choose = 选择图片……
+settings-language = 语言
+settings-theme = 主题
+settings-theme-light = 浅色
+settings-theme-dark = 深色
+settings-font-size = 字体大小
+settings-server = 服务器地址
+settings-notifications = 通知
+settings-notifications-on = 新消息时显示通知
+settings-sign-out = 退出登录
+settings-saved = 已保存。
+
+## 通知
+
+notify-new-message = 来自 { $name } 的新消息
+notify-new-request = { $name } 请求添加你为好友
+
+## 通话
+
+call-audio = 语音通话
+call-video = 视频通话
+call-incoming = { $name } 邀请你通话……
+call-outgoing = 正在呼叫 { $name }……
+call-accept = 接听
+call-decline = 拒绝
+call-hang-up = 挂断
+call-mute = 静音
+call-unmute = 取消静音
+call-camera-on = 打开摄像头
+call-camera-off = 关闭摄像头
+call-no-device = 未找到{ $device }。

@@ -1,0 +1,504 @@
+//! File storage for image, file and voice messages.
+//!
+//! `POST /v1/files?name=…` streams the request body to `<data_dir>/files/tmp/`,
+//! enforcing `limits.max_file_bytes` and hashing it (SHA-256) as it arrives, then
+//! fsyncs it and renames it to `<data_dir>/files/<id>` next to a JSON sidecar
+//! `<id>.json` ([`FileMeta`]). `GET /v1/files/{id}` streams it back.
+//!
+//! Ids are 128 random bits written as 32 lowercase hex digits. They are not
+//! derived from the content, so nobody can probe whether some content is stored,
+//! and they are unguessable: like the media URLs of other messengers, an id is a
+//! capability, and any signed-in account that knows it may download the file
+//! (whoever received a message referencing it). The relay does not track which
+//! conversations reference a file.
+//!
+//! File names, contents and ids are never logged. All file-system access goes
+//! through `tokio::fs`, so nothing blocks the executor.
+
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures_util::StreamExt;
+use natter_proto::model::{FileRef, UserId};
+use natter_proto::{ErrorCode, Millis};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+
+use crate::api::{Path, Query};
+use crate::error::{Error, Result};
+use crate::service::{Authed, Service};
+use crate::util::now_ms;
+
+/// MIME type of uploads sent without a `Content-Type`.
+pub const DEFAULT_MIME: &str = "application/octet-stream";
+/// Name of uploads sent without a usable `name`.
+pub const DEFAULT_NAME: &str = "file";
+/// Longest stored file name, in characters.
+pub const MAX_FILE_NAME_CHARS: usize = 255;
+/// Longest accepted `Content-Type`, in bytes.
+pub const MAX_MIME_LEN: usize = 255;
+
+/// Write buffer of an upload: fewer, larger writes to the file.
+const WRITE_BUFFER: usize = 256 * 1024;
+/// Read size of a download.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// What the relay keeps about a stored file, in the sidecar `<id>.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileMeta {
+    /// The account that uploaded it.
+    pub owner: UserId,
+    /// Sanitised file name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// MIME type, as served back.
+    pub mime: String,
+    /// SHA-256 of the content, lowercase hex.
+    pub sha256: String,
+    /// When it was stored.
+    pub created_ts: Millis,
+}
+
+/// Directory of stored files under a data directory.
+pub fn files_dir(data_dir: &FsPath) -> PathBuf {
+    data_dir.join("files")
+}
+
+/// Directory of uploads in progress under a data directory.
+pub fn tmp_dir(data_dir: &FsPath) -> PathBuf {
+    files_dir(data_dir).join("tmp")
+}
+
+/// Creates the file directories and removes uploads a previous run left
+/// unfinished. Called once at start.
+pub async fn prepare(data_dir: &FsPath) -> std::io::Result<()> {
+    let tmp = tmp_dir(data_dir);
+    tokio::fs::create_dir_all(&tmp).await?;
+    let mut entries = tokio::fs::read_dir(&tmp).await?;
+    while let Some(entry) = entries.next_entry().await? {
+        if entry.file_type().await?.is_file() {
+            let _ = tokio::fs::remove_file(entry.path()).await;
+        }
+    }
+    Ok(())
+}
+
+/// Whether `id` has the form of a file id: exactly 32 lowercase hex digits.
+pub fn is_file_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// A fresh random file id.
+fn new_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+/// The last path component of `name`, without control characters, trimmed and
+/// cut to [`MAX_FILE_NAME_CHARS`]; [`DEFAULT_NAME`] if nothing usable is left.
+pub fn clean_file_name(name: Option<&str>) -> String {
+    let name = name.unwrap_or_default();
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .chars()
+        .take(MAX_FILE_NAME_CHARS)
+        .collect();
+    let cleaned = cleaned.trim_end().to_string();
+    if cleaned.is_empty() || cleaned == "." || cleaned == ".." {
+        DEFAULT_NAME.into()
+    } else {
+        cleaned
+    }
+}
+
+/// The MIME type of an upload from its `Content-Type`: `type/subtype` (lower-cased)
+/// with optional parameters, printable ASCII, at most [`MAX_MIME_LEN`] bytes.
+fn clean_mime(value: Option<&HeaderValue>) -> Result<String> {
+    let invalid = || Error::bad_request("Content-Type must be a MIME type such as image/png");
+    let Some(value) = value else {
+        return Ok(DEFAULT_MIME.into());
+    };
+    let text = value.to_str().map_err(|_| invalid())?.trim();
+    if text.is_empty() {
+        return Ok(DEFAULT_MIME.into());
+    }
+    if text.len() > MAX_MIME_LEN || !text.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
+        return Err(invalid());
+    }
+    let (essence, params) = match text.split_once(';') {
+        Some((e, p)) => (e.trim(), Some(p.trim())),
+        None => (text, None),
+    };
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.bytes().all(|b| {
+                b.is_ascii_alphanumeric()
+                    || matches!(
+                        b,
+                        b'!' | b'#' | b'$' | b'&' | b'^' | b'_' | b'.' | b'+' | b'-'
+                    )
+            })
+    };
+    match essence.split_once('/') {
+        Some((t, s)) if token(t) && token(s) => {}
+        _ => return Err(invalid()),
+    }
+    let essence = essence.to_ascii_lowercase();
+    Ok(match params {
+        Some(p) if !p.is_empty() => format!("{essence}; {p}"),
+        _ => essence,
+    })
+}
+
+/// `name` percent-encoded for `filename*=UTF-8''…` (RFC 8187 `attr-char`s stay).
+fn encode_rfc8187(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#' | b'$' | b'&' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+            )
+        {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn io(what: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |e| Error::Internal(format!("files: {what}: {e}"))
+}
+
+fn too_large(max: u64) -> Error {
+    Error::client(ErrorCode::TooLarge, format!("file larger than {max} bytes"))
+}
+
+/// Removes a temporary file when dropped unless disarmed: covers uploads whose
+/// request is abandoned mid-stream (the handler future is dropped).
+struct TempGuard {
+    paths: Vec<PathBuf>,
+}
+
+impl TempGuard {
+    /// Removes the files now and disarms.
+    async fn remove(&mut self) {
+        for p in self.paths.drain(..) {
+            let _ = tokio::fs::remove_file(&p).await;
+        }
+    }
+}
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        if self.paths.is_empty() {
+            return;
+        }
+        let paths = std::mem::take(&mut self.paths);
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    for p in paths {
+                        let _ = tokio::fs::remove_file(&p).await;
+                    }
+                });
+            }
+            Err(_) => {
+                for p in paths {
+                    let _ = std::fs::remove_file(&p);
+                }
+            }
+        }
+    }
+}
+
+/// Query of an upload.
+#[derive(Debug, Deserialize)]
+pub struct UploadQuery {
+    /// The file's name; sanitised, [`DEFAULT_NAME`] when missing.
+    pub name: Option<String>,
+}
+
+/// `POST /v1/files?name=…`: stores the raw request body and returns its
+/// [`FileRef`] with `201 Created`.
+pub async fn upload(
+    State(svc): State<Arc<Service>>,
+    authed: Authed,
+    Query(q): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<FileRef>)> {
+    let max = svc.config.limits.max_file_bytes;
+    let mime = clean_mime(headers.get(header::CONTENT_TYPE))?;
+    let name = clean_file_name(q.name.as_deref());
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > max => return Err(too_large(max)),
+        Some(0) => return Err(Error::bad_request("empty file")),
+        _ => {}
+    }
+
+    let data_dir = &svc.config.data_dir;
+    let (dir, tmp) = (files_dir(data_dir), tmp_dir(data_dir));
+    tokio::fs::create_dir_all(&tmp)
+        .await
+        .map_err(io("create directory"))?;
+    let id = new_id();
+    let tmp_data = tmp.join(&id);
+    let tmp_meta = tmp.join(format!("{id}.json"));
+    let file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp_data)
+        .await
+        .map_err(io("create"))?;
+    let mut guard = TempGuard {
+        paths: vec![tmp_data.clone(), tmp_meta.clone()],
+    };
+
+    let stored = receive(body, file, max).await;
+    let (size, sha256) = match stored {
+        Ok(v) => v,
+        Err(e) => {
+            guard.remove().await;
+            return Err(e);
+        }
+    };
+
+    let meta = FileMeta {
+        owner: authed.id(),
+        name,
+        size,
+        mime,
+        sha256,
+        created_ts: now_ms(),
+    };
+    if let Err(e) = commit(&dir, &id, &tmp_data, &tmp_meta, &meta).await {
+        guard.remove().await;
+        // The data file may already have been moved; take it away too.
+        let _ = tokio::fs::remove_file(dir.join(&id)).await;
+        return Err(e);
+    }
+    guard.paths.clear();
+    tracing::debug!(size, "file stored");
+    let FileMeta {
+        name, size, mime, ..
+    } = meta;
+    Ok((
+        StatusCode::CREATED,
+        Json(FileRef {
+            id,
+            name,
+            size,
+            mime,
+        }),
+    ))
+}
+
+/// Streams `body` into `file`, at most `max` bytes; returns the size and the
+/// SHA-256 (hex). The file is flushed and fsynced.
+async fn receive(body: Body, file: tokio::fs::File, max: u64) -> Result<(u64, String)> {
+    let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| Error::bad_request("upload interrupted"))?;
+        size += chunk.len() as u64;
+        if size > max {
+            return Err(too_large(max));
+        }
+        hasher.update(&chunk);
+        out.write_all(&chunk).await.map_err(io("write"))?;
+    }
+    if size == 0 {
+        return Err(Error::bad_request("empty file"));
+    }
+    out.flush().await.map_err(io("flush"))?;
+    let file = out.into_inner();
+    file.sync_all().await.map_err(io("sync"))?;
+    let digest = hasher.finalize();
+    let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
+    Ok((size, hex))
+}
+
+/// Writes the sidecar and moves both files into place: data first, sidecar last,
+/// so a file is visible to downloads only when complete.
+async fn commit(
+    dir: &FsPath,
+    id: &str,
+    tmp_data: &FsPath,
+    tmp_meta: &FsPath,
+    meta: &FileMeta,
+) -> Result<()> {
+    let json = serde_json::to_vec(meta)?;
+    let mut f = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(tmp_meta)
+        .await
+        .map_err(io("create sidecar"))?;
+    f.write_all(&json).await.map_err(io("write sidecar"))?;
+    f.flush().await.map_err(io("flush sidecar"))?;
+    f.sync_all().await.map_err(io("sync sidecar"))?;
+    drop(f);
+    tokio::fs::rename(tmp_data, dir.join(id))
+        .await
+        .map_err(io("rename"))?;
+    tokio::fs::rename(tmp_meta, dir.join(format!("{id}.json")))
+        .await
+        .map_err(io("rename sidecar"))?;
+    // Make the renames durable; not every platform can open a directory.
+    if let Ok(d) = tokio::fs::File::open(dir).await {
+        let _ = d.sync_all().await;
+    }
+    Ok(())
+}
+
+/// Reads the sidecar of a stored file; `None` if there is no such file.
+pub async fn meta(data_dir: &FsPath, id: &str) -> Result<Option<FileMeta>> {
+    if !is_file_id(id) {
+        return Ok(None);
+    }
+    let path = files_dir(data_dir).join(format!("{id}.json"));
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io("read sidecar")(e)),
+    }
+}
+
+fn no_such_file() -> Error {
+    Error::not_found("no such file")
+}
+
+/// `GET /v1/files/{id}`: streams a stored file back with its MIME type, length
+/// and name. Any signed-in account may download any file whose id it knows.
+pub async fn download(
+    State(svc): State<Arc<Service>>,
+    _authed: Authed,
+    Path(id): Path<String>,
+) -> Result<Response> {
+    let data_dir = &svc.config.data_dir;
+    let meta = meta(data_dir, &id).await?.ok_or_else(no_such_file)?;
+    let file = match tokio::fs::File::open(files_dir(data_dir).join(&id)).await {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(no_such_file()),
+        Err(e) => return Err(io("open")(e)),
+    };
+    let len = file.metadata().await.map_err(io("stat"))?.len();
+    let stream = futures_util::stream::unfold(Some((file, len)), |state| async move {
+        let (mut file, left) = state?;
+        if left == 0 {
+            return None;
+        }
+        let want = READ_CHUNK.min(usize::try_from(left).unwrap_or(READ_CHUNK));
+        let mut buf = vec![0u8; want];
+        match file.read(&mut buf).await {
+            // The file shrank under us; end here (the length was promised).
+            Ok(0) => Some((
+                Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof)),
+                None,
+            )),
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(Bytes::from(buf)), Some((file, left - n as u64))))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    let mime = HeaderValue::from_str(&meta.mime)
+        .unwrap_or_else(|_| HeaderValue::from_static(DEFAULT_MIME));
+    let disposition = HeaderValue::from_str(&format!(
+        "inline; filename*=UTF-8''{}",
+        encode_rfc8187(&meta.name)
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("inline"));
+    let headers = [
+        (header::CONTENT_TYPE, mime),
+        (header::CONTENT_LENGTH, HeaderValue::from(len)),
+        (header::CONTENT_DISPOSITION, disposition),
+        (
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, max-age=31536000, immutable"),
+        ),
+        // Content is whatever someone uploaded: never sniff it, never run it.
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; sandbox"),
+        ),
+    ];
+    Ok((headers, Body::from_stream(stream)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_ids() {
+        let id = new_id();
+        assert!(is_file_id(&id), "{id}");
+        assert_ne!(id, new_id());
+        assert!(!is_file_id("../../etc/passwd"));
+        assert!(!is_file_id(&id.to_uppercase()));
+        assert!(!is_file_id(&id[1..]));
+        assert!(!is_file_id(&format!("{id}.json")));
+    }
+
+    #[test]
+    fn file_names() {
+        assert_eq!(clean_file_name(None), "file");
+        assert_eq!(clean_file_name(Some("")), "file");
+        assert_eq!(clean_file_name(Some("../../etc/passwd")), "passwd");
+        assert_eq!(
+            clean_file_name(Some("C:\\Users\\x\\photo.jpg")),
+            "photo.jpg"
+        );
+        assert_eq!(clean_file_name(Some("dir/..")), "file");
+        assert_eq!(clean_file_name(Some(" a\u{0}b\nc.txt ")), "abc.txt");
+        assert_eq!(clean_file_name(Some("照片.png")), "照片.png");
+        let long = "é".repeat(300);
+        assert_eq!(clean_file_name(Some(&long)).chars().count(), 255);
+    }
+
+    #[test]
+    fn mime_types() {
+        let h = |s: &'static str| HeaderValue::from_static(s);
+        assert_eq!(clean_mime(None).unwrap(), DEFAULT_MIME);
+        assert_eq!(clean_mime(Some(&h("Image/PNG"))).unwrap(), "image/png");
+        assert_eq!(
+            clean_mime(Some(&h("text/plain;charset=utf-8"))).unwrap(),
+            "text/plain; charset=utf-8"
+        );
+        assert!(clean_mime(Some(&h("nonsense"))).is_err());
+        assert!(clean_mime(Some(&h("a/b/c"))).is_err());
+    }
+
+    #[test]
+    fn content_disposition_names() {
+        assert_eq!(encode_rfc8187("a b.txt"), "a%20b.txt");
+        assert_eq!(encode_rfc8187("照"), "%E7%85%A7");
+        assert_eq!(encode_rfc8187("x\"y;z"), "x%22y%3Bz");
+    }
+}
