@@ -2,27 +2,48 @@
 
 CARGO ?= cargo
 RELAY_ARGS ?=
+APP_ARGS ?=
+DEMO_HOME ?= /tmp/natter-demo
+DEMO_RELAY ?= 127.0.0.1:7979
 
-.PHONY: deps test lint run relay bench-load
+.PHONY: deps test run relay demo bench-load bench-store
 
 ## Install the system packages the build and tests need (Debian: apt-get).
 deps:
 	@bash .ci/deps.sh
 
-## Format check, lints, every test.
+## Format check, lints, every test (GUI tests render on the CPU, no display needed).
 test: deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(CARGO) test --workspace --all-targets
+	ICED_TEST_BACKEND=tiny-skia $(CARGO) test --workspace --all-targets
 
-## Start Natter. Until the desktop app lands this starts the relay on
-## 127.0.0.1:7878 with its data in ./natter-data.
-run: deps relay
+## Start the desktop app. If no relay answers on this machine at the configured
+## address (default 127.0.0.1:7878), the app starts its bundled one.
+run: deps
+	$(CARGO) run -p natter --bin natter -- $(APP_ARGS)
 
+## The relay alone.
 relay: deps
 	$(CARGO) run --release -p natter-server --bin natter-server -- $(RELAY_ARGS)
 
-## The relay benchmark (see server/BENCHMARKS.md).
+## A relay and two app instances (alice, bob) that are already friends and have
+## a little history.
+demo: deps
+	$(CARGO) build -p natter-server -p natter --bins --examples
+	rm -rf $(DEMO_HOME) && mkdir -p $(DEMO_HOME)
+	./target/debug/natter-server --bind $(DEMO_RELAY) --data-dir $(DEMO_HOME)/relay > $(DEMO_HOME)/relay.log 2>&1 & echo $$! > $(DEMO_HOME)/relay.pid
+	sleep 1
+	NATTER_HOME=$(DEMO_HOME) ./target/debug/examples/demo_seed http://$(DEMO_RELAY)
+	NATTER_HOME=$(DEMO_HOME) ./target/debug/natter --profile alice --server http://$(DEMO_RELAY) --lang zh-CN & \
+	NATTER_HOME=$(DEMO_HOME) ./target/debug/natter --profile bob --server http://$(DEMO_RELAY) --lang en-US ; \
+	wait; kill `cat $(DEMO_HOME)/relay.pid` 2>/dev/null || true
+
+## Relay benchmarks (see server/BENCHMARKS.md).
 bench-load: deps
 	$(CARGO) build --release -p natter-server -p natter-load
-	$(CARGO) run --release -p natter-load -- all
+	./target/release/natter-load all
+
+## Client store benchmarks.
+bench-store: deps
+	$(CARGO) bench -p natter-store --bench store

@@ -3,7 +3,9 @@
 # Debian/Ubuntu: installs what is missing with apt-get. Elsewhere: prints them.
 set -euo pipefail
 
-packages=(pkg-config build-essential)
+# Build: a C toolchain for -sys crates. Run: the X11/Wayland client libraries
+# winit loads at run time, and an open-licence CJK font so Chinese renders.
+packages=(pkg-config build-essential libxkbcommon-x11-0 libx11-6 libxcursor1 libxrandr2 libxi6 libwayland-client0 fonts-wqy-microhei)
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "Not a Debian system. Install the equivalents of: ${packages[*]}" >&2

@@ -87,6 +87,12 @@ pub struct Client {
     me: natter_proto::model::UserId,
 }
 
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("me", &self.me).finish()
+    }
+}
+
 impl Client {
     /// Starts the live session for the account saved in `store`.
     pub async fn resume(store: Store) -> Result<(Client, Events)> {

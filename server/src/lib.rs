@@ -44,7 +44,7 @@ pub struct Relay {
     pub service: Arc<Service>,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
-    db_closed: std::sync::mpsc::Receiver<()>,
+    db_closed: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
 }
 
 impl Relay {
@@ -71,7 +71,7 @@ impl Relay {
             service,
             shutdown,
             server,
-            db_closed,
+            db_closed: std::sync::Mutex::new(db_closed),
         })
     }
 
@@ -101,9 +101,15 @@ impl Relay {
         drop(self.service);
         let wait = (deadline + Duration::from_secs(2))
             .saturating_duration_since(tokio::time::Instant::now());
-        let done = tokio::task::spawn_blocking(move || closed.recv_timeout(wait).is_ok())
-            .await
-            .unwrap_or(false);
+        let done = tokio::task::spawn_blocking(move || {
+            closed
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .recv_timeout(wait)
+                .is_ok()
+        })
+        .await
+        .unwrap_or(false);
         if !done {
             tracing::warn!("database still in use after shutdown");
         }

@@ -116,6 +116,12 @@ pub struct Store {
     path: PathBuf,
 }
 
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) `natter.redb` in `dir`, migrating older schemas.
     pub async fn open(dir: impl Into<PathBuf>) -> Result<Store> {

@@ -1,0 +1,58 @@
+//! Seeds `make demo`: two accounts on the given relay that are friends, with a
+//! little history, each signed in to its own app profile under `NATTER_HOME`.
+
+use std::path::PathBuf;
+
+use natter_proto::rest::RegisterRequest;
+use natter_store::Store;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let server = std::env::args().nth(1).unwrap_or_else(|| "http://127.0.0.1:7979".into());
+    let home = PathBuf::from(std::env::var_os("NATTER_HOME").ok_or("set NATTER_HOME")?);
+    let people = [("alice", "爱丽丝"), ("bob", "Bob")];
+    let mut clients = Vec::new();
+    for (account, nickname) in people {
+        let password = format!("{account}-demo-password");
+        let req = RegisterRequest {
+            account: account.into(),
+            password: password.clone(),
+            nickname: nickname.into(),
+            email: Some(format!("{account}@example.com")),
+            phone: None,
+            avatar: None,
+        };
+        natter_net::client::register(&server, &req).await?;
+        let store = Store::open(natter_store::profile_dir(&home, account)).await?;
+        natter_net::client::sign_in(&server, &store, account, &password, Some("demo".into())).await?;
+        let (client, events) = natter_net::Client::resume(store).await?;
+        clients.push((client, events));
+    }
+    let (alice, bob) = (&clients[0].0, &clients[1].0);
+    let ta = alice.token().await?;
+    let tb = bob.token().await?;
+    let req = alice.http().send_friend_request(&ta, bob.me(), "你好,我是爱丽丝").await?;
+    bob.http().answer_friend_request(&tb, req.id, true).await?;
+    let conv = alice.http().friends(&ta).await?.friends[0].conversation;
+    let lines = [
+        (alice, "嗨 Bob,周末有空吗?"),
+        (bob, "Hi! Saturday works. Hiking?"),
+        (alice, "好啊,去爬山吧 ⛰️"),
+        (bob, "Great, 8:00 at the station 🚉"),
+        (alice, "不见不散!"),
+    ];
+    for (who, text) in lines {
+        let token = who.token().await?;
+        let _ = token;
+        who.send_text(conv, text).await?;
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    }
+    // Let both stores catch up before the apps open them.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    for (c, _) in &clients {
+        c.shutdown();
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    println!("demo accounts ready: alice / alice-demo-password, bob / bob-demo-password");
+    Ok(())
+}

@@ -1,0 +1,393 @@
+//! The application: boot, top-level state and messages, and the screens.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use iced::{Element, Font, Subscription, Task, Theme, window};
+use natter_i18n::{I18n, Language};
+use natter_server::Relay;
+use natter_store::{Account, Store};
+use serde::{Deserialize, Serialize};
+
+use crate::screen::{login, main};
+
+/// Command-line choices.
+#[derive(Debug, Clone)]
+pub struct Flags {
+    /// Profile name: one local database per profile.
+    pub profile: String,
+    /// Where profiles (and the bundled relay's data) live.
+    pub data_home: PathBuf,
+    /// Relay address to use instead of the remembered one.
+    pub server: Option<String>,
+    /// Language to use instead of the remembered one.
+    pub language: Option<Language>,
+}
+
+/// The default relay address.
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:7878";
+
+/// Light or dark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum ThemeChoice {
+    /// Light.
+    #[default]
+    Light,
+    /// Dark.
+    Dark,
+}
+
+/// Preferences kept in the profile's store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// `zh-CN` or `en-US`.
+    pub language: String,
+    /// Theme.
+    pub theme: ThemeChoice,
+    /// Base text size in points.
+    pub font_size: f32,
+    /// Relay address.
+    pub server: String,
+    /// Show notifications for new messages.
+    pub notifications: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            language: Language::from_environment().tag().into(),
+            theme: ThemeChoice::Light,
+            font_size: 15.0,
+            server: DEFAULT_SERVER.into(),
+            notifications: true,
+        }
+    }
+}
+
+/// Wraps non-`Clone`, non-`Debug` things so they can travel in messages.
+pub struct Shared<T>(pub Arc<T>);
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
+impl<T> fmt::Debug for Shared<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Shared(..)")
+    }
+}
+
+/// What boot found.
+#[derive(Debug, Clone)]
+pub struct Booted {
+    store: Store,
+    settings: Settings,
+    account: Option<Account>,
+    relay: Option<Shared<Relay>>,
+}
+
+/// The screens.
+pub enum Screen {
+    /// Opening the local database.
+    Loading,
+    /// Sign in or register.
+    Login(Box<login::Login>),
+    /// The main window.
+    Main(Box<main::Main>),
+}
+
+/// Top-level messages.
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// Boot finished.
+    Booted(Result<Booted, String>),
+    /// From the login screen.
+    Login(login::Message),
+    /// From the main window.
+    Main(main::Message),
+    /// The window gained or lost focus.
+    Focus(bool),
+    /// The window was resized.
+    Resized(f32),
+}
+
+/// The application state.
+pub struct App {
+    flags: Flags,
+    /// Translations.
+    pub i18n: I18n,
+    /// Preferences.
+    pub settings: Settings,
+    store: Option<Store>,
+    /// The screen showing.
+    pub screen: Screen,
+    _relay: Option<Shared<Relay>>,
+    fatal: Option<String>,
+    width: f32,
+    focused: bool,
+}
+
+impl App {
+    /// Starts the app: opens the profile's store in the background.
+    pub fn new(flags: Flags) -> (App, Task<Message>) {
+        let language = flags.language.unwrap_or_else(Language::from_environment);
+        let i18n = I18n::new(language).unwrap_or_else(|_| {
+            // The bundles are compiled in and tested; this cannot fail in a
+            // released build, but never panic over translations.
+            I18n::new(Language::EnUs).unwrap_or_else(|e| panic!("translations do not parse: {e:?}"))
+        });
+        let app = App {
+            i18n,
+            settings: Settings::default(),
+            store: None,
+            screen: Screen::Loading,
+            _relay: None,
+            fatal: None,
+            width: 1000.0,
+            focused: true,
+            flags: flags.clone(),
+        };
+        (app, Task::perform(boot(flags), Message::Booted))
+    }
+
+    /// An app already on the login screen, for tests (no I/O).
+    pub fn for_login(language: Language) -> App {
+        let (mut app, _) = App::new(Flags {
+            profile: "test".into(),
+            data_home: std::env::temp_dir(),
+            server: None,
+            language: Some(language),
+        });
+        app.screen = Screen::Login(Box::new(login::Login::new(DEFAULT_SERVER.into())));
+        app
+    }
+
+    /// The profile's local database, once open.
+    pub fn store(&self) -> Option<&Store> {
+        self.store.as_ref()
+    }
+
+    /// Window title.
+    pub fn title(&self) -> String {
+        let name = self.i18n.tr("app-name");
+        match &self.screen {
+            Screen::Main(m) => format!("{name} — {}", m.me_name()),
+            _ => name,
+        }
+    }
+
+    /// Theme.
+    pub fn theme(&self) -> Theme {
+        match self.settings.theme {
+            ThemeChoice::Light => Theme::Light,
+            ThemeChoice::Dark => Theme::Dark,
+        }
+    }
+
+    fn save_settings(&self) -> Task<Message> {
+        let Some(store) = self.store.clone() else {
+            return Task::none();
+        };
+        let settings = self.settings.clone();
+        Task::future(async move {
+            if let Err(e) = store.set_setting("settings", &settings).await {
+                tracing::warn!(error = %e, "could not save settings");
+            }
+        })
+        .discard()
+    }
+
+    /// Handles a message.
+    pub fn update(&mut self, message: Message) -> Task<Message> {
+        match message {
+            Message::Booted(Ok(b)) => {
+                self.i18n.set_language(
+                    self.flags
+                        .language
+                        .unwrap_or_else(|| Language::from_tag(&b.settings.language)),
+                );
+                self.settings = b.settings;
+                self.settings.language = self.i18n.language().tag().into();
+                self._relay = b.relay;
+                self.store = Some(b.store.clone());
+                match b.account {
+                    Some(account) => {
+                        let (main, task) = main::Main::new(b.store, account);
+                        self.screen = Screen::Main(Box::new(main));
+                        task.map(Message::Main)
+                    }
+                    None => {
+                        self.screen =
+                            Screen::Login(Box::new(login::Login::new(self.settings.server.clone())));
+                        Task::none()
+                    }
+                }
+            }
+            Message::Booted(Err(e)) => {
+                self.fatal = Some(e);
+                Task::none()
+            }
+            Message::Login(msg) => {
+                let Screen::Login(login) = &mut self.screen else {
+                    return Task::none();
+                };
+                let store = self.store.clone();
+                let (task, event) = login.update(msg, store, &self.i18n);
+                let task = task.map(Message::Login);
+                match event {
+                    Some(login::Event::SignedIn(account)) => {
+                        let Some(store) = self.store.clone() else {
+                            return task;
+                        };
+                        self.settings.server = account.server.clone();
+                        let (main, main_task) = main::Main::new(store, *account);
+                        self.screen = Screen::Main(Box::new(main));
+                        Task::batch([task, main_task.map(Message::Main), self.save_settings()])
+                    }
+                    Some(login::Event::Language(l)) => {
+                        self.set_language(l);
+                        Task::batch([task, self.save_settings()])
+                    }
+                    None => task,
+                }
+            }
+            Message::Main(msg) => {
+                let Screen::Main(main) = &mut self.screen else {
+                    return Task::none();
+                };
+                let ctx = main::Context {
+                    i18n: &self.i18n,
+                    settings: &self.settings,
+                    focused: self.focused,
+                };
+                let (task, event) = main.update(msg, ctx);
+                let task = task.map(Message::Main);
+                match event {
+                    Some(main::Event::Language(l)) => {
+                        self.set_language(l);
+                        Task::batch([task, self.save_settings()])
+                    }
+                    Some(main::Event::Theme(t)) => {
+                        self.settings.theme = t;
+                        Task::batch([task, self.save_settings()])
+                    }
+                    Some(main::Event::FontSize(s)) => {
+                        self.settings.font_size = s;
+                        Task::batch([task, self.save_settings()])
+                    }
+                    Some(main::Event::Notifications(on)) => {
+                        self.settings.notifications = on;
+                        Task::batch([task, self.save_settings()])
+                    }
+                    Some(main::Event::SignedOut) => {
+                        self.screen =
+                            Screen::Login(Box::new(login::Login::new(self.settings.server.clone())));
+                        task
+                    }
+                    None => task,
+                }
+            }
+            Message::Focus(f) => {
+                self.focused = f;
+                Task::none()
+            }
+            Message::Resized(w) => {
+                self.width = w;
+                Task::none()
+            }
+        }
+    }
+
+    fn set_language(&mut self, language: Language) {
+        self.i18n.set_language(language);
+        self.settings.language = language.tag().into();
+    }
+
+    /// Draws the current screen.
+    pub fn view(&self) -> Element<'_, Message> {
+        use iced::widget::{center, text};
+        if let Some(e) = &self.fatal {
+            return center(text(e.clone())).into();
+        }
+        match &self.screen {
+            Screen::Loading => center(text(self.i18n.tr("auth-working"))).into(),
+            Screen::Login(l) => l.view(&self.i18n).map(Message::Login),
+            Screen::Main(m) => {
+                let ctx = main::Context {
+                    i18n: &self.i18n,
+                    settings: &self.settings,
+                    focused: self.focused,
+                };
+                m.view(ctx, self.width < 700.0).map(Message::Main)
+            }
+        }
+    }
+
+    /// Long-lived work: the live session, window focus and size.
+    pub fn subscription(&self) -> Subscription<Message> {
+        use iced::{Event, event};
+        let window = event::listen_with(|e, _, _| match e {
+            Event::Window(window::Event::Focused) => Some(Message::Focus(true)),
+            Event::Window(window::Event::Unfocused) => Some(Message::Focus(false)),
+            Event::Window(window::Event::Resized(size)) => Some(Message::Resized(size.width)),
+            Event::Window(window::Event::Opened { size, .. }) => Some(Message::Resized(size.width)),
+            _ => None,
+        });
+        let session = match &self.screen {
+            Screen::Main(m) => m.subscription().map(Message::Main),
+            _ => Subscription::none(),
+        };
+        Subscription::batch([window, session])
+    }
+}
+
+async fn boot(flags: Flags) -> Result<Booted, String> {
+    let dir = natter_store::profile_dir(&flags.data_home, &flags.profile);
+    let store = Store::open(&dir).await.map_err(|e| e.to_string())?;
+    let mut settings: Settings = store
+        .setting("settings")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    if let Some(s) = &flags.server {
+        settings.server = s.clone();
+    }
+    let account = store.account().await.map_err(|e| e.to_string())?;
+    let server = account
+        .as_ref()
+        .map(|a| a.server.clone())
+        .unwrap_or_else(|| settings.server.clone());
+    let relay = crate::embedded::ensure(&server, &flags.data_home)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "could not start the bundled relay");
+            None
+        });
+    Ok(Booted {
+        store,
+        settings,
+        account,
+        relay: relay.map(Shared),
+    })
+}
+
+/// Runs the app.
+pub fn run(flags: Flags) -> iced::Result {
+    let mut app = iced::application(move || App::new(flags.clone()), App::update, App::view)
+        .title(App::title)
+        .theme(App::theme)
+        .subscription(App::subscription)
+        .window(window::Settings {
+            min_size: Some(iced::Size::new(340.0, 480.0)),
+            ..Default::default()
+        })
+        .window_size((1000.0, 680.0));
+    if let Some(font) = crate::fonts::cjk_font() {
+        app = app.font(font);
+    }
+    app.default_font(Font::DEFAULT).run()
+}

@@ -1,0 +1,54 @@
+//! Natter's desktop app (iced). The binary is `natter`; this library holds the
+//! screens so tests can drive them with `iced_test`.
+//!
+//! - [`app`]: the application — boot, the top-level message, update, view.
+//! - [`screen`]: the login/register screen and the main window (conversation
+//!   list, chat pane, friends, groups, settings).
+//! - [`embedded`]: starts the bundled relay in-process when none answers on
+//!   this machine.
+//! - [`fonts`]: finds a CJK-capable font so Chinese renders everywhere.
+//! - [`style`]: colours and bubbles.
+
+pub mod app;
+pub mod embedded;
+pub mod fonts;
+pub mod screen;
+pub mod style;
+
+/// Text for a client error, in the current language.
+pub fn error_text(i18n: &natter_i18n::I18n, server: &str, err: &natter_net::Error) -> String {
+    use natter_i18n::Arg;
+    use natter_proto::ErrorCode::*;
+    match err {
+        natter_net::Error::Unreachable(_) => {
+            i18n.tr_args("error-unreachable", &[("server", Arg::from(server))])
+        }
+        natter_net::Error::Api { code, message, .. } => match code {
+            BadCredentials => i18n.tr("error-bad-credentials"),
+            AccountTaken => i18n.tr("error-account-taken"),
+            BadRequest | MalformedFrame | UnknownFrame => i18n.tr_args(
+                "error-bad-request",
+                &[("detail", Arg::from(message.as_str()))],
+            ),
+            TooLarge => i18n.tr("error-too-large"),
+            RateLimited => i18n.tr("error-rate-limited"),
+            Unauthorized | TokenExpired | HelloRequired => i18n.tr("error-unauthorized"),
+            Forbidden => i18n.tr("error-forbidden"),
+            NotFound => i18n.tr("error-not-found"),
+            NotFriends => i18n.tr("error-not-friends"),
+            NotMember => i18n.tr("error-not-member"),
+            AlreadyFriends => i18n.tr("error-already-friends"),
+            InvalidState => i18n.tr("error-invalid-state"),
+            RecallExpired => i18n.tr("error-recall-expired"),
+            Busy => i18n.tr("error-busy"),
+            UnsupportedVersion | Unsupported | Internal | ShuttingDown => i18n.tr("error-server"),
+        },
+        natter_net::Error::Store(e) => {
+            i18n.tr_args("error-local", &[("detail", Arg::from(e.to_string()))])
+        }
+        natter_net::Error::SignedOut => i18n.tr("error-unauthorized"),
+        natter_net::Error::Protocol(m) => {
+            i18n.tr_args("error-generic", &[("detail", Arg::from(m.as_str()))])
+        }
+    }
+}

@@ -1,0 +1,622 @@
+//! The main window: conversation list, chat pane, friends, groups, settings.
+//!
+//! Everything shown comes from the local store; the live session (a
+//! subscription keyed by the profile's database) keeps the store current and
+//! tells this screen what changed. Sending writes to the outbox first, so a
+//! message typed offline is kept and sent when the connection returns.
+
+mod panels;
+pub mod session;
+mod view;
+
+use std::collections::{BTreeSet, HashMap};
+
+use iced::widget::text_editor;
+use iced::{Subscription, Task};
+use natter_i18n::{I18n, Language};
+use natter_net::Client;
+use natter_net::session::Event as NetEvent;
+use natter_proto::model::{
+    ConversationId, Friend, FriendRequest, Group, Message as ChatMessage, MessageBody, UserId,
+    UserSummary,
+};
+use natter_store::{Account, Conversation, OutboxEntry, Store};
+
+use crate::app::{Settings, Shared, ThemeChoice};
+
+/// How many messages the chat pane holds at most; older ones load on demand.
+pub const WINDOW: usize = 300;
+/// Messages loaded per page.
+pub const PAGE: usize = 50;
+
+/// What the screen needs from the app.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    /// Translations.
+    pub i18n: &'a I18n,
+    /// Preferences.
+    pub settings: &'a Settings,
+    /// Whether the window has focus.
+    pub focused: bool,
+}
+
+/// The left-hand panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Panel {
+    /// Conversations.
+    Chats,
+    /// Friends and requests.
+    Contacts,
+    /// Groups.
+    Groups,
+    /// Profile and settings.
+    Settings,
+}
+
+/// Connection status for the header.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    /// Dialling.
+    Connecting,
+    /// Connected, catching up.
+    Syncing,
+    /// Connected and current.
+    Online,
+    /// Lost; retrying in this many seconds.
+    Offline(u64),
+}
+
+/// The main window's state.
+pub struct Main {
+    store: Store,
+    account: Account,
+    client: Option<Client>,
+    status: Status,
+    panel: Panel,
+    conversations: Vec<Conversation>,
+    selected: Option<ConversationId>,
+    messages: Vec<ChatMessage>,
+    pending: Vec<OutboxEntry>,
+    more_above: bool,
+    composer: text_editor::Content,
+    emoji_open: bool,
+    users: HashMap<UserId, UserSummary>,
+    friends: Vec<Friend>,
+    requests: Vec<FriendRequest>,
+    groups: Vec<Group>,
+    online: BTreeSet<UserId>,
+    typing: HashMap<ConversationId, UserId>,
+    search: String,
+    results: Vec<ChatMessage>,
+    friend_query: String,
+    found: Vec<UserSummary>,
+    request_note: String,
+    group_name: String,
+    group_pick: BTreeSet<UserId>,
+    notice: Option<String>,
+    show_chat_narrow: bool,
+    last_typing: Option<std::time::Instant>,
+}
+
+/// Messages of the main window.
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// From the live session.
+    Session(session::Update),
+    /// The conversation list was reloaded.
+    Conversations(Vec<Conversation>),
+    /// Friends, requests and groups were reloaded.
+    Social(
+        Vec<Friend>,
+        Vec<FriendRequest>,
+        Vec<Group>,
+        Vec<UserSummary>,
+    ),
+    /// A panel was picked.
+    Panel(Panel),
+    /// A conversation was opened.
+    Select(ConversationId),
+    /// Back to the list (narrow layout).
+    Back,
+    /// History of the open conversation loaded (messages, pending, more above).
+    Loaded(ConversationId, Vec<ChatMessage>, Vec<OutboxEntry>, bool),
+    /// Load older messages.
+    LoadOlder,
+    /// Older messages loaded.
+    Older(ConversationId, Vec<ChatMessage>),
+    /// Composer edit.
+    Edit(text_editor::Action),
+    /// Send the composer's text.
+    Send,
+    /// Toggle the emoji picker.
+    ToggleEmoji,
+    /// Insert an emoji.
+    Emoji(&'static str),
+    /// Resend a failed message.
+    Resend(ConversationId, String),
+    /// Search field.
+    Search(String),
+    /// Search results.
+    Results(Vec<ChatMessage>),
+    /// Friend search field.
+    FriendQuery(String),
+    /// Find an account.
+    FindFriend,
+    /// Accounts found.
+    Found(Result<Vec<UserSummary>, Shared<natter_net::Error>>),
+    /// Request note field.
+    RequestNote(String),
+    /// Ask someone to be friends.
+    Request(UserId),
+    /// Answer a request.
+    Answer(u64, bool),
+    /// Open the chat with a friend.
+    Chat(ConversationId),
+    /// New group name field.
+    GroupName(String),
+    /// Pick a friend for the new group.
+    Pick(UserId, bool),
+    /// Create the group.
+    CreateGroup,
+    /// Leave a group.
+    LeaveGroup(ConversationId),
+    /// A REST call finished; show its error, or this notice.
+    Done(Result<String, Shared<natter_net::Error>>),
+    /// Language picked.
+    Language(Language),
+    /// Theme picked.
+    Theme(ThemeChoice),
+    /// Text size changed.
+    FontSize(f32),
+    /// Notifications toggled.
+    Notifications(bool),
+    /// Sign out.
+    SignOut,
+    /// Signed out.
+    SignedOut,
+    /// Nothing to do (a background write finished).
+    Nothing,
+}
+
+/// What the app must act on.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// Switch language.
+    Language(Language),
+    /// Switch theme.
+    Theme(ThemeChoice),
+    /// Change text size.
+    FontSize(f32),
+    /// Toggle notifications.
+    Notifications(bool),
+    /// Back to the login screen.
+    SignedOut,
+}
+
+impl Main {
+    /// The main window for a signed-in account; loads the lists.
+    pub fn new(store: Store, account: Account) -> (Main, Task<Message>) {
+        let mut users = HashMap::new();
+        users.insert(account.id(), account.profile.user.clone());
+        let main = Main {
+            store,
+            account,
+            client: None,
+            status: Status::Connecting,
+            panel: Panel::Chats,
+            conversations: Vec::new(),
+            selected: None,
+            messages: Vec::new(),
+            pending: Vec::new(),
+            more_above: false,
+            composer: text_editor::Content::new(),
+            emoji_open: false,
+            users,
+            friends: Vec::new(),
+            requests: Vec::new(),
+            groups: Vec::new(),
+            online: BTreeSet::new(),
+            typing: HashMap::new(),
+            search: String::new(),
+            results: Vec::new(),
+            friend_query: String::new(),
+            found: Vec::new(),
+            request_note: String::new(),
+            group_name: String::new(),
+            group_pick: BTreeSet::new(),
+            notice: None,
+            show_chat_narrow: false,
+            last_typing: None,
+        };
+        let task = Task::batch([main.reload_conversations(), main.reload_social()]);
+        (main, task)
+    }
+
+    /// The signed-in account's nickname.
+    pub fn me_name(&self) -> &str {
+        &self.account.profile.user.nickname
+    }
+
+    fn me(&self) -> UserId {
+        self.account.id()
+    }
+
+    /// The live session, for as long as this screen shows.
+    pub fn subscription(&self) -> Subscription<Message> {
+        session::subscription(&self.store).map(Message::Session)
+    }
+
+    fn reload_conversations(&self) -> Task<Message> {
+        let store = self.store.clone();
+        Task::perform(
+            async move { store.conversations().await.unwrap_or_default() },
+            Message::Conversations,
+        )
+    }
+
+    fn reload_social(&self) -> Task<Message> {
+        let store = self.store.clone();
+        Task::perform(
+            async move {
+                let friends = store.friends().await.unwrap_or_default();
+                let requests = store.friend_requests().await.unwrap_or_default();
+                let groups = store.groups().await.unwrap_or_default();
+                let mut users: Vec<UserSummary> = friends.iter().map(|f| f.user.clone()).collect();
+                users.extend(
+                    groups
+                        .iter()
+                        .flat_map(|g| g.members.iter().map(|m| m.user.clone())),
+                );
+                (friends, requests, groups, users)
+            },
+            |(f, r, g, u)| Message::Social(f, r, g, u),
+        )
+    }
+
+    fn load_selected(&self) -> Task<Message> {
+        let Some(id) = self.selected else {
+            return Task::none();
+        };
+        let store = self.store.clone();
+        let client = self.client.clone();
+        Task::perform(
+            async move {
+                let messages = match &client {
+                    Some(c) => c.history(id, None, PAGE).await.unwrap_or_default(),
+                    None => store.history(id, None, PAGE).await.unwrap_or_default(),
+                };
+                let pending: Vec<OutboxEntry> = store
+                    .outbox()
+                    .await
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|e| e.conversation == id)
+                    .collect();
+                let conv = store.conversation(id).await.ok().flatten();
+                let first = messages.first().map(|m| m.seq).unwrap_or(u64::MAX);
+                let more = conv.is_some_and(|c| first > c.first_seq && c.last_seq > 0);
+                (id, messages, pending, more)
+            },
+            |(id, m, p, more)| Message::Loaded(id, m, p, more),
+        )
+    }
+
+    fn mark_read(&self) -> Task<Message> {
+        let (Some(id), Some(client)) = (self.selected, self.client.clone()) else {
+            return Task::none();
+        };
+        let Some(last) = self.messages.last().map(|m| m.seq) else {
+            return Task::none();
+        };
+        let unread = self
+            .conversations
+            .iter()
+            .any(|c| c.id == id && c.unread > 0);
+        if !unread {
+            return Task::none();
+        }
+        Task::perform(async move { client.mark_read(id, last).await.ok() }, |_| {
+            Message::Nothing
+        })
+        .chain(self.reload_conversations())
+    }
+
+    /// Handles a message.
+    pub fn update(&mut self, message: Message, ctx: Context<'_>) -> (Task<Message>, Option<Event>) {
+        let task = match message {
+            Message::Session(update) => return self.on_session(update, ctx),
+            Message::Conversations(list) => {
+                self.conversations = list;
+                Task::none()
+            }
+            Message::Social(friends, requests, groups, users) => {
+                self.friends = friends;
+                self.requests = requests;
+                self.groups = groups;
+                for u in users {
+                    self.users.insert(u.id, u);
+                }
+                Task::none()
+            }
+            Message::Panel(p) => {
+                self.panel = p;
+                self.notice = None;
+                Task::none()
+            }
+            Message::Select(id) => self.select(id),
+            Message::Chat(id) => {
+                self.panel = Panel::Chats;
+                self.select(id)
+            }
+            Message::Back => {
+                self.show_chat_narrow = false;
+                Task::none()
+            }
+            Message::Loaded(id, messages, pending, more) => {
+                if Some(id) == self.selected {
+                    self.messages = messages;
+                    self.pending = pending;
+                    self.more_above = more;
+                    self.mark_read()
+                } else {
+                    Task::none()
+                }
+            }
+            Message::LoadOlder => {
+                let (Some(id), Some(first)) = (self.selected, self.messages.first().map(|m| m.seq))
+                else {
+                    return (Task::none(), None);
+                };
+                let client = self.client.clone();
+                let store = self.store.clone();
+                Task::perform(
+                    async move {
+                        let page = match client {
+                            Some(c) => c.history(id, Some(first), PAGE).await.unwrap_or_default(),
+                            None => store
+                                .history(id, Some(first), PAGE)
+                                .await
+                                .unwrap_or_default(),
+                        };
+                        (id, page)
+                    },
+                    |(id, page)| Message::Older(id, page),
+                )
+            }
+            Message::Older(id, page) => {
+                if Some(id) == self.selected {
+                    self.more_above = page.len() == PAGE;
+                    let mut merged = page;
+                    merged.append(&mut self.messages);
+                    // Keep a window: while reading back, drop the newest beyond it.
+                    merged.truncate(WINDOW.max(PAGE));
+                    self.messages = merged;
+                }
+                Task::none()
+            }
+            Message::Edit(action) => {
+                let typed = action.is_edit();
+                self.composer.perform(action);
+                // Tell the conversation at most every three seconds.
+                let due = self
+                    .last_typing
+                    .is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(3));
+                if typed
+                    && due
+                    && let (Some(id), Some(c)) = (self.selected, &self.client)
+                {
+                    c.typing(id);
+                    self.last_typing = Some(std::time::Instant::now());
+                }
+                Task::none()
+            }
+            Message::Send => self.send(),
+            Message::ToggleEmoji => {
+                self.emoji_open = !self.emoji_open;
+                Task::none()
+            }
+            Message::Emoji(e) => {
+                for ch in e.chars() {
+                    self.composer
+                        .perform(text_editor::Action::Edit(text_editor::Edit::Insert(ch)));
+                }
+                Task::none()
+            }
+            Message::Resend(conv, client_id) => match self.client.clone() {
+                Some(c) => {
+                    Task::perform(async move { c.resend(conv, &client_id).await.ok() }, |_| {
+                        Message::Nothing
+                    })
+                    .chain(self.load_selected())
+                }
+                None => Task::none(),
+            },
+            Message::Search(q) => {
+                self.search = q.clone();
+                if q.trim().is_empty() {
+                    self.results.clear();
+                    return (Task::none(), None);
+                }
+                let store = self.store.clone();
+                Task::perform(
+                    async move { store.search(&q, None, 50).await.unwrap_or_default() },
+                    Message::Results,
+                )
+            }
+            Message::Results(r) => {
+                self.results = r;
+                Task::none()
+            }
+            other => return panels::update(self, other, ctx),
+        };
+        (task, None)
+    }
+
+    fn select(&mut self, id: ConversationId) -> Task<Message> {
+        // Keep the draft of the conversation being left.
+        let mut tasks = Vec::new();
+        if let Some(prev) = self.selected
+            && prev != id
+        {
+            let draft = self.composer.text().trim_end().to_string();
+            let store = self.store.clone();
+            tasks.push(Task::perform(
+                async move { store.set_draft(prev, draft).await.ok() },
+                |_| Message::Nothing,
+            ));
+            if let Some(c) = self.conversations.iter_mut().find(|c| c.id == prev) {
+                c.draft = self.composer.text().trim_end().to_string();
+            }
+        }
+        if self.selected != Some(id) {
+            let draft = self
+                .conversations
+                .iter()
+                .find(|c| c.id == id)
+                .map(|c| c.draft.clone())
+                .unwrap_or_default();
+            self.composer = text_editor::Content::with_text(&draft);
+        }
+        self.selected = Some(id);
+        self.show_chat_narrow = true;
+        self.messages.clear();
+        self.pending.clear();
+        tasks.push(self.load_selected());
+        Task::batch(tasks)
+    }
+
+    fn send(&mut self) -> Task<Message> {
+        let text = self.composer.text().trim().to_string();
+        let (Some(id), Some(client)) = (self.selected, self.client.clone()) else {
+            return Task::none();
+        };
+        if text.is_empty() {
+            return Task::none();
+        }
+        self.composer = text_editor::Content::new();
+        self.emoji_open = false;
+        let store = self.store.clone();
+        Task::perform(
+            async move {
+                let _ = client.send(id, MessageBody::Text { text }, None).await;
+                let _ = store.set_draft(id, String::new()).await;
+            },
+            |_| Message::Nothing,
+        )
+        .chain(self.load_selected())
+    }
+
+    fn on_session(
+        &mut self,
+        update: session::Update,
+        ctx: Context<'_>,
+    ) -> (Task<Message>, Option<Event>) {
+        let event = match update {
+            session::Update::Ready(client) => {
+                self.client = Some(client);
+                return (Task::none(), None);
+            }
+            session::Update::Failed(e) => {
+                self.notice = Some(e);
+                return (Task::none(), None);
+            }
+            session::Update::Event(e) => e,
+        };
+        let task = match event {
+            NetEvent::Connecting { .. } => {
+                if !matches!(self.status, Status::Offline(_)) {
+                    self.status = Status::Connecting;
+                }
+                Task::none()
+            }
+            NetEvent::Connected { .. } => {
+                self.status = Status::Syncing;
+                Task::none()
+            }
+            NetEvent::Synced => {
+                self.status = Status::Online;
+                Task::batch([
+                    self.reload_conversations(),
+                    self.reload_social(),
+                    self.load_selected(),
+                ])
+            }
+            NetEvent::Disconnected { retry_in, .. } => {
+                self.status = Status::Offline(retry_in.as_secs().max(1));
+                Task::none()
+            }
+            NetEvent::Messages {
+                conversation, new, ..
+            } => {
+                let incoming = new
+                    .iter()
+                    .any(|m| m.sender != self.me() && m.body.target().is_none());
+                if incoming
+                    && (!ctx.focused || self.selected != Some(conversation.id))
+                    && !conversation.muted
+                {
+                    notify(ctx, &conversation, &new, &self.users);
+                }
+                let mut tasks = vec![self.reload_conversations()];
+                if self.selected == Some(conversation.id) {
+                    tasks.push(self.load_selected());
+                }
+                Task::batch(tasks)
+            }
+            NetEvent::Outbox => self.load_selected(),
+            NetEvent::Account(_) => {
+                Task::batch([self.reload_social(), self.reload_conversations()])
+            }
+            NetEvent::ReadReceipt { .. } => self.reload_conversations(),
+            NetEvent::Typing { conversation, user } => {
+                self.typing.insert(conversation, user);
+                Task::none()
+            }
+            NetEvent::Presence { user, online } => {
+                if online {
+                    self.online.insert(user);
+                } else {
+                    self.online.remove(&user);
+                }
+                Task::none()
+            }
+            NetEvent::Problem(e) => {
+                tracing::debug!(error = %e, "session problem");
+                Task::none()
+            }
+            NetEvent::SignedOut => return (Task::none(), Some(Event::SignedOut)),
+        };
+        (task, None)
+    }
+}
+
+/// An OS notification for new messages (best effort: no notification daemon is
+/// not an error).
+fn notify(
+    ctx: Context<'_>,
+    conversation: &Conversation,
+    new: &[ChatMessage],
+    users: &HashMap<UserId, UserSummary>,
+) {
+    if !ctx.settings.notifications {
+        return;
+    }
+    let Some(m) = new.iter().rev().find(|m| m.body.target().is_none()) else {
+        return;
+    };
+    let name = users
+        .get(&m.sender)
+        .map(|u| u.nickname.clone())
+        .unwrap_or_else(|| conversation.title.clone());
+    let title = ctx
+        .i18n
+        .tr_args("notify-new-message", &[("name", name.into())]);
+    let body = natter_store::model::preview_text(&m.body).unwrap_or_default();
+    std::thread::spawn(move || {
+        let _ = notify_rust::Notification::new()
+            .appname("Natter")
+            .summary(&title)
+            .body(&body)
+            .show();
+    });
+}

@@ -1,0 +1,71 @@
+//! Colours and shapes shared by the screens.
+
+use iced::widget::{button, container};
+use iced::{Border, Color, Theme, border};
+
+/// A chat bubble: own messages in the primary colour, others' in a soft one.
+pub fn bubble(mine: bool) -> impl Fn(&Theme) -> container::Style {
+    move |theme| {
+        let p = theme.extended_palette();
+        let pair = if mine {
+            p.primary.weak
+        } else {
+            p.background.strong
+        };
+        container::Style::default()
+            .background(pair.color)
+            .color(pair.text)
+            .border(border::rounded(10))
+    }
+}
+
+/// The panel behind the conversation list.
+pub fn sidebar(theme: &Theme) -> container::Style {
+    let p = theme.extended_palette();
+    container::Style::default().background(p.background.weak.color)
+}
+
+/// A row in a list; the selected one is highlighted.
+pub fn list_item(selected: bool) -> impl Fn(&Theme, button::Status) -> button::Style {
+    move |theme, status| {
+        let p = theme.extended_palette();
+        let bg = if selected {
+            p.primary.weak.color
+        } else if matches!(status, button::Status::Hovered) {
+            p.background.strong.color
+        } else {
+            Color::TRANSPARENT
+        };
+        button::Style {
+            background: Some(bg.into()),
+            text_color: if selected {
+                p.primary.weak.text
+            } else {
+                p.background.base.text
+            },
+            border: Border::default(),
+            ..button::Style::default()
+        }
+    }
+}
+
+/// The unread badge.
+pub fn badge(theme: &Theme) -> container::Style {
+    let p = theme.extended_palette();
+    container::Style::default()
+        .background(p.danger.base.color)
+        .color(p.danger.base.text)
+        .border(border::rounded(9))
+}
+
+/// A card (login form, dialogs).
+pub fn card(theme: &Theme) -> container::Style {
+    let p = theme.extended_palette();
+    container::Style::default()
+        .background(p.background.base.color)
+        .border(
+            border::rounded(12)
+                .color(p.background.strong.color)
+                .width(1),
+        )
+}
