@@ -8,7 +8,9 @@ use natter_store::Store;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let server = std::env::args().nth(1).unwrap_or_else(|| "http://127.0.0.1:7979".into());
+    let server = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "http://127.0.0.1:7979".into());
     let home = PathBuf::from(std::env::var_os("NATTER_HOME").ok_or("set NATTER_HOME")?);
     let people = [("alice", "爱丽丝"), ("bob", "Bob")];
     let mut clients = Vec::new();
@@ -24,14 +26,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         natter_net::client::register(&server, &req).await?;
         let store = Store::open(natter_store::profile_dir(&home, account)).await?;
-        natter_net::client::sign_in(&server, &store, account, &password, Some("demo".into())).await?;
+        natter_net::client::sign_in(&server, &store, account, &password, Some("demo".into()))
+            .await?;
         let (client, events) = natter_net::Client::resume(store).await?;
         clients.push((client, events));
     }
     let (alice, bob) = (&clients[0].0, &clients[1].0);
     let ta = alice.token().await?;
     let tb = bob.token().await?;
-    let req = alice.http().send_friend_request(&ta, bob.me(), "你好,我是爱丽丝").await?;
+    let req = alice
+        .http()
+        .send_friend_request(&ta, bob.me(), "你好,我是爱丽丝")
+        .await?;
     bob.http().answer_friend_request(&tb, req.id, true).await?;
     let conv = alice.http().friends(&ta).await?.friends[0].conversation;
     let lines = [
@@ -42,8 +48,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         (alice, "不见不散!"),
     ];
     for (who, text) in lines {
-        let token = who.token().await?;
-        let _ = token;
         who.send_text(conv, text).await?;
         tokio::time::sleep(std::time::Duration::from_millis(150)).await;
     }

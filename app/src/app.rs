@@ -220,8 +220,9 @@ impl App {
                         task.map(Message::Main)
                     }
                     None => {
-                        self.screen =
-                            Screen::Login(Box::new(login::Login::new(self.settings.server.clone())));
+                        self.screen = Screen::Login(Box::new(login::Login::new(
+                            self.settings.server.clone(),
+                        )));
                         Task::none()
                     }
                 }
@@ -283,8 +284,9 @@ impl App {
                         Task::batch([task, self.save_settings()])
                     }
                     Some(main::Event::SignedOut) => {
-                        self.screen =
-                            Screen::Login(Box::new(login::Login::new(self.settings.server.clone())));
+                        self.screen = Screen::Login(Box::new(login::Login::new(
+                            self.settings.server.clone(),
+                        )));
                         task
                     }
                     None => task,
