@@ -16,7 +16,7 @@ deps:
 test: deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	ICED_TEST_BACKEND=tiny-skia $(CARGO) test --workspace --all-targets
+	ICED_TEST_BACKEND=tiny-skia $(CARGO) test --workspace
 
 ## Start the desktop app. If no relay answers on this machine at the configured
 ## address (default 127.0.0.1:7878), the app starts its bundled one.

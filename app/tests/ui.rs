@@ -229,3 +229,52 @@ async fn friend_request_accept_then_chat_both_ways() {
     .await;
     assert!(shows(&b, "你好, Bob!"));
 }
+
+#[tokio::test]
+async fn create_a_group_by_picking_friends_and_chat_in_it() {
+    let (relay, _rd) = relay().await;
+    let (ha, hb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut a = boot(&relay.http_url(), ha.path(), Language::EnUs).await;
+    let mut b = boot(&relay.http_url(), hb.path(), Language::EnUs).await;
+    register(&mut a, "cora").await;
+    register(&mut b, "dan").await;
+    let mut ea = attach(&mut a).await;
+    let mut eb = attach(&mut b).await;
+    // Make them friends over the REST API (the UI flow has its own test).
+    let sa = a.store().unwrap().account().await.unwrap().unwrap();
+    let sb = b.store().unwrap().account().await.unwrap().unwrap();
+    let http = natter_net::http::Http::new(&relay.http_url()).unwrap();
+    let req = http
+        .send_friend_request(&sa.access_token, sb.profile.user.id, "")
+        .await
+        .unwrap();
+    http.answer_friend_request(&sb.access_token, req.id, true)
+        .await
+        .unwrap();
+    interact(&mut a, |ui| {
+        ui.click("Groups").unwrap();
+    })
+    .await;
+    pump(&mut a, &mut ea, |app| shows(app, "dan")).await;
+    interact(&mut a, |ui| {
+        ui.click("Group name").unwrap();
+        let _ = ui.typewrite("周末徒步");
+        ui.click("dan").unwrap();
+        ui.click("New group").unwrap();
+    })
+    .await;
+    pump(&mut a, &mut ea, |app| shows(app, "2 members")).await;
+    // Dan is told and finds the group in his list.
+    pump(&mut b, &mut eb, |app| shows(app, "周末徒步")).await;
+    interact(&mut a, |ui| {
+        ui.click("Message").unwrap();
+    })
+    .await;
+    interact(&mut a, |ui| {
+        ui.click(iced_test::selector::id("composer")).unwrap();
+        let _ = ui.typewrite("8点集合");
+        let _ = ui.tap_key(iced::keyboard::key::Named::Enter);
+    })
+    .await;
+    pump(&mut b, &mut eb, |app| shows(app, "8点集合")).await;
+}

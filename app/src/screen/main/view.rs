@@ -1,8 +1,8 @@
 //! Drawing the main window.
 
 use iced::widget::{
-    button, checkbox, column, container, pick_list, row, scrollable, slider, space, text,
-    text_editor, text_input, toggler,
+    button, column, container, pick_list, row, scrollable, slider, space, text, text_editor,
+    text_input, toggler,
 };
 use iced::{Center, Element, Fill, Length, Shrink};
 use natter_i18n::{Arg, I18n, Language};
@@ -521,7 +521,6 @@ impl Main {
 
     fn groups_panel<'a>(&'a self, i18n: &I18n) -> Element<'a, Message> {
         let mut col = column![
-            text(i18n.tr("groups-create")).size(14),
             text_input(&i18n.tr("groups-name"), &self.group_name)
                 .on_input(Message::GroupName)
                 .padding(8)
@@ -532,10 +531,17 @@ impl Main {
         .padding(10);
         for f in &self.friends {
             let id = f.user.id;
+            let picked = self.group_pick.contains(&id);
             col = col.push(
-                checkbox(self.group_pick.contains(&id))
-                    .label(f.user.nickname.clone())
-                    .on_toggle(move |on| Message::Pick(id, on)),
+                button(
+                    row![
+                        text(if picked { "☑" } else { "☐" }),
+                        text(f.user.nickname.clone())
+                    ]
+                    .spacing(6),
+                )
+                .style(style::list_item(picked))
+                .on_press(Message::Pick(id, !picked)),
             );
         }
         col = col.push(button(text(i18n.tr("groups-create"))).on_press(Message::CreateGroup));
