@@ -81,6 +81,20 @@ impl Service {
             )));
         }
         self.check_body(&body)?;
+        if let MessageBody::Image { file, .. }
+        | MessageBody::File { file }
+        | MessageBody::Voice { file, .. } = &body
+        {
+            // The reference must name a stored file, as it was stored.
+            let stored = crate::files::meta(&self.config.data_dir, &file.id)
+                .await?
+                .ok_or_else(|| Error::not_found("no such file"))?;
+            if stored.size != file.size {
+                return Err(Error::bad_request(
+                    "file size does not match the stored file",
+                ));
+            }
+        }
         let appended = self
             .storage
             .append(NewMessage {

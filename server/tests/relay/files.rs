@@ -220,6 +220,28 @@ async fn image_message_references_an_uploaded_file() {
     let m = wb.message().await;
     assert!(matches!(m.body, MessageBody::Voice { ref file, .. } if *file == clip));
     assert_eq!(download(&t, &b, &clip.id).await.1, content(5000));
+    // A reference to a file that was never uploaded, or with a size that is not
+    // the stored one, is refused and stores nothing.
+    let ghost = FileRef {
+        id: "0123456789abcdef0123456789abcdef".into(),
+        ..clip.clone()
+    };
+    let err = wa
+        .send_body(conv, MessageBody::File { file: ghost }, "ghost")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
+    let lying = FileRef {
+        size: clip.size + 1,
+        ..clip.clone()
+    };
+    let err = wa
+        .send_body(conv, MessageBody::File { file: lying }, "lying")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::BadRequest);
+    let (all, _) = wa.history(conv, None, None, None).await.unwrap();
+    assert_eq!(all.len(), 2);
 }
 
 /// Sends an upload with a chunked body (no `Content-Length`) over a raw socket, so
