@@ -1,0 +1,355 @@
+//! Client frames, call requests included: each fixture parses, serialises back
+//! and is accepted by `decode_client` as is; every variant has a fixture; and the
+//! defaults, nulls and unknown fields a client may send.
+
+use std::collections::BTreeSet;
+
+use natter_proto::call::{CallRequest, SdpType};
+use natter_proto::frame::{ClientFrame, Cursor, decode_client};
+use natter_proto::model::{CallMedia, ConversationId};
+
+use crate::support::*;
+
+fn client_fixtures() -> Vec<(&'static str, ClientFrame)> {
+    let call = |call: CallRequest| ClientFrame::Call { call };
+    let id = || CALL_ID.to_string();
+    vec![
+        (
+            r#"{
+  "type": "hello",
+  "protocols": [1],
+  "token": "MTA4NDM5MTQyNDAwMDAxLjEwODQ2MDAwMTIzMDg0OC4xNzYyMTY3NjAwMDAw.xH1sYq1eXJuQl_9H1Y9W9ytug14fY4A_kSqdQ_-S2Kg"
+}"#,
+            ClientFrame::Hello {
+                protocols: vec![1],
+                token: ACCESS_1.into(),
+            },
+        ),
+        (
+            r#"{
+  "type": "ping",
+  "nonce": 42
+}"#,
+            ClientFrame::Ping { nonce: 42 },
+        ),
+        (
+            r#"{
+  "type": "send",
+  "client_id": "0b7f6c1e-4d2a-4f0e-9a51-3c2d8e9f1a10",
+  "conversation": 108441307136000,
+  "body": {
+    "kind": "text",
+    "text": "Yes! Climbing on Saturday?"
+  },
+  "reply_to": 41
+}"#,
+            ClientFrame::Send {
+                client_id: LI_42.into(),
+                conversation: DIRECT,
+                body: text("Yes! Climbing on Saturday?"),
+                reply_to: Some(41),
+            },
+        ),
+        (
+            r#"{
+  "type": "sync",
+  "rid": 1,
+  "events_after": 17,
+  "cursors": [
+    {
+      "conversation": 108441307136000,
+      "after": 40
+    },
+    {
+      "conversation": 108453710000128,
+      "after": 0
+    }
+  ]
+}"#,
+            ClientFrame::Sync {
+                rid: 1,
+                events_after: 17,
+                cursors: vec![
+                    Cursor {
+                        conversation: DIRECT,
+                        after: 40,
+                    },
+                    Cursor {
+                        conversation: GROUP,
+                        after: 0,
+                    },
+                ],
+            },
+        ),
+        (
+            r#"{
+  "type": "history",
+  "rid": 2,
+  "conversation": 108441307136000,
+  "before": 41,
+  "limit": 2
+}"#,
+            ClientFrame::History {
+                rid: 2,
+                conversation: DIRECT,
+                after: None,
+                before: Some(41),
+                limit: Some(2),
+            },
+        ),
+        (
+            r#"{
+  "type": "history",
+  "rid": 3,
+  "conversation": 108441307136000,
+  "after": 44,
+  "before": 47
+}"#,
+            ClientFrame::History {
+                rid: 3,
+                conversation: DIRECT,
+                after: Some(44),
+                before: Some(47),
+                limit: None,
+            },
+        ),
+        (
+            r#"{
+  "type": "read",
+  "conversation": 108441307136000,
+  "seq": 44
+}"#,
+            ClientFrame::Read {
+                conversation: DIRECT,
+                seq: 44,
+            },
+        ),
+        (
+            r#"{
+  "type": "typing",
+  "conversation": 108453710000128
+}"#,
+            ClientFrame::Typing {
+                conversation: GROUP,
+            },
+        ),
+        (
+            r#"{
+  "type": "call",
+  "action": "invite",
+  "call_id": "c2b1e6f0-9d7a-4a53-8f1e-2f4d6b8a9c01",
+  "conversation": 108441307136000,
+  "media": "video"
+}"#,
+            call(CallRequest::Invite {
+                call_id: id(),
+                conversation: DIRECT,
+                media: CallMedia::Video,
+            }),
+        ),
+        (
+            r#"{
+  "type": "call",
+  "action": "ringing",
+  "call_id": "c2b1e6f0-9d7a-4a53-8f1e-2f4d6b8a9c01"
+}"#,
+            call(CallRequest::Ringing { call_id: id() }),
+        ),
+        (
+            r#"{
+  "type": "call",
+  "action": "accept",
+  "call_id": "c2b1e6f0-9d7a-4a53-8f1e-2f4d6b8a9c01"
+}"#,
+            call(CallRequest::Accept { call_id: id() }),
+        ),
+        (
+            r#"{
+  "type": "call",
+  "action": "reject",
+  "call_id": "c2b1e6f0-9d7a-4a53-8f1e-2f4d6b8a9c01"
+}"#,
+            call(CallRequest::Reject { call_id: id() }),
+        ),
+        (
+            r#"{
+  "type": "call",
+  "action": "cancel",
+  "call_id": "c2b1e6f0-9d7a-4a53-8f1e-2f4d6b8a9c01"
+}"#,
+            call(CallRequest::Cancel { call_id: id() }),
+        ),
+        (
+            r#"{
+  "type": "call",
+  "action": "hangup",
+  "call_id": "c2b1e6f0-9d7a-4a53-8f1e-2f4d6b8a9c01"
+}"#,
+            call(CallRequest::Hangup { call_id: id() }),
+        ),
+        (
+            r#"{
+  "type": "call",
+  "action": "sdp",
+  "call_id": "c2b1e6f0-9d7a-4a53-8f1e-2f4d6b8a9c01",
+  "sdp_type": "offer",
+  "sdp": "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+}"#,
+            call(CallRequest::Sdp {
+                call_id: id(),
+                sdp_type: SdpType::Offer,
+                sdp: "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n".into(),
+            }),
+        ),
+        (
+            r#"{
+  "type": "call",
+  "action": "ice",
+  "call_id": "c2b1e6f0-9d7a-4a53-8f1e-2f4d6b8a9c01",
+  "candidate": {
+    "candidate": "candidate:842163049 1 udp 1677729535 203.0.113.7 61665 typ srflx raddr 192.168.1.20 rport 61665",
+    "sdp_mid": "0",
+    "sdp_mline_index": 0
+  }
+}"#,
+            call(CallRequest::Ice {
+                call_id: id(),
+                candidate: ice(
+                    "candidate:842163049 1 udp 1677729535 203.0.113.7 61665 typ srflx raddr 192.168.1.20 rport 61665",
+                    Some("0"),
+                    Some(0),
+                ),
+            }),
+        ),
+    ]
+}
+
+/// The `type` of a client frame, and for `call` its `action`. Exhaustive, so a
+/// new variant does not compile until it is named here (and given a fixture).
+fn client_variant(frame: &ClientFrame) -> &'static str {
+    match frame {
+        ClientFrame::Hello { .. } => "hello",
+        ClientFrame::Ping { .. } => "ping",
+        ClientFrame::Send { .. } => "send",
+        ClientFrame::Sync { .. } => "sync",
+        ClientFrame::History { .. } => "history",
+        ClientFrame::Read { .. } => "read",
+        ClientFrame::Typing { .. } => "typing",
+        ClientFrame::Call { call } => match call {
+            CallRequest::Invite { .. } => "call/invite",
+            CallRequest::Ringing { .. } => "call/ringing",
+            CallRequest::Accept { .. } => "call/accept",
+            CallRequest::Reject { .. } => "call/reject",
+            CallRequest::Cancel { .. } => "call/cancel",
+            CallRequest::Hangup { .. } => "call/hangup",
+            CallRequest::Sdp { .. } => "call/sdp",
+            CallRequest::Ice { .. } => "call/ice",
+        },
+    }
+}
+
+const CLIENT_VARIANTS: &[&str] = &[
+    "hello",
+    "ping",
+    "send",
+    "sync",
+    "history",
+    "read",
+    "typing",
+    "call/invite",
+    "call/ringing",
+    "call/accept",
+    "call/reject",
+    "call/cancel",
+    "call/hangup",
+    "call/sdp",
+    "call/ice",
+];
+
+#[test]
+fn client_frames_match_their_fixtures() {
+    for (fixture, expected) in client_fixtures() {
+        check_client(fixture, &expected);
+    }
+}
+
+#[test]
+fn every_client_frame_and_call_request_has_a_fixture() {
+    let covered: BTreeSet<&str> = client_fixtures()
+        .iter()
+        .map(|(_, f)| client_variant(f))
+        .collect();
+    let all: BTreeSet<&str> = CLIENT_VARIANTS.iter().copied().collect();
+    assert_eq!(covered, all);
+    // `ClientFrame::TYPES`, which `decode_client` relies on, names every type.
+    let types: BTreeSet<&str> = CLIENT_VARIANTS
+        .iter()
+        .map(|v| v.split('/').next().unwrap())
+        .collect();
+    assert_eq!(types, ClientFrame::TYPES.iter().copied().collect());
+}
+
+#[test]
+fn client_frame_defaults_nulls_and_unknown_fields() {
+    // A history request without `after`, `before` or `limit`.
+    let bare_history = ClientFrame::History {
+        rid: 5,
+        conversation: ConversationId(7),
+        after: None,
+        before: None,
+        limit: None,
+    };
+    // Fields with a default may be left out; optional ones may also be null.
+    assert_eq!(
+        decode_client(r#"{"type":"ping"}"#),
+        Ok(ClientFrame::Ping { nonce: 0 })
+    );
+    assert_eq!(
+        decode_client(r#"{"type":"sync","rid":4,"events_after":0}"#),
+        Ok(ClientFrame::Sync {
+            rid: 4,
+            events_after: 0,
+            cursors: vec![],
+        })
+    );
+    assert_eq!(
+        decode_client(
+            r#"{"type":"history","rid":5,"conversation":7,"after":null,"before":null,"limit":null}"#
+        ),
+        Ok(bare_history.clone())
+    );
+    assert_eq!(
+        decode_client(
+            r#"{"type":"send","client_id":"k1","conversation":7,"body":{"kind":"text","text":"hi"},"reply_to":null}"#
+        ),
+        Ok(ClientFrame::Send {
+            client_id: "k1".into(),
+            conversation: ConversationId(7),
+            body: text("hi"),
+            reply_to: None,
+        })
+    );
+    // Unknown fields are ignored, at the top and inside.
+    assert_eq!(
+        decode_client(r#"{"type":"typing","conversation":7,"mood":"happy"}"#),
+        Ok(ClientFrame::Typing {
+            conversation: ConversationId(7),
+        })
+    );
+    assert_eq!(
+        decode_client(
+            r#"{"type":"call","action":"ice","call_id":"c","candidate":{"candidate":"a","usernameFragment":"x"}}"#
+        ),
+        Ok(ClientFrame::Call {
+            call: CallRequest::Ice {
+                call_id: "c".into(),
+                candidate: ice("a", None, None),
+            },
+        })
+    );
+    // Optional fields left out are left out again when serialised.
+    assert_eq!(
+        serde_json::to_value(&bare_history).unwrap(),
+        serde_json::json!({"type": "history", "rid": 5, "conversation": 7})
+    );
+}
