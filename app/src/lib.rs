@@ -10,6 +10,10 @@
 //! - [`style`]: colours and bubbles.
 
 pub mod app;
+
+/// When the process started, for the start-up time logged once the
+/// conversation list is on screen.
+pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 pub mod embedded;
 pub mod fonts;
 pub mod screen;

@@ -25,6 +25,7 @@ fn data_home() -> PathBuf {
 }
 
 fn main() -> anyhow::Result<()> {
+    natter::STARTED.get_or_init(std::time::Instant::now);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("NATTER_LOG")

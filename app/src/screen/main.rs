@@ -96,6 +96,7 @@ pub struct Main {
     notice: Option<String>,
     show_chat_narrow: bool,
     last_typing: Option<std::time::Instant>,
+    shown: bool,
 }
 
 /// Messages of the main window.
@@ -227,6 +228,7 @@ impl Main {
             notice: None,
             show_chat_narrow: false,
             last_typing: None,
+            shown: false,
         };
         let task = Task::batch([main.reload_conversations(), main.reload_social()]);
         (main, task)
@@ -326,6 +328,16 @@ impl Main {
         let task = match message {
             Message::Session(update) => return self.on_session(update, ctx),
             Message::Conversations(list) => {
+                if !self.shown
+                    && let Some(start) = crate::STARTED.get()
+                {
+                    self.shown = true;
+                    tracing::info!(
+                        ms = start.elapsed().as_millis() as u64,
+                        conversations = list.len(),
+                        "conversation list ready"
+                    );
+                }
                 self.conversations = list;
                 Task::none()
             }
