@@ -494,6 +494,11 @@ impl Main {
         self.messages.clear();
         self.pending.clear();
         tasks.push(self.load_selected());
+        // A conversation just created (a new friend, a new group) may not be in
+        // the list yet.
+        if !self.conversations.iter().any(|c| c.id == id) {
+            tasks.push(self.reload_conversations());
+        }
         Task::batch(tasks)
     }
 
