@@ -228,6 +228,19 @@ async fn friend_request_accept_then_chat_both_ways() {
     })
     .await;
     assert!(shows(&b, "你好, Bob!"));
+    // Pin and mute from the chat header; the list marks both.
+    interact(&mut b, |ui| {
+        ui.click("Pin").unwrap();
+    })
+    .await;
+    interact(&mut b, |ui| {
+        ui.click("Mute").unwrap();
+    })
+    .await;
+    assert!(shows(&b, "Unpin") && shows(&b, "Unmute"));
+    assert!(shows(&b, "📌") && shows(&b, "🔕"));
+    let conv = b.store().unwrap().conversations().await.unwrap().remove(0);
+    assert!(conv.pinned && conv.muted);
 }
 
 #[tokio::test]

@@ -133,6 +133,10 @@ pub enum Message {
     ToggleEmoji,
     /// Insert an emoji.
     Emoji(&'static str),
+    /// Pin or unpin a conversation.
+    Pin(ConversationId, bool),
+    /// Mute or unmute a conversation.
+    Mute(ConversationId, bool),
     /// Resend a failed message.
     Resend(ConversationId, String),
     /// Search field.
@@ -433,6 +437,20 @@ impl Main {
                         .perform(text_editor::Action::Edit(text_editor::Edit::Insert(ch)));
                 }
                 Task::none()
+            }
+            Message::Pin(id, on) => {
+                let store = self.store.clone();
+                Task::perform(async move { store.set_pinned(id, on).await.ok() }, |_| {
+                    Message::Nothing
+                })
+                .chain(self.reload_conversations())
+            }
+            Message::Mute(id, on) => {
+                let store = self.store.clone();
+                Task::perform(async move { store.set_muted(id, on).await.ok() }, |_| {
+                    Message::Nothing
+                })
+                .chain(self.reload_conversations())
             }
             Message::Resend(conv, client_id) => match self.client.clone() {
                 Some(c) => {

@@ -60,6 +60,10 @@ conversations-empty = No conversations yet. Add a friend to start chatting.
 conversation-pinned = Pinned
 conversation-muted = Muted
 conversation-closed = This conversation is closed.
+conversation-pin = Pin
+conversation-unpin = Unpin
+conversation-mute = Mute
+conversation-unmute = Unmute
 unread-badge = { $count ->
     [one] 1 unread message
    *[other] { $count } unread messages

@@ -260,9 +260,29 @@ impl Main {
                     .on_press(Message::Back),
             );
         }
+        let pin = i18n.tr(if conv.pinned {
+            "conversation-unpin"
+        } else {
+            "conversation-pin"
+        });
+        let mute = i18n.tr(if conv.muted {
+            "conversation-unmute"
+        } else {
+            "conversation-mute"
+        });
         header = header
             .push(text(conv.title.clone()).size(18))
             .push(space::horizontal())
+            .push(
+                button(text(pin).size(12))
+                    .style(button::text)
+                    .on_press(Message::Pin(conv.id, !conv.pinned)),
+            )
+            .push(
+                button(text(mute).size(12))
+                    .style(button::text)
+                    .on_press(Message::Mute(conv.id, !conv.muted)),
+            )
             .push(self.status_line(i18n));
         if let Some(user) = self.typing.get(&conv.id)
             && *user != self.me()
