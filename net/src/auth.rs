@@ -1,7 +1,7 @@
 //! Tokens: one place that hands out a fresh access token and refreshes it, so
 //! the single-use refresh token is never spent twice.
 
-use natter_proto::ErrorCode;
+use natter_proto::{ErrorCode, now_ms};
 use natter_store::{Account, Store};
 use tokio::sync::Mutex;
 
@@ -16,13 +16,6 @@ pub struct Auth {
     http: Http,
     store: Store,
     account: Mutex<Account>,
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 impl Auth {

@@ -65,12 +65,11 @@ impl Hub {
         (id, was_offline)
     }
 
-    /// Removes a connection if it is still registered. Returns whether the account
-    /// has no connection left.
-    pub fn unregister(&self, user: UserId, id: u64) -> bool {
+    /// Removes a connection if it is still registered.
+    pub fn unregister(&self, user: UserId, id: u64) {
         let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
         let Some(conns) = users.get_mut(&user) else {
-            return false;
+            return;
         };
         let before = conns.len();
         conns.retain(|c| c.id != id);
@@ -79,9 +78,7 @@ impl Hub {
         }
         if conns.is_empty() {
             users.remove(&user);
-            return before > 0;
         }
-        false
     }
 
     /// Queues `frame` for every connection of `users`, except connection `skip`.

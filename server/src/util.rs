@@ -1,17 +1,9 @@
 //! Small helpers: the clock and id generation.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use natter_proto::Millis;
 
 /// Milliseconds since the Unix epoch.
-pub fn now_ms() -> Millis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as Millis)
-        .unwrap_or(0)
-}
+pub use natter_proto::now_ms;
 
 /// 2025-01-01T00:00:00Z, the epoch of generated ids.
 const ID_EPOCH_MS: i64 = 1_735_689_600_000;

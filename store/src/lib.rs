@@ -26,6 +26,7 @@ use natter_proto::model::{
     ConversationId, ConversationState, Friend, FriendRequest, Group, Message, MessageBody, UserId,
     UserSummary,
 };
+pub(crate) use natter_proto::now_ms;
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -80,13 +81,6 @@ pub(crate) fn enc<T: Serialize>(v: &T) -> Result<Vec<u8>> {
 
 pub(crate) fn dec<T: DeserializeOwned>(b: &[u8]) -> Result<T> {
     serde_json::from_slice(b).map_err(|e| Error::Corrupt(e.to_string()))
-}
-
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// The data directory of profile `name` under `base`: two profiles never share a

@@ -39,3 +39,11 @@ pub const WS_PATH: &str = "/v1/ws";
 
 /// Milliseconds since the Unix epoch, the one time unit on the wire.
 pub type Millis = i64;
+
+/// The clock now, in [`Millis`] (0 if the clock is before 1970).
+pub fn now_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or(0)
+}

@@ -28,7 +28,7 @@ fn clock(ts: i64) -> String {
 }
 
 fn date_label(i18n: &I18n, ts: i64) -> String {
-    let today = day(natter_now());
+    let today = day(natter_proto::now_ms());
     match today - day(ts) {
         0 => i18n.tr("chat-today"),
         1 => i18n.tr("chat-yesterday"),
@@ -46,13 +46,6 @@ fn date_label(i18n: &I18n, ts: i64) -> String {
             format!("{y}-{m:02}-{d:02}")
         }
     }
-}
-
-fn natter_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 impl Main {
