@@ -218,7 +218,7 @@ impl Proc {
 async fn acked_message_survives_kill_9_and_resend_is_not_duplicated() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = Proc::start(dir.path());
-    let t = Remote::new(&p.addr);
+    let t = Api::new(&format!("http://{}", p.addr));
     let (a, b) = (t.user("uma").await, t.user("vic").await);
     let conv = t.befriend(&a, &b).await;
     let mut wa = Ws::connect(&t.ws_url(), &a.token).await;
@@ -242,7 +242,7 @@ async fn acked_message_survives_kill_9_and_resend_is_not_duplicated() {
     drop(wa);
 
     let mut p2 = Proc::start(dir.path());
-    let t2 = Remote::new(&p2.addr);
+    let t2 = Api::new(&format!("http://{}", p2.addr));
     // Tokens survive the restart (the signing key is stored).
     let mut wb = Ws::connect(&t2.ws_url(), &b.token).await;
     let s = wb.sync(0, vec![]).await;
@@ -280,97 +280,4 @@ async fn acked_message_survives_kill_9_and_resend_is_not_duplicated() {
     let status = p2.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert!(start.elapsed() < Duration::from_secs(5));
-}
-
-/// HTTP helpers against a relay in another process.
-struct Remote {
-    inner: TestRelayLike,
-}
-
-struct TestRelayLike {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Remote {
-    fn new(addr: &str) -> Remote {
-        Remote {
-            inner: TestRelayLike {
-                base: format!("http://{addr}"),
-                http: http_client(),
-            },
-        }
-    }
-
-    fn ws_url(&self) -> String {
-        format!(
-            "{}{}",
-            self.inner.base.replacen("http", "ws", 1),
-            natter_proto::WS_PATH
-        )
-    }
-
-    async fn user(&self, account: &str) -> User {
-        let http = &self.inner.http;
-        let base = &self.inner.base;
-        let password = format!("pw-{account}-secret");
-        let reg = serde_json::json!({"account": account, "password": password});
-        assert!(
-            http.post(format!("{base}/v1/auth/register"))
-                .json(&reg)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .is_success()
-        );
-        let login = serde_json::json!({"account": account, "password": password});
-        let session: natter_proto::rest::Session = http
-            .post(format!("{base}/v1/auth/login"))
-            .json(&login)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        User {
-            id: session.profile.user.id,
-            account: account.into(),
-            password,
-            token: session.access_token.clone(),
-            session,
-        }
-    }
-
-    async fn befriend(&self, a: &User, b: &User) -> natter_proto::model::ConversationId {
-        let http = &self.inner.http;
-        let base = &self.inner.base;
-        let req: natter_proto::model::FriendRequest = http
-            .post(format!("{base}/v1/friends/requests"))
-            .bearer_auth(&a.token)
-            .json(&serde_json::json!({"to": b.id}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let _ = http
-            .post(format!("{base}/v1/friends/requests/{}/accept", req.id))
-            .bearer_auth(&b.token)
-            .send()
-            .await
-            .unwrap();
-        let friends: natter_proto::rest::Friends = http
-            .get(format!("{base}/v1/friends"))
-            .bearer_auth(&a.token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        friends.friends[0].conversation
-    }
 }

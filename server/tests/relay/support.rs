@@ -27,7 +27,21 @@ pub struct TestRelay {
     pub relay: Relay,
     /// Kept so the data directory lives as long as the relay.
     pub _dir: TempDir,
+    pub api: Api,
+}
+
+/// REST and WebSocket helpers for a relay at `base` (in this process or not).
+pub struct Api {
+    pub base: String,
     pub http: reqwest::Client,
+}
+
+impl std::ops::Deref for TestRelay {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -51,11 +65,30 @@ impl TestRelay {
         let mut config = Config::for_tests(dir.path());
         tweak(&mut config);
         let relay = Relay::start(config).await.unwrap();
+        let api = Api::new(&relay.http_url());
         TestRelay {
             relay,
             _dir: dir,
+            api,
+        }
+    }
+}
+
+impl Api {
+    /// Helpers for the relay whose base URL is `base` (`http://host:port`).
+    pub fn new(base: &str) -> Api {
+        Api {
+            base: base.to_string(),
             http: http_client(),
         }
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!(
+            "{}{}",
+            self.base.replacen("http", "ws", 1),
+            natter_proto::WS_PATH
+        )
     }
 
     pub async fn call<B: Serialize, R: DeserializeOwned>(
@@ -65,7 +98,7 @@ impl TestRelay {
         path: &str,
         body: Option<&B>,
     ) -> ApiResult<R> {
-        let url = format!("{}{}", self.relay.http_url(), path);
+        let url = format!("{}{}", self.base, path);
         let mut req = self.http.request(method, url);
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -203,7 +236,7 @@ impl TestRelay {
     }
 
     pub async fn ws(&self, user: &User) -> Ws {
-        Ws::connect(&self.relay.ws_url(), &user.token).await
+        Ws::connect(&self.ws_url(), &user.token).await
     }
 }
 
