@@ -1,5 +1,6 @@
 //! Seeds `make demo`: two accounts on the given relay that are friends, with a
-//! little history, each signed in to its own app profile under `NATTER_HOME`.
+//! little history, each signed in to its own app profile under `NATTER_HOME`,
+//! and a group of three (with a third account, carol) with an announcement.
 
 use std::path::PathBuf;
 
@@ -12,7 +13,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .unwrap_or_else(|| "http://127.0.0.1:7979".into());
     let home = PathBuf::from(std::env::var_os("NATTER_HOME").ok_or("set NATTER_HOME")?);
-    let people = [("alice", "爱丽丝"), ("bob", "Bob")];
+    let people = [("alice", "爱丽丝"), ("bob", "Bob"), ("carol", "Carol 陈")];
     let mut clients = Vec::new();
     for (account, nickname) in people {
         let password = format!("{account}-demo-password");
@@ -31,14 +32,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (client, events) = natter_net::Client::resume(store).await?;
         clients.push((client, events));
     }
-    let (alice, bob) = (&clients[0].0, &clients[1].0);
+    let (alice, bob, carol) = (&clients[0].0, &clients[1].0, &clients[2].0);
     let ta = alice.token().await?;
     let tb = bob.token().await?;
+    let tc = carol.token().await?;
     let req = alice
         .http()
         .send_friend_request(&ta, bob.me(), "你好,我是爱丽丝")
         .await?;
     bob.http().answer_friend_request(&tb, req.id, true).await?;
+    let req = alice
+        .http()
+        .send_friend_request(&ta, carol.me(), "")
+        .await?;
+    carol
+        .http()
+        .answer_friend_request(&tc, req.id, true)
+        .await?;
     let conv = alice.http().friends(&ta).await?.friends[0].conversation;
     let lines = [
         (alice, "嗨 Bob,周末有空吗?"),
@@ -51,6 +61,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         who.send_text(conv, text).await?;
         tokio::time::sleep(std::time::Duration::from_millis(150)).await;
     }
+    let group = alice
+        .http()
+        .create_group(&ta, "周末徒步 Hiking", vec![bob.me(), carol.me()])
+        .await?;
+    let patch = natter_proto::rest::UpdateGroup {
+        name: None,
+        announcement: Some("周六 8:00 火车站集合 · Saturday 8:00 at the station".into()),
+    };
+    alice.http().update_group(&ta, group.id, &patch).await?;
+    alice
+        .http()
+        .set_role(&ta, group.id, bob.me(), natter_proto::model::Role::Admin)
+        .await?;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    carol.send_text(group.id, "I'll bring snacks 🍫").await?;
     // Let both stores catch up before the apps open them.
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     for (c, _) in &clients {

@@ -6,18 +6,24 @@
 //!   list, chat pane, friends, groups, settings).
 //! - [`embedded`]: starts the bundled relay in-process when none answers on
 //!   this machine.
+//! - [`clock`]: message times in the local time zone.
+//! - [`sound`]: the new-message sound.
 //! - [`fonts`]: finds a CJK-capable font so Chinese renders everywhere.
 //! - [`style`]: colours and bubbles.
+//! - [`widget`]: small shared widgets (avatars).
 
 pub mod app;
 
 /// When the process started, for the start-up time logged once the
 /// conversation list is on screen.
 pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+pub mod clock;
 pub mod embedded;
 pub mod fonts;
 pub mod screen;
+pub mod sound;
 pub mod style;
+pub mod widget;
 
 /// Text for a client error, in the current language.
 pub fn error_text(i18n: &natter_i18n::I18n, server: &str, err: &natter_net::Error) -> String {

@@ -291,3 +291,219 @@ async fn create_a_group_by_picking_friends_and_chat_in_it() {
     .await;
     pump(&mut b, &mut eb, |app| shows(app, "8点集合")).await;
 }
+
+/// Registers `accounts` on one relay, each in its own app with its live
+/// session attached, and makes the first one friends with all the others.
+async fn people(
+    relay: &Relay,
+    accounts: &[&str],
+) -> (
+    Vec<App>,
+    Vec<natter_net::Events>,
+    Vec<natter_store::Account>,
+    Vec<tempfile::TempDir>,
+) {
+    let (mut apps, mut events, mut saved, mut homes) = (vec![], vec![], vec![], vec![]);
+    for account in accounts {
+        let home = tempfile::tempdir().unwrap();
+        let mut app = boot(&relay.http_url(), home.path(), Language::EnUs).await;
+        register(&mut app, account).await;
+        events.push(attach(&mut app).await);
+        saved.push(app.store().unwrap().account().await.unwrap().unwrap());
+        apps.push(app);
+        homes.push(home);
+    }
+    let http = natter_net::http::Http::new(&relay.http_url()).unwrap();
+    for other in &saved[1..] {
+        let req = http
+            .send_friend_request(&saved[0].access_token, other.profile.user.id, "")
+            .await
+            .unwrap();
+        http.answer_friend_request(&other.access_token, req.id, true)
+            .await
+            .unwrap();
+    }
+    (apps, events, saved, homes)
+}
+
+fn main_of(app: &App) -> &main::Main {
+    match &app.screen {
+        Screen::Main(m) => m,
+        _ => panic!("not on the main window"),
+    }
+}
+
+#[tokio::test]
+async fn group_info_invite_rename_remove_and_disband() {
+    let (relay, _rd) = relay().await;
+    let (mut apps, mut events, saved, _homes) = people(&relay, &["owen", "bea", "cal"]).await;
+    let http = natter_net::http::Http::new(&relay.http_url()).unwrap();
+    http.create_group(
+        &saved[0].access_token,
+        "Hike",
+        vec![saved[1].profile.user.id],
+    )
+    .await
+    .unwrap();
+    let [a, b, c] = &mut apps[..] else {
+        unreachable!()
+    };
+    let [ea, eb, ec] = &mut events[..] else {
+        unreachable!()
+    };
+
+    // The owner opens the group from the list and its info from the header.
+    pump(a, ea, |app| shows(app, "Hike") && shows(app, "cal")).await;
+    interact(a, |ui| {
+        ui.click("Hike").unwrap();
+    })
+    .await;
+    interact(a, |ui| {
+        ui.click("Group info").unwrap();
+    })
+    .await;
+    assert!(shows(a, "owen (you)") && shows(a, "Owner"));
+    assert!(shows(a, "Member") && shows(a, "2 members"));
+    assert!(shows(a, "Disband group"));
+
+    // Invite the friend who is not in yet.
+    interact(a, |ui| {
+        ui.click("☐ cal").unwrap();
+    })
+    .await;
+    interact(a, |ui| {
+        ui.click("Invite").unwrap();
+    })
+    .await;
+    assert!(shows(a, "Invitation sent."));
+    pump(a, ea, |app| shows(app, "3 members")).await;
+    pump(c, ec, |app| shows(app, "Hike")).await;
+    assert!(shows(a, "All your friends are already in this group."));
+
+    // Rename: every member's list follows.
+    interact(a, |ui| {
+        ui.click(iced_test::selector::id("group-info-name"))
+            .unwrap();
+        let _ = ui.tap_key(iced::keyboard::key::Named::End);
+        let _ = ui.typewrite(" club");
+        ui.click("Rename").unwrap();
+    })
+    .await;
+    assert!(shows(a, "Group renamed."));
+    pump(a, ea, |app| {
+        main_of(app).group_info_open().is_some() && shows(app, "Hike club")
+    })
+    .await;
+    pump(b, eb, |app| shows(app, "Hike club")).await;
+    pump(c, ec, |app| shows(app, "Hike club")).await;
+
+    // Remove bea (the first member the owner may remove); she is told.
+    interact(a, |ui| {
+        ui.click("Remove").unwrap();
+    })
+    .await;
+    assert!(shows(a, "bea was removed from the group."));
+    pump(a, ea, |app| shows(app, "2 members")).await;
+    pump(b, eb, |app| shows(app, "You were removed from Hike club.")).await;
+    interact(b, |ui| {
+        ui.click("Groups").unwrap();
+    })
+    .await;
+    assert!(!shows(b, "Hike club"), "the group is gone from her groups");
+
+    // Disband, through the confirm step; cal is told.
+    interact(a, |ui| {
+        ui.click("Disband group").unwrap();
+    })
+    .await;
+    assert!(shows(
+        a,
+        "Disband Hike club for everyone? This cannot be undone."
+    ));
+    interact(a, |ui| {
+        ui.click("Disband").unwrap();
+    })
+    .await;
+    assert!(main_of(a).group_info_open().is_none());
+    assert!(shows(a, "Hike club was disbanded."));
+    pump(c, ec, |app| shows(app, "Hike club was disbanded.")).await;
+    assert!(c.store().unwrap().groups().await.unwrap().is_empty());
+    let conv = c.store().unwrap().conversations().await.unwrap();
+    assert!(conv.iter().any(|x| x.title == "Hike club" && x.closed));
+}
+
+#[tokio::test]
+async fn nickname_change_is_saved_and_friends_see_it() {
+    let (relay, _rd) = relay().await;
+    let (mut apps, mut events, saved, _homes) = people(&relay, &["amy", "ben"]).await;
+    let [a, b] = &mut apps[..] else {
+        unreachable!()
+    };
+    let [_, eb] = &mut events[..] else {
+        unreachable!()
+    };
+    interact(a, |ui| {
+        ui.click("Settings").unwrap();
+    })
+    .await;
+    interact(a, |ui| {
+        ui.click(iced_test::selector::id("nickname")).unwrap();
+        let _ = ui.tap_key(iced::keyboard::key::Named::End);
+        let _ = ui.typewrite(" 李");
+        ui.click("Save").unwrap();
+    })
+    .await;
+    assert!(shows(a, "Saved."));
+    assert!(shows(a, "amy 李 (@amy)"));
+    assert!(a.title().contains("amy 李"));
+    let http = natter_net::http::Http::new(&relay.http_url()).unwrap();
+    let me = http.me(&saved[0].access_token).await.unwrap();
+    assert_eq!(me.user.nickname, "amy 李");
+    // The friend's conversation list follows through the live session.
+    pump(b, eb, |app| shows(app, "amy 李")).await;
+}
+
+#[tokio::test]
+async fn avatar_upload_from_a_picked_file() {
+    let (relay, _rd) = relay().await;
+    let (mut apps, _events, saved, _homes) = people(&relay, &["ava"]).await;
+    let a = &mut apps[0];
+    let dir = tempfile::tempdir().unwrap();
+    // Not a picture: explained, nothing uploaded.
+    let junk = dir.path().join("junk.png");
+    std::fs::write(&junk, b"not a picture").unwrap();
+    let task = a.update(Message::Main(main::Message::AvatarPicked(Some(junk))));
+    drive(a, task).await;
+    assert!(shows(
+        a,
+        "That file is not a picture Natter can read (PNG or JPEG, up to 20 MB)."
+    ));
+    assert!(main_of(a).profile().user.avatar.is_none());
+    interact(a, |ui| {
+        ui.click("Settings").unwrap();
+    })
+    .await;
+    // A real picture, as the file dialog would hand it over.
+    let path = dir.path().join("me.png");
+    image::RgbImage::from_fn(640, 480, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    })
+    .save(&path)
+    .unwrap();
+    let task = a.update(Message::Main(main::Message::AvatarPicked(Some(path))));
+    drive(a, task).await;
+    assert!(shows(a, "Saved."));
+    let main = main_of(a);
+    let id = main.profile().user.avatar.clone().expect("avatar set");
+    assert!(
+        main.avatar(Some(&id)).is_some(),
+        "the new avatar is fetched and shown"
+    );
+    let http = natter_net::http::Http::new(&relay.http_url()).unwrap();
+    let me = http.me(&saved[0].access_token).await.unwrap();
+    assert_eq!(me.user.avatar.as_deref(), Some(id.as_str()));
+    let (bytes, mime) = http.download(&saved[0].access_token, &id).await.unwrap();
+    assert_eq!(mime, "image/png");
+    let stored = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((stored.width(), stored.height()), (256, 192));
+}

@@ -5,20 +5,22 @@
 //! tells this screen what changed. Sending writes to the outbox first, so a
 //! message typed offline is kept and sent when the connection returns.
 
+pub mod group_info;
 mod panels;
+pub mod profile;
 pub mod session;
 mod view;
 
 use std::collections::{BTreeSet, HashMap};
 
-use iced::widget::text_editor;
+use iced::widget::{image, text_editor};
 use iced::{Subscription, Task};
 use natter_i18n::{I18n, Language};
 use natter_net::Client;
 use natter_net::session::Event as NetEvent;
 use natter_proto::model::{
-    ConversationId, Friend, FriendRequest, Group, Message as ChatMessage, MessageBody, UserId,
-    UserSummary,
+    ConversationId, Friend, FriendRequest, Group, Message as ChatMessage, MessageBody, Profile,
+    UserId, UserSummary,
 };
 use natter_store::{Account, Conversation, OutboxEntry, Store};
 
@@ -97,6 +99,11 @@ pub struct Main {
     show_chat_narrow: bool,
     last_typing: Option<std::time::Instant>,
     shown: bool,
+    group_info: Option<group_info::GroupInfo>,
+    nickname: Option<String>,
+    avatar_busy: bool,
+    avatars: HashMap<String, image::Handle>,
+    avatar_requested: BTreeSet<String>,
 }
 
 /// Messages of the main window.
@@ -165,6 +172,22 @@ pub enum Message {
     CreateGroup,
     /// Leave a group.
     LeaveGroup(ConversationId),
+    /// Open (or close) the info panel of a group.
+    OpenGroupInfo(ConversationId),
+    /// From the group info panel.
+    GroupInfo(group_info::Message),
+    /// The nickname field changed.
+    NicknameEdit(String),
+    /// Save the nickname.
+    SaveNickname,
+    /// Open the picture picker for the avatar.
+    ChooseAvatar,
+    /// A picture was picked (or the picker was closed).
+    AvatarPicked(Option<std::path::PathBuf>),
+    /// The relay saved the profile.
+    ProfileSaved(Result<Profile, profile::ProfileError>),
+    /// An avatar picture was fetched and decoded (or could not be).
+    AvatarLoaded(String, Option<image::Handle>),
     /// A REST call finished; show its error, or this notice.
     Done(Result<String, Shared<natter_net::Error>>),
     /// Language picked.
@@ -233,6 +256,11 @@ impl Main {
             show_chat_narrow: false,
             last_typing: None,
             shown: false,
+            group_info: None,
+            nickname: None,
+            avatar_busy: false,
+            avatars: HashMap::new(),
+            avatar_requested: BTreeSet::new(),
         };
         let task = Task::batch([main.reload_conversations(), main.reload_social()]);
         (main, task)
@@ -245,6 +273,16 @@ impl Main {
 
     fn me(&self) -> UserId {
         self.account.id()
+    }
+
+    /// The signed-in account's profile as this window knows it.
+    pub fn profile(&self) -> &Profile {
+        &self.account.profile
+    }
+
+    /// The group whose info panel is open.
+    pub fn group_info_open(&self) -> Option<ConversationId> {
+        self.group_info.as_ref().map(|g| g.id)
     }
 
     /// The live session, for as long as this screen shows.
@@ -352,7 +390,7 @@ impl Main {
                 for u in users {
                     self.users.insert(u.id, u);
                 }
-                Task::none()
+                self.fetch_avatars()
             }
             Message::Panel(p) => {
                 self.panel = p;
@@ -477,6 +515,35 @@ impl Main {
                 self.results = r;
                 Task::none()
             }
+            Message::OpenGroupInfo(id) => {
+                self.group_info = match &self.group_info {
+                    Some(open) if open.id == id => None,
+                    _ => Some(group_info::GroupInfo::new(id)),
+                };
+                Task::none()
+            }
+            Message::GroupInfo(m) => {
+                let Some(info) = &mut self.group_info else {
+                    return (Task::none(), None);
+                };
+                let group = self.groups.iter().find(|g| g.id == info.id);
+                match info.update(m, group) {
+                    Some(group_info::Event::Close) => {
+                        self.group_info = None;
+                        Task::none()
+                    }
+                    Some(group_info::Event::Request(id, request)) => {
+                        panels::group_request(self, id, request, ctx.i18n)
+                    }
+                    None => Task::none(),
+                }
+            }
+            m @ (Message::NicknameEdit(_)
+            | Message::SaveNickname
+            | Message::ChooseAvatar
+            | Message::AvatarPicked(_)
+            | Message::ProfileSaved(_)
+            | Message::AvatarLoaded(..)) => self.update_profile(m, ctx.i18n),
             other => return panels::update(self, other, ctx),
         };
         (task, None)
@@ -499,6 +566,7 @@ impl Main {
             }
         }
         if self.selected != Some(id) {
+            self.group_info = None;
             let draft = self
                 .conversations
                 .iter()
@@ -549,7 +617,7 @@ impl Main {
         let event = match update {
             session::Update::Ready(client) => {
                 self.client = Some(client);
-                return (Task::none(), None);
+                return (self.fetch_avatars(), None);
             }
             session::Update::Failed(e) => {
                 self.notice = Some(e);
@@ -592,6 +660,14 @@ impl Main {
                 {
                     notify(ctx, &conversation, &new, &self.users);
                 }
+                if crate::sound::should_chime(
+                    incoming,
+                    ctx.focused,
+                    conversation.muted,
+                    ctx.settings.notifications,
+                ) {
+                    crate::sound::play_notification_sound();
+                }
                 let mut tasks = vec![self.reload_conversations()];
                 if self.selected == Some(conversation.id) {
                     tasks.push(self.load_selected());
@@ -599,7 +675,8 @@ impl Main {
                 Task::batch(tasks)
             }
             NetEvent::Outbox => self.load_selected(),
-            NetEvent::Account(_) => {
+            NetEvent::Account(e) => {
+                panels::on_account_event(self, &e.body, ctx.i18n);
                 Task::batch([self.reload_social(), self.reload_conversations()])
             }
             NetEvent::ReadReceipt { .. } => self.reload_conversations(),
@@ -620,6 +697,9 @@ impl Main {
                 Task::none()
             }
             NetEvent::SignedOut => return (Task::none(), Some(Event::SignedOut)),
+            // Newer session events (calls) have their own screens.
+            #[allow(unreachable_patterns)]
+            _ => Task::none(),
         };
         (task, None)
     }

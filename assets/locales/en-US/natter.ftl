@@ -143,6 +143,23 @@ groups-role-admin = Admin
 groups-role-member = Member
 groups-disbanded = { $name } was disbanded.
 groups-joined = You joined { $name }.
+groups-info = Group info
+groups-close = Close
+groups-not-member = You are no longer in this group.
+groups-announcement-placeholder = Something every member should see
+groups-no-announcement = No announcement yet.
+groups-member-you = { $name } (you)
+groups-invite-title = Invite friends
+groups-invite-none = All your friends are already in this group.
+groups-disband-ask = Disband { $name } for everyone? This cannot be undone.
+groups-disband-confirm = Disband
+groups-cancel = Cancel
+groups-renamed = Group renamed.
+groups-announcement-saved = Announcement saved.
+groups-invited = Invitation sent.
+groups-member-removed = { $name } was removed from the group.
+groups-removed-you = You were removed from { $name }.
+groups-left = You left { $name }.
 
 ## Profile and settings
 
@@ -151,6 +168,10 @@ settings-profile = Profile
 settings-nickname = Nickname
 settings-avatar = Avatar
 settings-avatar-choose = Choose picture…
+settings-avatar-pictures = Pictures
+settings-avatar-uploading = Uploading picture…
+settings-avatar-unreadable = That file is not a picture Natter can read (PNG or JPEG, up to 20 MB).
+settings-save = Save
 settings-language = Language
 settings-theme = Theme
 settings-theme-light = Light

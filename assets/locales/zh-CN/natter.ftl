@@ -137,6 +137,23 @@ groups-role-admin = 管理员
 groups-role-member = 成员
 groups-disbanded = 群聊“{ $name }”已解散。
 groups-joined = 你已加入群聊“{ $name }”。
+groups-info = 群资料
+groups-close = 关闭
+groups-not-member = 你已不在这个群里。
+groups-announcement-placeholder = 写一条全体成员都能看到的公告
+groups-no-announcement = 暂无群公告。
+groups-member-you = { $name }(我)
+groups-invite-title = 邀请好友
+groups-invite-none = 你的好友都已在群里。
+groups-disband-ask = 确定为所有人解散“{ $name }”吗?此操作无法撤销。
+groups-disband-confirm = 解散
+groups-cancel = 取消
+groups-renamed = 群名称已修改。
+groups-announcement-saved = 群公告已保存。
+groups-invited = 邀请已发送。
+groups-member-removed = 已将 { $name } 移出群聊。
+groups-removed-you = 你已被移出“{ $name }”。
+groups-left = 你已退出“{ $name }”。
 
 ## 个人资料与设置
 
@@ -145,6 +162,10 @@ settings-profile = 个人资料
 settings-nickname = 昵称
 settings-avatar = 头像
 settings-avatar-choose = 选择图片……
+settings-avatar-pictures = 图片
+settings-avatar-uploading = 正在上传图片……
+settings-avatar-unreadable = 无法读取这个文件(仅支持 PNG 或 JPEG,最大 20 MB)。
+settings-save = 保存
 settings-language = 语言
 settings-theme = 主题
 settings-theme-light = 浅色

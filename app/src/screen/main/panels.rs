@@ -3,8 +3,11 @@
 use std::sync::Arc;
 
 use iced::Task;
-use natter_i18n::Arg;
+use natter_i18n::{Arg, I18n};
+use natter_proto::EventBody;
+use natter_proto::model::{ConversationId, UserId};
 
+use super::group_info::Request;
 use super::{Context, Event, Main, Message};
 use crate::app::Shared;
 
@@ -23,6 +26,114 @@ where
         },
         Message::Done,
     )
+}
+
+fn group_name(main: &Main, id: ConversationId) -> String {
+    main.groups
+        .iter()
+        .find(|g| g.id == id)
+        .map(|g| g.name.clone())
+        .or_else(|| {
+            main.conversations
+                .iter()
+                .find(|c| c.id == id)
+                .map(|c| c.title.clone())
+        })
+        .unwrap_or_default()
+}
+
+fn member_name(main: &Main, id: ConversationId, user: UserId) -> String {
+    main.groups
+        .iter()
+        .find(|g| g.id == id)
+        .and_then(|g| g.members.iter().find(|m| m.user.id == user))
+        .map(|m| m.user.nickname.clone())
+        .or_else(|| main.users.get(&user).map(|u| u.nickname.clone()))
+        .unwrap_or_else(|| user.to_string())
+}
+
+/// Sends a change asked for in the group info panel; the notice says what was
+/// done, and the live session brings the result into the lists.
+pub fn group_request(
+    main: &mut Main,
+    id: ConversationId,
+    request: Request,
+    i18n: &I18n,
+) -> Task<Message> {
+    let name = Arg::from(group_name(main, id));
+    match request {
+        Request::Update(patch) => {
+            let done = i18n.tr(if patch.name.is_some() {
+                "groups-renamed"
+            } else {
+                "groups-announcement-saved"
+            });
+            rest(main, move |c, t| async move {
+                c.http().update_group(&t, id, &patch).await?;
+                Ok(done)
+            })
+        }
+        Request::Invite(users) => {
+            let done = i18n.tr("groups-invited");
+            rest(main, move |c, t| async move {
+                c.http().invite(&t, id, users).await?;
+                Ok(done)
+            })
+        }
+        Request::Remove(user) => {
+            let who = Arg::from(member_name(main, id, user));
+            let done = i18n.tr_args("groups-member-removed", &[("name", who)]);
+            rest(main, move |c, t| async move {
+                c.http().remove_member(&t, id, user).await?;
+                Ok(done)
+            })
+        }
+        Request::Leave => {
+            main.group_info = None;
+            let done = i18n.tr_args("groups-left", &[("name", name)]);
+            rest(main, move |c, t| async move {
+                c.http().leave_group(&t, id).await?;
+                Ok(done)
+            })
+        }
+        Request::Disband => {
+            main.group_info = None;
+            let done = i18n.tr_args("groups-disbanded", &[("name", name)]);
+            rest(main, move |c, t| async move {
+                c.http().disband(&t, id).await?;
+                Ok(done)
+            })
+        }
+    }
+}
+
+/// Tells the person what an account event did to a group they are looking at
+/// (removed from it, disbanded by its owner) and closes its info panel. Runs
+/// before the lists reload, so the group's name is still known.
+pub fn on_account_event(main: &mut Main, body: &EventBody, i18n: &I18n) {
+    let me = main.me();
+    let (group, notice) = match body {
+        EventBody::GroupMemberRemoved { group, user, .. } if *user == me => {
+            let name = Arg::from(group_name(main, *group));
+            (
+                *group,
+                Some(i18n.tr_args("groups-removed-you", &[("name", name)])),
+            )
+        }
+        EventBody::GroupDisbanded { group, by } => {
+            let name = Arg::from(group_name(main, *group));
+            let told = (*by != me).then(|| i18n.tr_args("groups-disbanded", &[("name", name)]));
+            (*group, told)
+        }
+        EventBody::GroupMemberLeft { group, user, .. } if *user == me => (*group, None),
+        _ => return,
+    };
+    if main.group_info.as_ref().is_some_and(|g| g.id == group) {
+        main.group_info = None;
+    }
+    if notice.is_some() {
+        main.notice = notice;
+    }
 }
 
 /// Handles the panel messages.

@@ -11,42 +11,12 @@ use natter_store::{Conversation, OutboxEntry, OutboxState};
 
 use super::{Context, Main, Message, Panel, Status};
 use crate::app::ThemeChoice;
-use crate::style;
+use crate::widget::avatar;
+use crate::{clock, style};
 
 const EMOJI: [&str; 16] = [
     "😀", "😂", "🥰", "😎", "🤔", "😭", "👍", "👏", "🙏", "🎉", "❤️", "🔥", "👌", "😅", "🍻", "🌹",
 ];
-
-fn day(ts: i64) -> i64 {
-    ts.div_euclid(86_400_000)
-}
-
-fn clock(ts: i64) -> String {
-    let secs = ts.div_euclid(1000);
-    let (h, m) = ((secs / 3600).rem_euclid(24), (secs / 60).rem_euclid(60));
-    format!("{h:02}:{m:02}")
-}
-
-fn date_label(i18n: &I18n, ts: i64) -> String {
-    let today = day(natter_proto::now_ms());
-    match today - day(ts) {
-        0 => i18n.tr("chat-today"),
-        1 => i18n.tr("chat-yesterday"),
-        _ => {
-            // Civil date from days since the epoch (UTC).
-            let z = day(ts) + 719_468;
-            let era = z.div_euclid(146_097);
-            let doe = z - era * 146_097;
-            let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-            let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-            let mp = (5 * doy + 2) / 153;
-            let d = doy - (153 * mp + 2) / 5 + 1;
-            let m = if mp < 10 { mp + 3 } else { mp - 9 };
-            let y = yoe + era * 400 + i64::from(m <= 2);
-            format!("{y}-{m:02}-{d:02}")
-        }
-    }
-}
 
 impl Main {
     /// Draws the window; `narrow` shows one pane at a time.
@@ -195,7 +165,7 @@ impl Main {
         let time = c
             .last_message
             .as_ref()
-            .map(|p| clock(p.ts))
+            .map(|p| clock::list_time(i18n, p.ts, natter_proto::now_ms(), clock::local()))
             .unwrap_or_default();
         let mut title = row![text(c.title.clone()).size(15).width(Fill)]
             .spacing(4)
@@ -215,13 +185,13 @@ impl Main {
                     .style(style::badge),
             );
         }
-        let avatar = container(text(initial(&c.title)).size(16).center())
-            .width(36)
-            .height(36)
-            .center_x(36)
-            .center_y(36)
-            .style(style::badge);
-        let _ = i18n;
+        let picture = match &c.kind {
+            ConversationKind::Direct { peer } => {
+                self.avatar(self.users.get(peer).and_then(|u| u.avatar.as_ref()))
+            }
+            ConversationKind::Group { .. } => None,
+        };
+        let avatar = avatar(&c.title, picture, 36);
         button(
             row![avatar, column![title, bottom].spacing(2)]
                 .spacing(8)
@@ -265,7 +235,15 @@ impl Main {
         });
         header = header
             .push(text(conv.title.clone()).size(18))
-            .push(space::horizontal())
+            .push(space::horizontal());
+        if group && self.groups.iter().any(|g| g.id == conv.id) {
+            header = header.push(
+                button(text(i18n.tr("groups-info")).size(12))
+                    .style(button::text)
+                    .on_press(Message::OpenGroupInfo(conv.id)),
+            );
+        }
+        header = header
             .push(
                 button(text(pin).size(12))
                     .style(button::text)
@@ -300,13 +278,16 @@ impl Main {
             );
         }
         let mut last_day = None;
+        let (now, tz) = (natter_proto::now_ms(), clock::local());
         for m in &self.messages {
             if m.body.target().is_some() {
                 continue;
             }
-            if last_day != Some(day(m.ts)) {
-                last_day = Some(day(m.ts));
-                log = log.push(container(text(date_label(i18n, m.ts)).size(11)).center_x(Fill));
+            let d = clock::day(m.ts, tz);
+            if last_day != Some(d) {
+                last_day = Some(d);
+                let label = clock::date_label(i18n, m.ts, now, tz);
+                log = log.push(container(text(label).size(11)).center_x(Fill));
             }
             log = log.push(self.bubble(ctx, conv, m, group));
         }
@@ -315,7 +296,30 @@ impl Main {
         }
         let log = scrollable(log).anchor_bottom().height(Fill).id("log");
         let composer = self.composer(i18n, conv);
-        column![header, log, composer].into()
+        let Some(info) = &self.group_info else {
+            return column![header, log, composer].into();
+        };
+        let panel = info
+            .view(super::group_info::View {
+                i18n,
+                group: self.groups.iter().find(|g| g.id == info.id),
+                friends: &self.friends,
+                me: self.me(),
+                avatars: &self.avatars,
+            })
+            .map(Message::GroupInfo);
+        if narrow {
+            column![header, panel].into()
+        } else {
+            row![
+                column![header, log, composer].width(Fill),
+                container(panel)
+                    .width(320)
+                    .height(Fill)
+                    .style(style::sidebar),
+            ]
+            .into()
+        }
     }
 
     fn bubble<'a>(
@@ -354,7 +358,7 @@ impl Main {
             content = content.push(text(name).size(11));
         }
         content = content.push(text(body).size(ctx.settings.font_size));
-        let mut meta = clock(m.ts);
+        let mut meta = clock::clock(m.ts, clock::local());
         if m.edited_ts.is_some() {
             meta = format!("{meta} · {}", i18n.tr("chat-edited"));
         }
@@ -592,12 +596,32 @@ impl Main {
             .collect();
         let current_theme = theme_names[if s.theme == ThemeChoice::Light { 0 } else { 1 }].clone();
         let light = theme_names[0].clone();
-        column![
+        let me = &self.account.profile.user;
+        let nickname = self.nickname.as_deref().unwrap_or(&me.nickname);
+        let mut choose =
+            button(text(i18n.tr("settings-avatar-choose")).size(12)).style(button::secondary);
+        if !self.avatar_busy {
+            choose = choose.on_press(Message::ChooseAvatar);
+        }
+        let col = column![
             text(i18n.tr("settings-profile")).size(14),
-            text(format!(
-                "{} (@{})",
-                self.account.profile.user.nickname, self.account.profile.user.account
-            )),
+            row![
+                avatar(&me.nickname, self.avatar(me.avatar.as_ref()), 56),
+                column![text(format!("{} (@{})", me.nickname, me.account)), choose].spacing(6),
+            ]
+            .spacing(10)
+            .align_y(Center),
+            text(i18n.tr("settings-nickname")).size(12),
+            row![
+                text_input(&i18n.tr("settings-nickname"), nickname)
+                    .on_input(Message::NicknameEdit)
+                    .on_submit(Message::SaveNickname)
+                    .padding(6)
+                    .id("nickname"),
+                button(text(i18n.tr("settings-save")).size(13)).on_press(Message::SaveNickname),
+            ]
+            .spacing(6)
+            .align_y(Center),
             text(i18n.tr("settings-language")).size(14),
             pick_list(Language::ALL, Some(i18n.language()), Message::Language),
             text(i18n.tr("settings-theme")).size(14),
@@ -630,14 +654,7 @@ impl Main {
         ]
         .spacing(8)
         .padding(10)
-        .width(Length::Fill)
-        .into()
+        .width(Length::Fill);
+        scrollable(col).height(Fill).into()
     }
-}
-
-fn initial(name: &str) -> String {
-    name.chars()
-        .next()
-        .map(|c| c.to_uppercase().to_string())
-        .unwrap_or_else(|| "?".into())
 }

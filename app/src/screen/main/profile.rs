@@ -1,0 +1,243 @@
+//! The own profile (nickname, avatar) and avatar pictures everywhere.
+//!
+//! A picked picture is decoded, shrunk to at most [`AVATAR_SIDE`] pixels a side
+//! and re-encoded as PNG off the UI thread, uploaded through the relay's file
+//! endpoint, and its file id set as the profile's avatar. Avatars of everyone
+//! shown are downloaded once per id and kept decoded in memory; until one has
+//! arrived (or if it cannot be read) the initial-letter tile shows instead.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use iced::Task;
+use iced::widget::image;
+use natter_net::Client;
+use natter_proto::model::Profile;
+use natter_proto::rest::UpdateProfile;
+
+use super::{Main, Message};
+use crate::app::Shared;
+
+/// Largest side of an uploaded avatar, in pixels.
+pub const AVATAR_SIDE: u32 = 256;
+/// Largest side of a decoded avatar kept for drawing.
+const SHOWN_SIDE: u32 = 128;
+/// Largest picture file accepted for an avatar.
+const MAX_PICK_BYTES: u64 = 20 * 1024 * 1024;
+
+/// Why the profile could not be saved.
+#[derive(Debug, Clone)]
+pub enum ProfileError {
+    /// The relay or the connection said no.
+    Net(Shared<natter_net::Error>),
+    /// The picked file is not a picture the app can read (or is too large).
+    NotAPicture,
+}
+
+impl From<natter_net::Error> for ProfileError {
+    fn from(e: natter_net::Error) -> Self {
+        ProfileError::Net(Shared(Arc::new(e)))
+    }
+}
+
+/// Whether an avatar reference names a relay file this app can fetch.
+fn is_file_id(avatar: &str) -> bool {
+    !avatar.is_empty() && !avatar.contains("://")
+}
+
+/// Reads the picture at `path` and turns it into a small PNG.
+fn avatar_png(path: PathBuf) -> Option<Vec<u8>> {
+    let len = std::fs::metadata(&path).ok()?.len();
+    if len == 0 || len > MAX_PICK_BYTES {
+        return None;
+    }
+    let bytes = std::fs::read(&path).ok()?;
+    let picture = ::image::load_from_memory(&bytes).ok()?;
+    let small = picture.thumbnail(AVATAR_SIDE, AVATAR_SIDE);
+    let mut out = std::io::Cursor::new(Vec::new());
+    small.write_to(&mut out, ::image::ImageFormat::Png).ok()?;
+    Some(out.into_inner())
+}
+
+/// Uploads the picture at `path` as the account's avatar and returns the
+/// profile the relay now holds.
+pub async fn upload_avatar(client: Client, path: PathBuf) -> Result<Profile, ProfileError> {
+    let png = tokio::task::spawn_blocking(move || avatar_png(path))
+        .await
+        .ok()
+        .flatten()
+        .ok_or(ProfileError::NotAPicture)?;
+    let token = client.token().await?;
+    let file = client
+        .http()
+        .upload(&token, "avatar.png", "image/png", png)
+        .await?;
+    let patch = UpdateProfile {
+        avatar: Some(file.id),
+        ..UpdateProfile::default()
+    };
+    Ok(client.http().update_profile(&token, &patch).await?)
+}
+
+/// Downloads and decodes one avatar; `None` if it cannot be had.
+async fn fetch_avatar(client: Client, id: String) -> Option<image::Handle> {
+    let token = client.token().await.ok()?;
+    let (bytes, _) = client.http().download(&token, &id).await.ok()?;
+    tokio::task::spawn_blocking(move || {
+        let picture = ::image::load_from_memory(&bytes).ok()?;
+        let rgba = picture.thumbnail(SHOWN_SIDE, SHOWN_SIDE).to_rgba8();
+        let (w, h) = rgba.dimensions();
+        Some(image::Handle::from_rgba(w, h, rgba.into_raw()))
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+impl Main {
+    /// Starts downloading every avatar shown and not yet fetched.
+    pub(super) fn fetch_avatars(&mut self) -> Task<Message> {
+        let Some(client) = self.client.clone() else {
+            return Task::none();
+        };
+        let wanted: Vec<String> = self
+            .users
+            .values()
+            .chain(std::iter::once(&self.account.profile.user))
+            .filter_map(|u| u.avatar.clone())
+            .filter(|a| is_file_id(a) && !self.avatar_requested.contains(a))
+            .collect();
+        let mut tasks = Vec::new();
+        for id in wanted {
+            if !self.avatar_requested.insert(id.clone()) {
+                continue;
+            }
+            let client = client.clone();
+            tasks.push(Task::perform(
+                fetch_avatar(client, id.clone()),
+                move |handle| Message::AvatarLoaded(id.clone(), handle),
+            ));
+        }
+        Task::batch(tasks)
+    }
+
+    /// The decoded avatar of `avatar`, if it has arrived.
+    pub fn avatar(&self, avatar: Option<&String>) -> Option<&image::Handle> {
+        avatar.and_then(|a| self.avatars.get(a))
+    }
+
+    /// Handles the profile messages.
+    pub(super) fn update_profile(
+        &mut self,
+        message: Message,
+        i18n: &natter_i18n::I18n,
+    ) -> Task<Message> {
+        match message {
+            Message::NicknameEdit(n) => {
+                self.nickname = Some(n);
+                Task::none()
+            }
+            Message::SaveNickname => {
+                let Some(nickname) = self.nickname.take() else {
+                    return Task::none();
+                };
+                let nickname = nickname.trim().to_string();
+                if nickname.is_empty() || nickname == self.account.profile.user.nickname {
+                    return Task::none();
+                }
+                let Some(client) = self.client.clone() else {
+                    return Task::none();
+                };
+                let patch = UpdateProfile {
+                    nickname: Some(nickname),
+                    ..UpdateProfile::default()
+                };
+                Task::perform(
+                    async move {
+                        let token = client.token().await?;
+                        Ok(client.http().update_profile(&token, &patch).await?)
+                    },
+                    Message::ProfileSaved,
+                )
+            }
+            Message::ChooseAvatar => {
+                let title = i18n.tr("settings-avatar-choose");
+                let filter = i18n.tr("settings-avatar-pictures");
+                Task::perform(
+                    async move {
+                        rfd::AsyncFileDialog::new()
+                            .set_title(title)
+                            .add_filter(filter, &["png", "jpg", "jpeg"])
+                            .pick_file()
+                            .await
+                            .map(|f| f.path().to_path_buf())
+                    },
+                    Message::AvatarPicked,
+                )
+            }
+            Message::AvatarPicked(None) => Task::none(),
+            Message::AvatarPicked(Some(path)) => {
+                let Some(client) = self.client.clone() else {
+                    return Task::none();
+                };
+                self.avatar_busy = true;
+                self.notice = Some(i18n.tr("settings-avatar-uploading"));
+                Task::perform(upload_avatar(client, path), Message::ProfileSaved)
+            }
+            Message::ProfileSaved(Ok(profile)) => {
+                self.avatar_busy = false;
+                self.users.insert(profile.user.id, profile.user.clone());
+                self.account.profile = profile;
+                self.notice = Some(i18n.tr("settings-saved"));
+                self.fetch_avatars()
+            }
+            Message::ProfileSaved(Err(e)) => {
+                self.avatar_busy = false;
+                self.notice = Some(match e {
+                    ProfileError::NotAPicture => i18n.tr("settings-avatar-unreadable"),
+                    ProfileError::Net(e) => crate::error_text(i18n, &self.account.server, &e.0),
+                });
+                Task::none()
+            }
+            Message::AvatarLoaded(id, Some(handle)) => {
+                self.avatars.insert(id, handle);
+                Task::none()
+            }
+            Message::AvatarLoaded(id, None) => {
+                tracing::debug!(avatar = %id, "avatar could not be fetched");
+                Task::none()
+            }
+            _ => Task::none(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_picture_becomes_a_small_png_and_other_files_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.jpg");
+        ::image::RgbImage::from_pixel(1200, 800, ::image::Rgb([200, 40, 40]))
+            .save(&big)
+            .unwrap();
+        let png = avatar_png(big).unwrap();
+        let small = ::image::load_from_memory(&png).unwrap();
+        assert_eq!((small.width(), small.height()), (256, 171));
+        let text = dir.path().join("notes.png");
+        std::fs::write(&text, "not a picture").unwrap();
+        assert!(avatar_png(text).is_none());
+        assert!(avatar_png(dir.path().join("missing.png")).is_none());
+    }
+
+    #[test]
+    fn only_relay_file_ids_are_fetched() {
+        assert!(is_file_id("3f2a9c"));
+        assert!(!is_file_id(""));
+        assert!(!is_file_id("https://example.invalid/a.png"));
+    }
+}
