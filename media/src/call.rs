@@ -1,0 +1,454 @@
+//! The call engine: one WebRTC peer connection carrying Opus audio and optionally
+//! H.264 video, signalling-agnostic. The caller moves SDP and ICE between the peers
+//! (through the relay, or a channel in tests).
+//!
+//! Flow: the offerer's [`CallEngine::new`] emits [`CallEvent::LocalSdp`] with the
+//! offer; the answerer feeds it to [`CallEngine::set_remote_sdp`] and emits its answer
+//! the same way; both trickle [`CallEvent::LocalCandidate`]s to each other's
+//! [`CallEngine::add_remote_candidate`]. Media flows once [`CallEvent::Connected`].
+//!
+//! Threads: capture + encode run on one dedicated thread per kind ([`send`]); RTP
+//! is reassembled, decoded and played on one dedicated thread per received track
+//! ([`receive`]); the async side only moves packets.
+
+mod handler;
+mod receive;
+mod send;
+mod stats;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use natter_proto::call::{IceCandidate, SdpType};
+use rtc::interceptor::Registry;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
+use rtc::peer_connection::configuration::media_engine::{
+    MIME_TYPE_H264, MIME_TYPE_OPUS, MediaEngine,
+};
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
+    RtpCodecKind,
+};
+use tokio::sync::mpsc;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
+use webrtc::peer_connection::{
+    PeerConnection, PeerConnectionBuilder, RTCConfigurationBuilder, RTCIceCandidateInit,
+    RTCIceServer, RTCSessionDescription, SettingEngineBuilder,
+};
+
+use crate::config::MediaConfig;
+use crate::device::DeviceKind;
+use crate::frame::FrameSlot;
+use crate::{Error, Result};
+
+pub use stats::CallStats;
+
+/// Which side of the offer/answer exchange this engine plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Creates the offer (the caller).
+    Offerer,
+    /// Answers an offer (the callee).
+    Answerer,
+}
+
+/// What the engine tells its owner, in order, on the channel [`CallEngine::new`]
+/// returns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallEvent {
+    /// A local description to send to the peer.
+    LocalSdp {
+        /// Offer or answer.
+        sdp_type: SdpType,
+        /// The SDP text.
+        sdp: String,
+    },
+    /// A local ICE candidate to send to the peer.
+    LocalCandidate(IceCandidate),
+    /// ICE and DTLS are up; media flows.
+    Connected,
+    /// Connectivity was lost; it may come back (then `Connected` follows again).
+    Disconnected,
+    /// The connection failed for good; the call should end.
+    Failed(String),
+    /// The first decoded audio from the peer was handed to the sink.
+    FirstAudio,
+    /// The first decoded picture from the peer is in [`CallEngine::remote_video`].
+    FirstVideo,
+    /// A device could not be opened or stopped working. `fell_back` says whether
+    /// synthetic media replaced it.
+    DeviceFailed {
+        /// Which device.
+        kind: DeviceKind,
+        /// What went wrong, for the user.
+        reason: String,
+        /// Whether the tone / pattern / discard took over.
+        fell_back: bool,
+    },
+    /// The engine was closed.
+    Closed,
+}
+
+/// State the engine shares with its handler, tasks and threads.
+pub(crate) struct Shared {
+    pub(crate) config: MediaConfig,
+    events: mpsc::UnboundedSender<CallEvent>,
+    pub(crate) muted: AtomicBool,
+    pub(crate) camera_on: AtomicBool,
+    pub(crate) connected: AtomicBool,
+    pub(crate) closed: AtomicBool,
+    pub(crate) first_audio: AtomicBool,
+    pub(crate) first_video: AtomicBool,
+    /// Set by the receiver of a PLI (or a new connection): the next encoded picture
+    /// must be a key frame.
+    pub(crate) keyframe_wanted: AtomicBool,
+    pub(crate) remote_video: FrameSlot,
+}
+
+impl Shared {
+    pub(crate) fn emit(&self, event: CallEvent) {
+        // The owner dropping the receiver means nobody listens any more; that is fine.
+        let _ = self.events.send(event);
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+}
+
+/// Signalling progress, guarded by one lock so SDP and candidates apply in order.
+#[derive(Debug, Default)]
+struct Negotiation {
+    remote_set: bool,
+    pending_candidates: Vec<RTCIceCandidateInit>,
+}
+
+/// One call's media: a WebRTC peer connection plus its capture, codec and playback
+/// threads. Dropping it without [`close`](Self::close) stops the threads but leaves
+/// the connection to time out; call `close` to end cleanly.
+pub struct CallEngine {
+    pc: Arc<dyn PeerConnection>,
+    role: Role,
+    shared: Arc<Shared>,
+    negotiation: tokio::sync::Mutex<Negotiation>,
+    stats: Mutex<stats::Previous>,
+}
+
+impl std::fmt::Debug for CallEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallEngine")
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+fn opus_codec() -> RTCRtpCodec {
+    RTCRtpCodec {
+        mime_type: MIME_TYPE_OPUS.to_owned(),
+        clock_rate: 48_000,
+        channels: 2,
+        sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
+        rtcp_feedback: vec![],
+    }
+}
+
+fn h264_codec() -> RTCRtpCodec {
+    RTCRtpCodec {
+        mime_type: MIME_TYPE_H264.to_owned(),
+        clock_rate: 90_000,
+        channels: 0,
+        // Constrained Baseline level 3.1, non-interleaved: what every endpoint takes.
+        sdp_fmtp_line: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
+            .to_owned(),
+        rtcp_feedback: vec![],
+    }
+}
+
+fn media_engine() -> Result<MediaEngine> {
+    let mut engine = MediaEngine::default();
+    engine.register_codec(
+        RTCRtpCodecParameters {
+            rtp_codec: opus_codec(),
+            payload_type: 111,
+            ..Default::default()
+        },
+        RtpCodecKind::Audio,
+    )?;
+    engine.register_codec(
+        RTCRtpCodecParameters {
+            rtp_codec: h264_codec(),
+            payload_type: 102,
+            ..Default::default()
+        },
+        RtpCodecKind::Video,
+    )?;
+    Ok(engine)
+}
+
+fn local_track(kind: RtpCodecKind, codec: RTCRtpCodec) -> Result<Arc<TrackLocalStaticSample>> {
+    let name = match kind {
+        RtpCodecKind::Video => "video",
+        _ => "audio",
+    };
+    let track = MediaStreamTrack::new(
+        "natter".to_owned(),
+        format!("natter-{name}"),
+        format!("natter-{name}"),
+        kind,
+        vec![RTCRtpEncodingParameters {
+            rtp_coding_parameters: RTCRtpCodingParameters {
+                ssrc: Some(rand::random::<u32>()),
+                ..Default::default()
+            },
+            codec,
+            ..Default::default()
+        }],
+    );
+    Ok(Arc::new(TrackLocalStaticSample::new(
+        Instant::now(),
+        track,
+    )?))
+}
+
+impl CallEngine {
+    /// Builds the peer connection and starts capture. As [`Role::Offerer`] it also
+    /// creates the offer, which arrives as the first [`CallEvent::LocalSdp`]. Must be
+    /// called inside a Tokio runtime.
+    pub async fn new(
+        config: MediaConfig,
+        role: Role,
+    ) -> Result<(Self, mpsc::UnboundedReceiver<CallEvent>)> {
+        let (events, events_rx) = mpsc::unbounded_channel();
+        let camera_on = config.video_source.is_some();
+        let shared = Arc::new(Shared {
+            config,
+            events,
+            muted: AtomicBool::new(false),
+            camera_on: AtomicBool::new(camera_on),
+            connected: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            first_audio: AtomicBool::new(false),
+            first_video: AtomicBool::new(false),
+            keyframe_wanted: AtomicBool::new(true),
+            remote_video: FrameSlot::new(),
+        });
+
+        let mut media_engine = media_engine()?;
+        let registry = register_default_interceptors(Registry::new(), &mut media_engine)?;
+        let ice_servers = shared
+            .config
+            .ice_servers
+            .iter()
+            .map(|s| RTCIceServer {
+                urls: s.urls.clone(),
+                username: s.username.clone(),
+                credential: s.credential.clone(),
+            })
+            .collect();
+        let bind_ip = shared.config.bind.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        // mDNS stays off: it would open UDP 5353 and send multicast beyond this host,
+        // and Natter's peers exchange plain IP candidates.
+        let settings = SettingEngineBuilder::new()
+            .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
+            .with_include_loopback_candidate(bind_ip.is_loopback())
+            .build();
+        let pc = PeerConnectionBuilder::new()
+            .with_configuration(
+                RTCConfigurationBuilder::new()
+                    .with_ice_servers(ice_servers)
+                    .build(),
+            )
+            .with_media_engine(media_engine)
+            .with_interceptor_registry(registry)
+            .with_setting_engine(settings)
+            .with_handler(Arc::new(handler::Handler::new(shared.clone())))
+            .with_udp_addrs(vec![SocketAddr::new(bind_ip, 0)])
+            .build()
+            .await?;
+        let pc: Arc<dyn PeerConnection> = Arc::new(pc);
+
+        let engine = Self {
+            pc,
+            role,
+            shared,
+            negotiation: tokio::sync::Mutex::new(Negotiation::default()),
+            stats: Mutex::new(stats::Previous::default()),
+        };
+        if role == Role::Offerer {
+            engine.add_local_tracks().await?;
+            let offer = engine.pc.create_offer(None).await?;
+            let sdp = offer.sdp.clone();
+            engine.pc.set_local_description(offer).await?;
+            engine.shared.emit(CallEvent::LocalSdp {
+                sdp_type: SdpType::Offer,
+                sdp,
+            });
+        }
+        Ok((engine, events_rx))
+    }
+
+    /// Adds the audio track (and the video track, if configured) and starts their
+    /// capture threads.
+    async fn add_local_tracks(&self) -> Result<()> {
+        let audio = local_track(RtpCodecKind::Audio, opus_codec())?;
+        let sender = self
+            .pc
+            .add_track(Arc::clone(&audio) as Arc<dyn TrackLocal>)
+            .await?;
+        send::start_audio(self.shared.clone(), audio, sender)?;
+        if self.shared.config.video_source.is_some() {
+            let video = local_track(RtpCodecKind::Video, h264_codec())?;
+            let sender = self
+                .pc
+                .add_track(Arc::clone(&video) as Arc<dyn TrackLocal>)
+                .await?;
+            send::start_video(self.shared.clone(), video, sender)?;
+        }
+        Ok(())
+    }
+
+    /// Applies the peer's offer (answerer) or answer (offerer). The answerer then
+    /// emits its answer as [`CallEvent::LocalSdp`]. Candidates that arrived early are
+    /// applied now.
+    pub async fn set_remote_sdp(&self, sdp_type: SdpType, sdp: String) -> Result<()> {
+        if self.shared.is_closed() {
+            return Err(Error::Closed);
+        }
+        let mut negotiation = self.negotiation.lock().await;
+        let expected = match self.role {
+            Role::Offerer => SdpType::Answer,
+            Role::Answerer => SdpType::Offer,
+        };
+        if sdp_type != expected || negotiation.remote_set {
+            return Err(Error::Signalling(format!(
+                "unexpected {sdp_type:?} for the {:?} side",
+                self.role
+            )));
+        }
+        let description = match sdp_type {
+            SdpType::Offer => RTCSessionDescription::offer(sdp),
+            SdpType::Answer => RTCSessionDescription::answer(sdp),
+        }
+        .map_err(|e| Error::Signalling(format!("unusable SDP: {e}")))?;
+        self.pc
+            .set_remote_description(description)
+            .await
+            .map_err(|e| Error::Signalling(format!("SDP rejected: {e}")))?;
+        negotiation.remote_set = true;
+
+        if self.role == Role::Answerer {
+            // Tracks go in after the offer so they take over the offered transceivers.
+            self.add_local_tracks().await?;
+            let answer = self.pc.create_answer(None).await?;
+            let sdp = answer.sdp.clone();
+            self.pc.set_local_description(answer).await?;
+            self.shared.emit(CallEvent::LocalSdp {
+                sdp_type: SdpType::Answer,
+                sdp,
+            });
+        }
+        for candidate in std::mem::take(&mut negotiation.pending_candidates) {
+            if let Err(error) = self.pc.add_ice_candidate(candidate).await {
+                tracing::debug!(%error, "an early remote candidate was refused");
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies one of the peer's ICE candidates; before the remote SDP it is kept
+    /// until then. An empty candidate (end of candidates) is ignored.
+    pub async fn add_remote_candidate(&self, candidate: IceCandidate) -> Result<()> {
+        if self.shared.is_closed() {
+            return Err(Error::Closed);
+        }
+        if candidate.candidate.trim().is_empty() {
+            return Ok(());
+        }
+        let init = RTCIceCandidateInit {
+            candidate: candidate.candidate,
+            sdp_mid: candidate.sdp_mid,
+            sdp_mline_index: candidate.sdp_mline_index,
+            ..Default::default()
+        };
+        let mut negotiation = self.negotiation.lock().await;
+        if !negotiation.remote_set {
+            negotiation.pending_candidates.push(init);
+            return Ok(());
+        }
+        self.pc
+            .add_ice_candidate(init)
+            .await
+            .map_err(|e| Error::Signalling(format!("candidate rejected: {e}")))
+    }
+
+    /// Sends silence instead of the microphone while `muted`.
+    pub fn set_muted(&self, muted: bool) {
+        self.shared.muted.store(muted, Ordering::Release);
+    }
+
+    /// Whether the microphone is muted.
+    pub fn is_muted(&self) -> bool {
+        self.shared.muted.load(Ordering::Acquire)
+    }
+
+    /// Turns the camera (or test pattern) off — the device is released and no video
+    /// is sent — or back on. No effect on an audio-only call.
+    pub fn set_camera(&self, on: bool) {
+        self.shared.camera_on.store(on, Ordering::Release);
+        if on {
+            self.shared.keyframe_wanted.store(true, Ordering::Release);
+        }
+    }
+
+    /// Whether the camera is on.
+    pub fn is_camera_on(&self) -> bool {
+        self.shared.camera_on.load(Ordering::Acquire) && self.shared.config.video_source.is_some()
+    }
+
+    /// The peer's video, latest frame wins.
+    pub fn remote_video(&self) -> FrameSlot {
+        self.shared.remote_video.clone()
+    }
+
+    /// The newest decoded picture from the peer, if any.
+    pub fn latest_frame(&self) -> Option<Arc<crate::frame::RgbaFrame>> {
+        self.shared.remote_video.latest()
+    }
+
+    /// Round-trip time, loss and bitrates. Bitrates are averaged since the previous
+    /// call (or since the start).
+    pub async fn stats(&self) -> CallStats {
+        let report = self
+            .pc
+            .get_stats(Instant::now(), webrtc::peer_connection::StatsSelector::None)
+            .await;
+        let mut previous = match self.stats.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        stats::summarise(&report, &mut previous, Instant::now())
+    }
+
+    /// Ends the call: stops capture and playback threads and closes the connection.
+    /// Idempotent.
+    pub async fn close(&self) -> Result<()> {
+        if self.shared.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        self.shared.connected.store(false, Ordering::Release);
+        let result = self.pc.close().await;
+        self.shared.emit(CallEvent::Closed);
+        result.map_err(Error::from)
+    }
+}
+
+impl Drop for CallEngine {
+    fn drop(&mut self) {
+        // Threads poll this flag; the connection itself is torn down by its own drop.
+        self.shared.closed.store(true, Ordering::Release);
+    }
+}

@@ -1,0 +1,189 @@
+//! Raw media as it moves between sources, codecs and sinks: 20 ms blocks of 48 kHz mono
+//! audio, I420 video for the encoder, RGBA video for the screen, and the
+//! latest-frame-wins slot the UI reads decoded video from.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+/// Audio sample rate used everywhere inside the crate (Opus's native rate).
+pub const SAMPLE_RATE: u32 = 48_000;
+/// Audio frame length: 20 ms, the usual Opus packet duration for calls.
+pub const FRAME_MS: u32 = 20;
+/// Samples in one mono audio frame (960 at 48 kHz).
+pub const FRAME_SAMPLES: usize = (SAMPLE_RATE / 1000 * FRAME_MS) as usize;
+
+/// One 20 ms block of 48 kHz mono signed 16-bit audio.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioFrame {
+    /// Exactly [`FRAME_SAMPLES`] samples.
+    pub samples: Vec<i16>,
+}
+
+impl AudioFrame {
+    /// A frame of silence.
+    pub fn silence() -> Self {
+        Self {
+            samples: vec![0; FRAME_SAMPLES],
+        }
+    }
+}
+
+/// A planar YUV 4:2:0 picture (BT.601, limited range), the encoder's input format.
+/// Width and height are even.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct I420Frame {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// The Y plane (`width × height`), then U and V (`width/2 × height/2` each).
+    pub data: Vec<u8>,
+}
+
+impl I420Frame {
+    /// A black picture; `width` and `height` are rounded down to even numbers.
+    pub fn black(width: usize, height: usize) -> Self {
+        let (width, height) = (width & !1, height & !1);
+        let luma = width * height;
+        let mut data = vec![16u8; luma + luma / 2];
+        data[luma..].fill(128);
+        Self {
+            width,
+            height,
+            data,
+        }
+    }
+
+    /// The Y plane.
+    pub fn y(&self) -> &[u8] {
+        &self.data[..self.width * self.height]
+    }
+
+    /// The U plane.
+    pub fn u(&self) -> &[u8] {
+        let luma = self.width * self.height;
+        &self.data[luma..luma + luma / 4]
+    }
+
+    /// The V plane.
+    pub fn v(&self) -> &[u8] {
+        let luma = self.width * self.height;
+        &self.data[luma + luma / 4..]
+    }
+
+    /// Converts packed RGB (3 bytes a pixel) to I420, dropping a trailing odd row or
+    /// column. Used for camera frames.
+    pub fn from_rgb(rgb: &[u8], width: usize, height: usize) -> Self {
+        let mut frame = Self::black(width, height);
+        let (w, h) = (frame.width, frame.height);
+        let luma = w * h;
+        let (y_plane, chroma) = frame.data.split_at_mut(luma);
+        let (u_plane, v_plane) = chroma.split_at_mut(luma / 4);
+        for row in 0..h {
+            for col in 0..w {
+                let i = (row * width + col) * 3;
+                let (r, g, b) = (rgb[i], rgb[i + 1], rgb[i + 2]);
+                let (y, u, v) = rgb_to_yuv(r, g, b);
+                y_plane[row * w + col] = y;
+                if row % 2 == 0 && col % 2 == 0 {
+                    let c = (row / 2) * (w / 2) + col / 2;
+                    u_plane[c] = u;
+                    v_plane[c] = v;
+                }
+            }
+        }
+        frame
+    }
+}
+
+/// BT.601 limited-range RGB → YUV, the inverse of what the H.264 decoder side uses.
+pub fn rgb_to_yuv(r: u8, g: u8, b: u8) -> (u8, u8, u8) {
+    let (r, g, b) = (f32::from(r), f32::from(g), f32::from(b));
+    let y = 16.0 + 0.257 * r + 0.504 * g + 0.098 * b;
+    let u = 128.0 - 0.148 * r - 0.291 * g + 0.439 * b;
+    let v = 128.0 + 0.439 * r - 0.368 * g - 0.071 * b;
+    // The `as` casts saturate, and the values are within 0..=255 anyway.
+    (y.round() as u8, u.round() as u8, v.round() as u8)
+}
+
+impl openh264::formats::YUVSource for I420Frame {
+    fn dimensions(&self) -> (usize, usize) {
+        (self.width, self.height)
+    }
+
+    fn strides(&self) -> (usize, usize, usize) {
+        (self.width, self.width / 2, self.width / 2)
+    }
+
+    fn y(&self) -> &[u8] {
+        I420Frame::y(self)
+    }
+
+    fn u(&self) -> &[u8] {
+        I420Frame::u(self)
+    }
+
+    fn v(&self) -> &[u8] {
+        I420Frame::v(self)
+    }
+}
+
+/// A decoded picture ready for the screen: 8-bit RGBA, row-major, no padding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RgbaFrame {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// `width × height × 4` bytes.
+    pub data: Vec<u8>,
+}
+
+impl RgbaFrame {
+    /// The `[r, g, b, a]` of one pixel, or `None` outside the picture.
+    pub fn pixel(&self, x: usize, y: usize) -> Option<[u8; 4]> {
+        if x >= self.width || y >= self.height {
+            return None;
+        }
+        let i = (y * self.width + x) * 4;
+        self.data.get(i..i + 4)?.try_into().ok()
+    }
+}
+
+/// Where decoded video goes: a watch channel holding only the newest frame, so a slow
+/// reader (the UI) never makes the decoder queue up pictures. Readers clone the receiver
+/// from [`FrameSlot::subscribe`] or take a snapshot with [`FrameSlot::latest`].
+#[derive(Debug, Clone)]
+pub struct FrameSlot {
+    tx: Arc<watch::Sender<Option<Arc<RgbaFrame>>>>,
+}
+
+impl Default for FrameSlot {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FrameSlot {
+    /// An empty slot.
+    pub fn new() -> Self {
+        let (tx, _rx) = watch::channel(None);
+        Self { tx: Arc::new(tx) }
+    }
+
+    /// Replaces the frame; readers see only the newest one.
+    pub fn publish(&self, frame: RgbaFrame) {
+        self.tx.send_replace(Some(Arc::new(frame)));
+    }
+
+    /// The newest frame, if any arrived yet.
+    pub fn latest(&self) -> Option<Arc<RgbaFrame>> {
+        self.tx.borrow().clone()
+    }
+
+    /// A receiver that wakes on every new frame (and skips ones it was too slow for).
+    pub fn subscribe(&self) -> watch::Receiver<Option<Arc<RgbaFrame>>> {
+        self.tx.subscribe()
+    }
+}

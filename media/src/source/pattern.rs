@@ -1,0 +1,176 @@
+//! A camera stand-in: eight colour bars over the top two thirds, a dark band below
+//! with a white block sliding across it, so a viewer (or a test) can tell both that
+//! the colours survive the codec and that the picture moves.
+
+use std::time::Duration;
+
+use crate::frame::{I420Frame, rgb_to_yuv};
+use crate::source::{Pacer, VideoCapture};
+use crate::{Error, Result};
+
+/// The bar colours, left to right, as RGB.
+pub const BARS: [[u8; 3]; 8] = [
+    [255, 255, 255], // white
+    [255, 255, 0],   // yellow
+    [0, 255, 255],   // cyan
+    [0, 255, 0],     // green
+    [255, 0, 255],   // magenta
+    [255, 0, 0],     // red
+    [0, 0, 255],     // blue
+    [0, 0, 0],       // black
+];
+
+/// RGB of the band under the bars.
+pub const BAND: [u8; 3] = [32, 32, 32];
+/// RGB of the moving block.
+pub const BLOCK: [u8; 3] = [255, 255, 255];
+
+/// The moving test pattern. Generates I420 directly, so no colour conversion runs
+/// before the encoder.
+#[derive(Debug)]
+pub struct PatternSource {
+    background: I420Frame,
+    fps: u32,
+    frame_no: u64,
+    pacer: Option<Pacer>,
+}
+
+impl PatternSource {
+    /// A `width × height` pattern released at `fps` frames a second of wall time.
+    /// Width and height are rounded down to even numbers and must be at least 16.
+    pub fn new(width: usize, height: usize, fps: u32) -> Result<Self> {
+        let mut source = Self::unpaced(width, height, fps)?;
+        source.pacer = Some(Pacer::new(Duration::from_secs(1) / fps));
+        Ok(source)
+    }
+
+    /// The same pattern without pacing (codec tests and benchmarks).
+    pub fn unpaced(width: usize, height: usize, fps: u32) -> Result<Self> {
+        if width < 16 || height < 16 || fps == 0 || fps > 120 {
+            return Err(Error::Config(format!(
+                "test pattern {width}×{height} at {fps} fps: needs at least 16×16 and 1..=120 fps"
+            )));
+        }
+        Ok(Self {
+            background: background(width & !1, height & !1),
+            fps,
+            frame_no: 0,
+            pacer: None,
+        })
+    }
+
+    /// The next picture, without waiting.
+    pub fn generate(&mut self) -> I420Frame {
+        let mut frame = self.background.clone();
+        let (w, h) = (frame.width, frame.height);
+        let (x0, y0, size) = block_rect(w, h, self.frame_no);
+        fill_rect(&mut frame, x0, y0, size, size, BLOCK);
+        self.frame_no += 1;
+        frame
+    }
+}
+
+impl VideoCapture for PatternSource {
+    fn next_frame(&mut self) -> Result<I420Frame> {
+        if let Some(pacer) = &mut self.pacer {
+            pacer.wait();
+        }
+        Ok(self.generate())
+    }
+
+    fn fps(&self) -> u32 {
+        self.fps
+    }
+}
+
+/// The bar colour at column `x` of a `width`-wide pattern (rows above
+/// [`band_top`]).
+pub fn bar_at(x: usize, width: usize) -> [u8; 3] {
+    BARS[(x * BARS.len() / width.max(1)).min(BARS.len() - 1)]
+}
+
+/// First row of the dark band under the bars.
+pub fn band_top(height: usize) -> usize {
+    (height * 2 / 3) & !1
+}
+
+/// The moving block's left, top and side in frame `frame_no`: it slides left to right
+/// across the band once every ~4 s at 30 fps, then starts over.
+pub fn block_rect(width: usize, height: usize, frame_no: u64) -> (usize, usize, usize) {
+    let top = band_top(height);
+    let size = ((height - top) / 2).max(2) & !1;
+    let y0 = (top + (height - top - size) / 2) & !1;
+    let travel = (width - size).max(1) as u64;
+    let step = (width as u64 / 120).max(2);
+    let x0 = ((frame_no * step) % travel) as usize & !1;
+    (x0, y0, size)
+}
+
+fn background(width: usize, height: usize) -> I420Frame {
+    let mut frame = I420Frame::black(width, height);
+    let top = band_top(height);
+    let bar_width = width / BARS.len();
+    for (i, colour) in BARS.iter().enumerate() {
+        let x0 = i * bar_width & !1;
+        let x1 = if i + 1 == BARS.len() {
+            width
+        } else {
+            (i + 1) * bar_width & !1
+        };
+        fill_rect(&mut frame, x0, 0, x1 - x0, top, *colour);
+    }
+    fill_rect(&mut frame, 0, top, width, height - top, BAND);
+    frame
+}
+
+/// Paints an axis-aligned rectangle; `x`, `y`, `w`, `h` are even.
+fn fill_rect(frame: &mut I420Frame, x: usize, y: usize, w: usize, h: usize, rgb: [u8; 3]) {
+    let (yv, uv, vv) = rgb_to_yuv(rgb[0], rgb[1], rgb[2]);
+    let width = frame.width;
+    let luma = width * frame.height;
+    let (y_plane, chroma) = frame.data.split_at_mut(luma);
+    let (u_plane, v_plane) = chroma.split_at_mut(luma / 4);
+    for row in y..(y + h).min(frame.height) {
+        let start = row * width + x;
+        let end = row * width + (x + w).min(width);
+        y_plane[start..end].fill(yv);
+    }
+    let cw = width / 2;
+    for row in y / 2..((y + h) / 2).min(frame.height / 2) {
+        let start = row * cw + x / 2;
+        let end = row * cw + ((x + w) / 2).min(cw);
+        u_plane[start..end].fill(uv);
+        v_plane[start..end].fill(vv);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_and_block_land_where_documented() {
+        let mut pattern = PatternSource::unpaced(320, 240, 30).unwrap();
+        let frame = pattern.generate();
+        // Yellow bar (second of eight), middle of the bar area.
+        let x = 320 / 8 + 20;
+        let y = 80;
+        let (yy, uu, vv) = rgb_to_yuv(255, 255, 0);
+        assert_eq!(frame.y()[y * 320 + x], yy);
+        assert_eq!(frame.u()[(y / 2) * 160 + x / 2], uu);
+        assert_eq!(frame.v()[(y / 2) * 160 + x / 2], vv);
+        // The block moves between frames.
+        let a = block_rect(320, 240, 0);
+        let b = block_rect(320, 240, 10);
+        assert_ne!(a.0, b.0);
+        assert_eq!(bar_at(x, 320), [255, 255, 0]);
+    }
+
+    #[test]
+    fn tiny_patterns_are_refused() {
+        assert!(matches!(
+            PatternSource::new(8, 8, 30),
+            Err(Error::Config(_))
+        ));
+    }
+}
