@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use natter_proto::call::CallRequest;
 use natter_proto::model::{ConversationId, Message, MessageBody, Profile};
 use natter_proto::rest::{LoginRequest, RegisterRequest};
 use natter_store::{Account, Conversation, OutboxEntry, Store};
@@ -184,6 +185,12 @@ impl Client {
     /// Tells the conversation this account is typing.
     pub fn typing(&self, conversation: ConversationId) {
         self.session.send(Command::Typing { conversation });
+    }
+
+    /// Sends call signalling (invite, accept, SDP, ICE, hang-up...). Replies
+    /// arrive as [`Event::Call`](crate::session::Event::Call).
+    pub fn call(&self, request: CallRequest) {
+        self.session.send(Command::Call(request));
     }
 
     /// Conversations from the store, pinned first then newest.

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use natter_proto::call::{CallNotice, CallRequest};
 use natter_proto::frame::{ClientFrame, ServerFrame};
 use natter_proto::model::{ConversationId, Message, UserId, UserSummary};
 use natter_proto::{ErrorCode, PROTOCOL_VERSIONS};
@@ -65,6 +66,9 @@ pub enum Command {
         /// Exclusive upper bound.
         before: u64,
     },
+    /// Call signalling for the relay; dropped when not connected (a call needs
+    /// the live connection, and the relay ends calls whose party is gone).
+    Call(CallRequest),
     /// Drop the connection and dial again now.
     Reconnect,
     /// End the session.
@@ -129,6 +133,8 @@ pub enum Event {
         /// Online now.
         online: bool,
     },
+    /// Call signalling from the relay.
+    Call(CallNotice),
     /// Something went wrong that the session works around; for display or logs.
     Problem(Error),
     /// The session ended for good: the account must sign in again.
@@ -362,6 +368,7 @@ impl Runner {
                             }
                         }
                         Command::Typing { conversation } => send(&mut c.ws, &ClientFrame::Typing { conversation }).await?,
+                        Command::Call(call) => send(&mut c.ws, &ClientFrame::Call { call }).await?,
                         Command::Fetch { conversation, after, before } => self.fetch(c, conversation, after, before).await?,
                     }
                 }
@@ -658,7 +665,10 @@ impl Runner {
             ServerFrame::Presence { user, online } => {
                 self.emit(Event::Presence { user, online }).await;
             }
-            ServerFrame::Welcome { .. } | ServerFrame::Pong { .. } | ServerFrame::Call { .. } => {}
+            ServerFrame::Call { call } => {
+                self.emit(Event::Call(call)).await;
+            }
+            ServerFrame::Welcome { .. } | ServerFrame::Pong { .. } => {}
         }
         Ok(None)
     }

@@ -100,6 +100,7 @@ pub fn router(svc: Arc<Service>) -> Router {
         .route("/v1/groups/{id}/members/{user}", delete(remove_member))
         .route("/v1/groups/{id}/members/{user}/role", put(set_role))
         .route("/v1/groups/{id}/leave", post(leave))
+        .route("/v1/calls/ice-servers", get(ice_servers))
         .route("/v1/conversations", get(conversations))
         .route("/v1/conversations/{id}/messages", get(messages))
         // Uploads stream their body with their own limit, `limits.max_file_bytes`
@@ -191,6 +192,16 @@ async fn search(
 
 async fn user(State(svc): Svc, _authed: Authed, Path(id): Path<u64>) -> Result<Json<UserSummary>> {
     Ok(Json(svc.user_summary(UserId(id)).await?))
+}
+
+async fn ice_servers(State(svc): Svc, authed: Authed) -> Json<IceServers> {
+    Json(match &svc.turn {
+        Some(turn) => turn.ice_servers(authed.id(), crate::util::now_ms()),
+        None => IceServers {
+            ice_servers: Vec::new(),
+            expires_at: 0,
+        },
+    })
 }
 
 async fn friends(State(svc): Svc, authed: Authed) -> Result<Json<Friends>> {

@@ -39,6 +39,12 @@ pub struct Config {
     pub argon2_iterations: u32,
     /// Seconds to wait for connections to close on shutdown.
     pub shutdown_grace_secs: u64,
+    /// The embedded STUN/TURN server.
+    pub turn: crate::turn::TurnConfig,
+    /// How long a call rings before it counts as missed, milliseconds.
+    pub call_ring_timeout_ms: u64,
+    /// How long a call survives a party's lost connection, milliseconds.
+    pub call_grace_ms: u64,
 }
 
 impl Default for Config {
@@ -56,6 +62,9 @@ impl Default for Config {
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
             shutdown_grace_secs: 5,
+            turn: crate::turn::TurnConfig::default(),
+            call_ring_timeout_ms: 60_000,
+            call_grace_ms: 10_000,
         }
     }
 }
@@ -76,6 +85,10 @@ impl Config {
             argon2_memory_kib: 64,
             argon2_iterations: 1,
             shutdown_grace_secs: 1,
+            turn: crate::turn::TurnConfig {
+                bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+                ..Default::default()
+            },
             ..Config::default()
         }
     }

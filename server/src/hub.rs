@@ -118,6 +118,17 @@ impl Hub {
         }
     }
 
+    /// Queues `frame` for the connection of `user`'s `device`, if it is connected.
+    pub fn send_to_device(&self, user: UserId, device: &str, frame: &Utf8Bytes) {
+        let map = self.users.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(conn) = map
+            .get(&user)
+            .and_then(|c| c.iter().find(|c| &*c.device == device))
+        {
+            let _ = conn.tx.try_send(Outbound::Frame(frame.clone()));
+        }
+    }
+
     /// Closes every connection of `user` on `device` (logout).
     pub fn kick_device(&self, user: UserId, device: &str) {
         let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
@@ -141,6 +152,13 @@ impl Hub {
     pub fn is_online(&self, user: UserId) -> bool {
         let map = self.users.read().unwrap_or_else(|e| e.into_inner());
         map.get(&user).is_some_and(|c| !c.is_empty())
+    }
+
+    /// Whether `user`'s `device` is connected.
+    pub fn is_device_online(&self, user: UserId, device: &str) -> bool {
+        let map = self.users.read().unwrap_or_else(|e| e.into_inner());
+        map.get(&user)
+            .is_some_and(|c| c.iter().any(|c| &*c.device == device))
     }
 
     /// Open connections.

@@ -6,6 +6,7 @@
 //!   its data through the [`storage::Storage`] trait ([`storage::embedded`] is the
 //!   redb backend) and reaches connected devices through the [`hub::Hub`].
 //! - [`auth`]: password hashing and tokens.
+//! - [`turn`]: the embedded STUN/TURN server for calls.
 //! - [`files`]: uploads and downloads of the files that image, file and voice
 //!   messages reference, kept under `<data_dir>/files/`.
 //!
@@ -22,6 +23,7 @@ pub mod files;
 pub mod hub;
 pub mod service;
 pub mod storage;
+pub mod turn;
 pub mod util;
 pub mod ws;
 
@@ -94,6 +96,9 @@ impl Relay {
         let _ = tokio::time::timeout_at(deadline, self.server).await;
         while !self.service.hub.is_empty() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if let Some(turn) = &self.service.turn {
+            turn.close().await;
         }
         // Wait for the database to close, so the same data directory can be
         // opened again at once (a restart in the same process).

@@ -35,6 +35,16 @@ struct Args {
     /// Argon2id iterations.
     #[arg(long, env = "NATTER_ARGON2_ITERATIONS")]
     argon2_iterations: Option<u32>,
+    /// UDP address of the STUN/TURN server [default: the bind IP, port 3478].
+    #[arg(long, env = "NATTER_TURN_BIND")]
+    turn_bind: Option<SocketAddr>,
+    /// Address TURN clients are given and relayed traffic comes from; set it to
+    /// this machine's public address when serving other machines.
+    #[arg(long, env = "NATTER_TURN_PUBLIC_IP")]
+    turn_public_ip: Option<std::net::IpAddr>,
+    /// Run without the STUN/TURN server.
+    #[arg(long, env = "NATTER_NO_TURN")]
+    no_turn: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -70,6 +80,15 @@ fn main() -> anyhow::Result<()> {
     }
     if let Some(v) = args.argon2_iterations {
         config.argon2_iterations = v;
+    }
+    if let Some(v) = args.turn_bind {
+        config.turn.bind = v;
+    }
+    if let Some(v) = args.turn_public_ip {
+        config.turn.public_ip = Some(v);
+    }
+    if args.no_turn {
+        config.turn.enabled = false;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

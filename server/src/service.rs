@@ -3,6 +3,7 @@
 //! WebSocket sessions are thin callers of these methods.
 
 mod accounts;
+pub mod calls;
 mod friends;
 mod groups;
 mod messages;
@@ -21,6 +22,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::hub::Hub;
 use crate::storage::{Appends, Storage};
+use crate::turn::Turn;
 use crate::util::IdGen;
 
 /// Shared state of the relay.
@@ -31,6 +33,10 @@ pub struct Service {
     pub storage: Arc<dyn Storage>,
     /// Open sessions.
     pub hub: Hub,
+    /// Calls in progress.
+    pub calls: calls::Calls,
+    /// The STUN/TURN server, unless turned off.
+    pub turn: Option<Turn>,
     /// Password hashing.
     pub passwords: Passwords,
     /// Token signing.
@@ -55,10 +61,25 @@ impl Service {
                 .await
                 .map_err(|e| Error::Internal(e.to_string()))??
         };
+        let turn = if config.turn.enabled {
+            // Calls still connect directly without it, so a busy port (say, a
+            // second relay on this machine) is a warning, not a failure.
+            match Turn::start(&config.turn, config.bind, &key).await {
+                Ok(turn) => Some(turn),
+                Err(e) => {
+                    tracing::warn!(error = %e, "STUN/TURN not started; calls will only connect directly");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         Ok(Service {
+            turn,
             config,
             storage,
             hub: Hub::default(),
+            calls: calls::Calls::default(),
             passwords,
             tokens: Tokens::new(key),
             ids: IdGen::default(),

@@ -23,6 +23,7 @@ use tokio::time::{Instant, MissedTickBehavior, interval, timeout};
 
 use crate::error::Error;
 use crate::hub::Outbound;
+use crate::service::calls::Origin;
 use crate::service::{Authed, Service, encode};
 use crate::util::now_ms;
 
@@ -84,6 +85,7 @@ async fn run(mut socket: WebSocket, svc: Arc<Service>) {
         svc: svc.clone(),
         socket,
         user,
+        device: authed.session.device.clone().into(),
         conn_id,
         bucket: Bucket::new(
             svc.config.limits.frames_per_sec,
@@ -94,10 +96,14 @@ async fn run(mut socket: WebSocket, svc: Arc<Service>) {
     tracing::debug!(user = user.0, conn = conn_id, "session open");
     if session.send(&welcome).await.is_ok() {
         announce_presence(&svc, user, was_offline, conn_id).await;
+        svc.call_device_connected(user, &session.device, conn_id);
         let _ = session.serve(rx).await;
     }
     let _ = session.socket.flush().await;
     svc.hub.unregister(user, conn_id);
+    if !svc.hub.is_device_online(user, &session.device) {
+        svc.call_device_disconnected(user, &session.device);
+    }
     if !svc.hub.is_online(user) {
         let friends = svc.storage.friends(user).await.unwrap_or_default();
         let ids: Vec<UserId> = friends.iter().map(|f| f.friend).collect();
@@ -227,6 +233,7 @@ struct Session {
     svc: Arc<Service>,
     socket: WebSocket,
     user: UserId,
+    device: Box<str>,
     conn_id: u64,
     bucket: Bucket,
     last_seen: Instant,
@@ -453,14 +460,16 @@ impl Session {
                 Ok(()) => Ok(()),
                 Err(e) => self.reply_err(e, None, None).await,
             },
-            ClientFrame::Call { .. } => {
-                self.send_error(
-                    ErrorCode::Unsupported,
-                    "calls are not offered by this relay yet",
-                    None,
-                    None,
-                )
-                .await
+            ClientFrame::Call { call } => {
+                let from = Origin {
+                    user,
+                    device: &self.device,
+                    conn: self.conn_id,
+                };
+                match svc.call(from, call).await {
+                    Ok(()) => Ok(()),
+                    Err(e) => self.reply_err(e, None, None).await,
+                }
             }
         }
     }

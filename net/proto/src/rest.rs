@@ -190,3 +190,26 @@ pub struct Health {
     /// Open WebSocket sessions.
     pub sessions: u64,
 }
+
+/// One STUN or TURN server, as in the browser's `RTCIceServer`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServer {
+    /// `stun:host:port` or `turn:host:port?transport=udp`.
+    pub urls: Vec<String>,
+    /// TURN user name (short-lived).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// TURN password for `username`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+/// `GET /v1/calls/ice-servers`: where to find STUN and TURN for calls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServers {
+    /// The servers; empty when the relay runs none.
+    pub ice_servers: Vec<IceServer>,
+    /// When the TURN credentials stop working (ms since the epoch); fetch new
+    /// ones before each call.
+    pub expires_at: Millis,
+}

@@ -39,7 +39,7 @@ impl Relay {
     pub async fn spawn(bin: &Path) -> anyhow::Result<Relay> {
         let dir = tempfile::tempdir()?;
         let mut child = Command::new(bin)
-            .args(["--bind", "127.0.0.1:0", "--data-dir"])
+            .args(["--bind", "127.0.0.1:0", "--no-turn", "--data-dir"])
             .arg(dir.path())
             .args(["--argon2-memory-kib", "64", "--argon2-iterations", "1"])
             .args(["--frames-per-sec", "1000000", "--frames-burst", "1000000"])

@@ -198,7 +198,13 @@ struct Proc {
 impl Proc {
     fn start(dir: &std::path::Path) -> Proc {
         let mut child = Command::new(env!("CARGO_BIN_EXE_natter-server"))
-            .args(["--bind", "127.0.0.1:0", "--data-dir"])
+            .args([
+                "--bind",
+                "127.0.0.1:0",
+                "--turn-bind",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
             .arg(dir)
             .args(["--argon2-memory-kib", "64", "--argon2-iterations", "1"])
             .env("NATTER_LOG", "warn")

@@ -3,9 +3,9 @@
 use natter_proto::error::{ErrorBody, ErrorCode};
 use natter_proto::model::{Friend, Group, Profile, RequestStatus, Role, UserSummary};
 use natter_proto::rest::{
-    Conversations, CreateGroup, FriendRequests, Friends, Groups, Health, InviteMembers,
-    LoginRequest, MessagePage, RefreshRequest, RegisterRequest, SearchResult, SendFriendRequest,
-    Session, SetRole, UpdateGroup, UpdateProfile,
+    Conversations, CreateGroup, FriendRequests, Friends, Groups, Health, IceServer, IceServers,
+    InviteMembers, LoginRequest, MessagePage, RefreshRequest, RegisterRequest, SearchResult,
+    SendFriendRequest, Session, SetRole, UpdateGroup, UpdateProfile,
 };
 
 use crate::support::*;
@@ -33,6 +33,40 @@ macro_rules! li_profile_json {
   "created_ts": 1761901200000
 }"#
     };
+}
+
+#[test]
+fn ice_servers_match_their_fixture() {
+    check(
+        r#"{
+  "ice_servers": [
+    {
+      "urls": ["stun:203.0.113.7:3478"]
+    },
+    {
+      "urls": ["turn:203.0.113.7:3478?transport=udp"],
+      "username": "1761922800:108439142400001",
+      "credential": "yc5n1Y7Hg3l0Ss8I2XvQh3w2Z0Q="
+    }
+  ],
+  "expires_at": 1761922800000
+}"#,
+        &IceServers {
+            ice_servers: vec![
+                IceServer {
+                    urls: vec!["stun:203.0.113.7:3478".into()],
+                    username: None,
+                    credential: None,
+                },
+                IceServer {
+                    urls: vec!["turn:203.0.113.7:3478?transport=udp".into()],
+                    username: Some("1761922800:108439142400001".into()),
+                    credential: Some("yc5n1Y7Hg3l0Ss8I2XvQh3w2Z0Q=".into()),
+                },
+            ],
+            expires_at: 1761922800000,
+        },
+    );
 }
 
 #[test]

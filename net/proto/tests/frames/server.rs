@@ -332,13 +332,10 @@ fn server_fixtures() -> Vec<(&'static str, ServerFrame)> {
         (
             r#"{
   "type": "error",
-  "code": "unsupported",
-  "message": "calls are not offered by this relay yet"
+  "code": "not_found",
+  "message": "no such call"
 }"#,
-            ServerFrame::error(
-                ErrorCode::Unsupported,
-                "calls are not offered by this relay yet",
-            ),
+            ServerFrame::error(ErrorCode::NotFound, "no such call"),
         ),
         (
             r#"{

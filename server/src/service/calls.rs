@@ -1,0 +1,579 @@
+//! Calls: the relay keeps the state of every call so that each one ends exactly
+//! once, with a record in the conversation.
+//!
+//! A call is between the caller's device that sent `invite` and, once answered,
+//! the callee's device that sent `accept`. Until then every device of the callee
+//! rings (devices that connect while it rings are told too). SDP and ICE are
+//! forwarded only between the two devices taking part. A party whose connection
+//! drops gets a grace period to come back (media flows peer to peer, so a
+//! reconnecting WebSocket does not interrupt the call); after it the call ends
+//! for the other side with `connection_lost`.
+//!
+//! The table is behind a plain mutex that is never held across an await: each
+//! action decides under the lock what to send, then sends and records outside it.
+//! Timers hold only a weak reference to the service, so a relay shutting down is
+//! not kept alive by a ringing call.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use natter_proto::ErrorCode;
+use natter_proto::call::{CallNotice, CallRequest, EndReason};
+use natter_proto::frame::ServerFrame;
+use natter_proto::limits::MAX_ID_LEN;
+use natter_proto::model::{CallMedia, CallOutcome, ConversationId, MessageBody, UserId};
+use tokio::time::Instant;
+
+use super::{Service, encode};
+use crate::error::{Error, Result};
+use crate::storage::{ConversationKind, NewMessage};
+use crate::util::now_ms;
+
+/// Longest call id accepted; the record's idempotency key adds a prefix.
+const MAX_CALL_ID: usize = MAX_ID_LEN - RECORD_PREFIX.len();
+const RECORD_PREFIX: &str = "call:";
+
+/// Live calls.
+#[derive(Default)]
+pub struct Calls {
+    table: Mutex<Table>,
+}
+
+#[derive(Default)]
+struct Table {
+    calls: HashMap<String, Call>,
+    /// Account → the call it takes part in (ringing or answered).
+    busy: HashMap<UserId, String>,
+    /// Distinguishes a call from a later one reusing its id, for timers.
+    next_nonce: u64,
+}
+
+impl Calls {
+    /// Calls in progress (ringing or answered).
+    pub fn len(&self) -> usize {
+        self.lock().calls.len()
+    }
+
+    /// Whether no call is in progress.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+struct Call {
+    nonce: u64,
+    conversation: ConversationId,
+    media: CallMedia,
+    caller: UserId,
+    caller_device: Box<str>,
+    callee: UserId,
+    /// The answering device and when it answered.
+    answered: Option<(Box<str>, Instant)>,
+    /// Per side (caller, callee): a token set while that party's device is
+    /// disconnected; the grace timer ends the call only if it is still set.
+    away: [Option<u64>; 2],
+}
+
+impl Call {
+    /// Which side `user` on `device` is: 0 caller, 1 the answering callee device.
+    fn side_of(&self, user: UserId, device: &str) -> Option<usize> {
+        if user == self.caller && *self.caller_device == *device {
+            Some(0)
+        } else if user == self.callee && self.answered.as_ref().is_some_and(|(d, _)| **d == *device)
+        {
+            Some(1)
+        } else {
+            None
+        }
+    }
+
+    fn peer_of(&self, side: usize) -> (UserId, &str) {
+        match (side, &self.answered) {
+            (0, Some((device, _))) => (self.callee, device),
+            _ => (self.caller, &self.caller_device),
+        }
+    }
+}
+
+/// A finished call, taken out of the table, to be announced and recorded.
+struct Ended {
+    id: String,
+    call: Call,
+    reason: EndReason,
+    duration_ms: u64,
+}
+
+/// Who sent a call frame.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    /// The account.
+    pub user: UserId,
+    /// Its device.
+    pub device: &'a str,
+    /// The connection the frame came on.
+    pub conn: u64,
+}
+
+impl Service {
+    /// Handles one `call` frame from `from`.
+    pub async fn call(self: &Arc<Self>, from: Origin<'_>, request: CallRequest) -> Result<()> {
+        match request {
+            CallRequest::Invite {
+                call_id,
+                conversation,
+                media,
+            } => self.start_call(from, call_id, conversation, media).await,
+            CallRequest::Ringing { call_id } => {
+                let caller = {
+                    let table = self.calls.lock();
+                    let call = ringing_call_of_callee(&table, &call_id, from.user)?;
+                    (call.caller, call.caller_device.clone())
+                };
+                self.notify_device(caller.0, &caller.1, CallNotice::Ringing { call_id });
+                Ok(())
+            }
+            CallRequest::Accept { call_id } => self.answer_call(from, call_id),
+            CallRequest::Reject { call_id }
+            | CallRequest::Cancel { call_id }
+            | CallRequest::Hangup { call_id } => self.end_call_by(from, call_id).await,
+            CallRequest::Sdp {
+                call_id,
+                sdp_type,
+                sdp,
+            } => self.forward_to_peer(
+                from,
+                &call_id,
+                CallNotice::Sdp {
+                    call_id: call_id.clone(),
+                    sdp_type,
+                    sdp,
+                },
+            ),
+            CallRequest::Ice { call_id, candidate } => self.forward_to_peer(
+                from,
+                &call_id,
+                CallNotice::Ice {
+                    call_id: call_id.clone(),
+                    candidate,
+                },
+            ),
+        }
+    }
+
+    async fn start_call(
+        self: &Arc<Self>,
+        from: Origin<'_>,
+        call_id: String,
+        conversation: ConversationId,
+        media: CallMedia,
+    ) -> Result<()> {
+        if call_id.is_empty()
+            || call_id.len() > MAX_CALL_ID
+            || !call_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(Error::bad_request(format!(
+                "call_id must be 1–{MAX_CALL_ID} letters, digits, '-' or '_'"
+            )));
+        }
+        let record = self
+            .storage
+            .conversation(conversation)
+            .await?
+            .ok_or_else(|| Error::client(ErrorCode::NotMember, "not in this conversation"))?;
+        let callee = match record.kind {
+            ConversationKind::Direct { a, b, open } if a == from.user || b == from.user => {
+                if !open {
+                    return Err(Error::client(
+                        ErrorCode::NotFriends,
+                        "calls need the two to be friends",
+                    ));
+                }
+                if a == from.user { b } else { a }
+            }
+            ConversationKind::Direct { .. } => {
+                return Err(Error::client(
+                    ErrorCode::NotMember,
+                    "not in this conversation",
+                ));
+            }
+            ConversationKind::Group { .. } => {
+                return Err(Error::client(
+                    ErrorCode::Unsupported,
+                    "calls are 1:1; group calls are not offered",
+                ));
+            }
+        };
+        let busy = {
+            let mut table = self.calls.lock();
+            if table.calls.contains_key(&call_id) {
+                return Err(Error::client(
+                    ErrorCode::InvalidState,
+                    "a call with this id is in progress",
+                ));
+            }
+            if table.busy.contains_key(&from.user) {
+                return Err(Error::client(
+                    ErrorCode::InvalidState,
+                    "already in a call; hang up first",
+                ));
+            }
+            table.next_nonce += 1;
+            let call = Call {
+                nonce: table.next_nonce,
+                conversation,
+                media,
+                caller: from.user,
+                caller_device: from.device.into(),
+                callee,
+                answered: None,
+                away: [None, None],
+            };
+            if table.busy.contains_key(&callee) {
+                // Answered for the callee: they are in another call.
+                Err(call)
+            } else {
+                let nonce = call.nonce;
+                table.busy.insert(from.user, call_id.clone());
+                table.busy.insert(callee, call_id.clone());
+                table.calls.insert(call_id.clone(), call);
+                Ok(nonce)
+            }
+        };
+        let nonce = match busy {
+            Ok(nonce) => nonce,
+            Err(call) => {
+                let ended = Ended {
+                    id: call_id,
+                    call,
+                    reason: EndReason::Busy,
+                    duration_ms: 0,
+                };
+                self.finish_call(ended).await;
+                return Ok(());
+            }
+        };
+        tracing::info!(caller = from.user.0, callee = callee.0, "call ringing");
+        self.push(
+            &[callee],
+            &ServerFrame::Call {
+                call: CallNotice::Incoming {
+                    call_id: call_id.clone(),
+                    conversation,
+                    from: from.user,
+                    media,
+                },
+            },
+            None,
+        );
+        let ring = Duration::from_millis(self.config.call_ring_timeout_ms);
+        self.call_timer(ring, move |svc| async move {
+            let ended = {
+                let mut table = svc.calls.lock();
+                match table.calls.get(&call_id) {
+                    Some(c) if c.nonce == nonce && c.answered.is_none() => {
+                        take(&mut table, &call_id, EndReason::Missed)
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(ended) = ended {
+                svc.finish_call(ended).await;
+            }
+        });
+        Ok(())
+    }
+
+    fn answer_call(&self, from: Origin<'_>, call_id: String) -> Result<()> {
+        let caller = {
+            let mut table = self.calls.lock();
+            let call = ringing_call_of_callee(&table, &call_id, from.user)?;
+            let caller = (call.caller, call.caller_device.clone());
+            if let Some(call) = table.calls.get_mut(&call_id) {
+                call.answered = Some((from.device.into(), Instant::now()));
+            }
+            caller
+        };
+        tracing::info!(caller = caller.0.0, callee = from.user.0, "call answered");
+        let accepted = CallNotice::Accepted {
+            call_id: call_id.clone(),
+        };
+        self.notify_device(caller.0, &caller.1, accepted.clone());
+        // The answering connection hears `accepted`; the callee's other devices
+        // stop ringing.
+        let frame = |call| encode(&ServerFrame::Call { call });
+        self.hub
+            .send_to_conn(from.user, from.conn, &frame(accepted));
+        self.hub.send(
+            &[from.user],
+            &frame(CallNotice::Ended {
+                call_id,
+                reason: EndReason::AnsweredElsewhere,
+                duration_ms: 0,
+            }),
+            Some(from.conn),
+        );
+        Ok(())
+    }
+
+    /// `reject`, `cancel` and `hangup`: whichever fits the call's state and the
+    /// sender's side ends it.
+    async fn end_call_by(&self, from: Origin<'_>, call_id: String) -> Result<()> {
+        let ended = {
+            let mut table = self.calls.lock();
+            let call = visible_call(&table, &call_id, from.user)?;
+            let reason = match &call.answered {
+                Some(_) if call.side_of(from.user, from.device).is_some() => EndReason::Completed,
+                Some(_) => return Err(not_party()),
+                None if from.user == call.caller && *call.caller_device == *from.device => {
+                    EndReason::Cancelled
+                }
+                None if from.user == call.callee => EndReason::Rejected,
+                None => return Err(not_party()),
+            };
+            take(&mut table, &call_id, reason)
+        };
+        if let Some(ended) = ended {
+            self.finish_call(ended).await;
+        }
+        Ok(())
+    }
+
+    fn forward_to_peer(&self, from: Origin<'_>, call_id: &str, notice: CallNotice) -> Result<()> {
+        let (user, device) = {
+            let table = self.calls.lock();
+            let call = visible_call(&table, call_id, from.user)?;
+            let side = call.side_of(from.user, from.device).ok_or_else(not_party)?;
+            if call.answered.is_none() {
+                return Err(Error::client(
+                    ErrorCode::InvalidState,
+                    "the call has not been answered",
+                ));
+            }
+            let (user, device) = call.peer_of(side);
+            (user, Box::<str>::from(device))
+        };
+        self.notify_device(user, &device, notice);
+        Ok(())
+    }
+
+    /// A device connected: it rings for calls waiting for its account, and a
+    /// party coming back within the grace period keeps its call.
+    pub fn call_device_connected(&self, user: UserId, device: &str, conn: u64) {
+        let mut incoming = Vec::new();
+        {
+            let mut table = self.calls.lock();
+            let Some(id) = table.busy.get(&user).cloned() else {
+                return;
+            };
+            if let Some(call) = table.calls.get_mut(&id) {
+                if let Some(side) = call.side_of(user, device) {
+                    call.away[side] = None;
+                } else if call.callee == user && call.answered.is_none() {
+                    incoming.push(CallNotice::Incoming {
+                        call_id: id.clone(),
+                        conversation: call.conversation,
+                        from: call.caller,
+                        media: call.media,
+                    });
+                }
+            }
+        }
+        for call in incoming {
+            self.hub
+                .send_to_conn(user, conn, &encode(&ServerFrame::Call { call }));
+        }
+    }
+
+    /// A device's connection closed: if it was taking part in a call, the call
+    /// ends after the grace period unless the device comes back.
+    pub fn call_device_disconnected(self: &Arc<Self>, user: UserId, device: &str) {
+        let armed = {
+            let mut table = self.calls.lock();
+            let Some(id) = table.busy.get(&user).cloned() else {
+                return;
+            };
+            table.next_nonce += 1;
+            let token = table.next_nonce;
+            match table.calls.get_mut(&id) {
+                Some(call) => match call.side_of(user, device) {
+                    Some(side) => {
+                        call.away[side] = Some(token);
+                        Some((id, side, token))
+                    }
+                    None => None,
+                },
+                None => None,
+            }
+        };
+        let Some((call_id, side, token)) = armed else {
+            return;
+        };
+        let grace = Duration::from_millis(self.config.call_grace_ms);
+        self.call_timer(grace, move |svc| async move {
+            let ended = {
+                let mut table = svc.calls.lock();
+                match table.calls.get(&call_id) {
+                    Some(c) if c.away[side] == Some(token) => {
+                        take(&mut table, &call_id, EndReason::ConnectionLost)
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(ended) = ended {
+                svc.finish_call(ended).await;
+            }
+        });
+    }
+
+    /// Tells the devices taking part that the call is over and writes its record.
+    async fn finish_call(&self, ended: Ended) {
+        let Ended {
+            id,
+            call,
+            reason,
+            duration_ms,
+        } = ended;
+        tracing::info!(
+            caller = call.caller.0,
+            callee = call.callee.0,
+            ?reason,
+            duration_ms,
+            "call ended"
+        );
+        let notice = CallNotice::Ended {
+            call_id: id.clone(),
+            reason,
+            duration_ms,
+        };
+        self.notify_device(call.caller, &call.caller_device, notice.clone());
+        match &call.answered {
+            Some((device, _)) => self.notify_device(call.callee, device, notice),
+            // Busy: the callee never rang.
+            None if reason != EndReason::Busy => {
+                self.push(&[call.callee], &ServerFrame::Call { call: notice }, None);
+            }
+            None => {}
+        }
+        let outcome = match reason {
+            EndReason::Rejected => CallOutcome::Rejected,
+            EndReason::Cancelled => CallOutcome::Cancelled,
+            EndReason::Busy => CallOutcome::Busy,
+            EndReason::Completed | EndReason::AnsweredElsewhere => CallOutcome::Completed,
+            EndReason::ConnectionLost if call.answered.is_some() => CallOutcome::Completed,
+            EndReason::ConnectionLost | EndReason::Missed => CallOutcome::Missed,
+        };
+        let appended = self
+            .storage
+            .append(NewMessage {
+                conversation: call.conversation,
+                sender: call.caller,
+                client_id: format!("{RECORD_PREFIX}{id}"),
+                body: MessageBody::Call {
+                    call_id: id,
+                    media: call.media,
+                    outcome,
+                    duration_ms,
+                },
+                reply_to: None,
+                ts: now_ms(),
+                recall_window_ms: 0,
+            })
+            .await;
+        match appended {
+            Ok(appended) if !appended.duplicate => {
+                let frame = ServerFrame::Message {
+                    message: appended.message,
+                };
+                self.push(&appended.members, &frame, None);
+            }
+            Ok(_) => {}
+            // The two stopped being friends mid-call, or storage failed: the
+            // parties were told; only the record is missing.
+            Err(e) => tracing::warn!(error = %e, "call record not written"),
+        }
+    }
+
+    fn notify_device(&self, user: UserId, device: &str, call: CallNotice) {
+        self.hub
+            .send_to_device(user, device, &encode(&ServerFrame::Call { call }));
+    }
+
+    /// Runs `f` after `delay` if the service still exists.
+    fn call_timer<F, Fut>(self: &Arc<Self>, delay: Duration, f: F)
+    where
+        F: FnOnce(Arc<Service>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
+        let weak: Weak<Service> = Arc::downgrade(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            if let Some(svc) = weak.upgrade() {
+                f(svc).await;
+            }
+        });
+    }
+}
+
+/// The ringing call `call_id` in which `user` is the callee.
+fn ringing_call_of_callee<'t>(table: &'t Table, call_id: &str, user: UserId) -> Result<&'t Call> {
+    let call = table.calls.get(call_id).ok_or_else(no_such_call)?;
+    if call.caller == user {
+        return Err(not_party());
+    }
+    if call.callee != user {
+        return Err(no_such_call());
+    }
+    if call.answered.is_some() {
+        return Err(Error::client(
+            ErrorCode::InvalidState,
+            "the call was already answered",
+        ));
+    }
+    Ok(call)
+}
+
+/// Call `call_id` if `user` is one of its two accounts; to anyone else it does
+/// not exist.
+fn visible_call<'t>(table: &'t Table, call_id: &str, user: UserId) -> Result<&'t Call> {
+    table
+        .calls
+        .get(call_id)
+        .filter(|c| c.caller == user || c.callee == user)
+        .ok_or_else(no_such_call)
+}
+
+/// Takes a call out of the table.
+fn take(table: &mut Table, call_id: &str, reason: EndReason) -> Option<Ended> {
+    let call = table.calls.remove(call_id)?;
+    table.busy.remove(&call.caller);
+    table.busy.remove(&call.callee);
+    let duration_ms = call
+        .answered
+        .as_ref()
+        .map(|(_, at)| at.elapsed().as_millis() as u64)
+        .unwrap_or(0);
+    Some(Ended {
+        id: call_id.to_string(),
+        call,
+        reason,
+        duration_ms,
+    })
+}
+
+fn no_such_call() -> Error {
+    Error::not_found("no such call")
+}
+
+fn not_party() -> Error {
+    Error::client(
+        ErrorCode::Forbidden,
+        "this device is not taking part in the call",
+    )
+}
