@@ -174,7 +174,6 @@ fn media_engine() -> Result<MediaEngine> {
         RTCRtpCodecParameters {
             rtp_codec: opus_codec(),
             payload_type: 111,
-            ..Default::default()
         },
         RtpCodecKind::Audio,
     )?;
@@ -182,7 +181,6 @@ fn media_engine() -> Result<MediaEngine> {
         RTCRtpCodecParameters {
             rtp_codec: h264_codec(),
             payload_type: 102,
-            ..Default::default()
         },
         RtpCodecKind::Video,
     )?;

@@ -59,16 +59,12 @@ pub(super) fn start(shared: Arc<Shared>, track: Arc<dyn TrackRemote>) {
             return;
         }
         while let Some(event) = track.poll().await {
-            match event {
-                TrackRemoteEvent::OnRtpPacket(packet) => {
-                    if tx.send(packet).is_err() {
-                        break;
-                    }
-                }
-                TrackRemoteEvent::OnEnded => break,
-                _ => {}
-            }
-            if shared.is_closed() {
+            let delivered = match event {
+                TrackRemoteEvent::OnRtpPacket(packet) => tx.send(packet).is_ok(),
+                TrackRemoteEvent::OnEnded => false,
+                _ => true,
+            };
+            if !delivered || shared.is_closed() {
                 break;
             }
         }

@@ -43,15 +43,15 @@ pub(super) fn summarise(
     let mut remote_rtt = None;
     for entry in report.iter() {
         match entry {
-            RTCStatsReportEntry::IceCandidatePair(pair) if pair.nominated => {
-                if pair.current_round_trip_time > 0.0 {
-                    pair_rtt = Some(pair.current_round_trip_time);
-                }
+            RTCStatsReportEntry::IceCandidatePair(pair)
+                if pair.nominated && pair.current_round_trip_time > 0.0 =>
+            {
+                pair_rtt = Some(pair.current_round_trip_time);
             }
-            RTCStatsReportEntry::RemoteInboundRtp(remote) => {
-                if remote.round_trip_time_measurements > 0 {
-                    remote_rtt = Some(remote.round_trip_time);
-                }
+            RTCStatsReportEntry::RemoteInboundRtp(remote)
+                if remote.round_trip_time_measurements > 0 =>
+            {
+                remote_rtt = Some(remote.round_trip_time);
             }
             RTCStatsReportEntry::InboundRtp(inbound) => {
                 let received = &inbound.received_rtp_stream_stats;

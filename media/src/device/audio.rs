@@ -100,7 +100,7 @@ where
     let mut resampler = Resampler::new(config.sample_rate, SAMPLE_RATE);
     device
         .build_input_stream::<T, _, _>(
-            config.clone(),
+            *config,
             move |data: &[T], _| {
                 let mono = data.chunks(channels).map(|frame| {
                     frame.iter().map(|s| f32::from_sample(*s)).sum::<f32>() / channels as f32
@@ -185,7 +185,7 @@ where
     let mut ready: VecDeque<f32> = VecDeque::new();
     device
         .build_output_stream::<T, _, _>(
-            config.clone(),
+            *config,
             move |data: &mut [T], _| {
                 let frames = data.len() / channels;
                 if ready.len() < frames {

@@ -111,11 +111,11 @@ fn background(width: usize, height: usize) -> I420Frame {
     let top = band_top(height);
     let bar_width = width / BARS.len();
     for (i, colour) in BARS.iter().enumerate() {
-        let x0 = i * bar_width & !1;
+        let x0 = (i * bar_width) & !1;
         let x1 = if i + 1 == BARS.len() {
             width
         } else {
-            (i + 1) * bar_width & !1
+            ((i + 1) * bar_width) & !1
         };
         fill_rect(&mut frame, x0, 0, x1 - x0, top, *colour);
     }
