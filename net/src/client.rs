@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use natter_proto::call::CallRequest;
 use natter_proto::model::{ConversationId, Message, MessageBody, Profile};
-use natter_proto::rest::{LoginRequest, RegisterRequest};
+use natter_proto::rest::{IceServers, LoginRequest, RegisterRequest};
 use natter_store::{Account, Conversation, OutboxEntry, Store};
 use tokio::sync::mpsc;
 
@@ -191,6 +191,12 @@ impl Client {
     /// arrive as [`Event::Call`](crate::session::Event::Call).
     pub fn call(&self, request: CallRequest) {
         self.session.send(Command::Call(request));
+    }
+
+    /// STUN/TURN servers with credentials for a call about to start.
+    pub async fn ice_servers(&self) -> Result<IceServers> {
+        let token = self.auth.token().await?;
+        self.http().ice_servers(&token).await
     }
 
     /// Conversations from the store, pinned first then newest.

@@ -170,6 +170,11 @@ impl Http {
         self.get("/v1/me", token).await
     }
 
+    /// STUN/TURN servers and fresh TURN credentials for a call.
+    pub async fn ice_servers(&self, token: &str) -> Result<IceServers> {
+        self.get("/v1/calls/ice-servers", token).await
+    }
+
     /// Changes the profile.
     pub async fn update_profile(&self, token: &str, patch: &UpdateProfile) -> Result<Profile> {
         self.send(Method::PATCH, "/v1/me", token, patch).await
