@@ -74,6 +74,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .http()
         .set_role(&ta, group.id, bob.me(), natter_proto::model::Role::Admin)
         .await?;
+    // Carol has a picture as her avatar (a made-up gradient), the others the
+    // initial-letter tile.
+    let picture = image::RgbImage::from_fn(128, 128, |x, y| {
+        image::Rgb([40 + (x as u8), 120 + (y as u8 / 2), 200 - (x as u8 / 2)])
+    });
+    let mut png = std::io::Cursor::new(Vec::new());
+    picture.write_to(&mut png, image::ImageFormat::Png)?;
+    let file = carol
+        .http()
+        .upload(&tc, "carol.png", "image/png", png.into_inner())
+        .await?;
+    let patch = natter_proto::rest::UpdateProfile {
+        avatar: Some(file.id),
+        ..Default::default()
+    };
+    carol.http().update_profile(&tc, &patch).await?;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     carol.send_text(group.id, "I'll bring snacks 🍫").await?;
     // Let both stores catch up before the apps open them.

@@ -305,12 +305,13 @@ impl Main {
                 let friends = store.friends().await.unwrap_or_default();
                 let requests = store.friend_requests().await.unwrap_or_default();
                 let groups = store.groups().await.unwrap_or_default();
-                let mut users: Vec<UserSummary> = friends.iter().map(|f| f.user.clone()).collect();
-                users.extend(
-                    groups
-                        .iter()
-                        .flat_map(|g| g.members.iter().map(|m| m.user.clone())),
-                );
+                // Friends last: their profile changes reach this account, while a
+                // group's member list keeps what members looked like on joining.
+                let mut users: Vec<UserSummary> = groups
+                    .iter()
+                    .flat_map(|g| g.members.iter().map(|m| m.user.clone()))
+                    .collect();
+                users.extend(friends.iter().map(|f| f.user.clone()));
                 (friends, requests, groups, users)
             },
             |(f, r, g, u)| Message::Social(f, r, g, u),
@@ -390,6 +391,8 @@ impl Main {
                 for u in users {
                     self.users.insert(u.id, u);
                 }
+                let me = self.account.profile.user.clone();
+                self.users.insert(me.id, me);
                 self.fetch_avatars()
             }
             Message::Panel(p) => {

@@ -146,6 +146,7 @@ groups-joined = You joined { $name }.
 groups-info = Group info
 groups-close = Close
 groups-not-member = You are no longer in this group.
+groups-announcement-banner = Announcement: { $text }
 groups-announcement-placeholder = Something every member should see
 groups-no-announcement = No announcement yet.
 groups-member-you = { $name } (you)

@@ -140,6 +140,7 @@ groups-joined = 你已加入群聊“{ $name }”。
 groups-info = 群资料
 groups-close = 关闭
 groups-not-member = 你已不在这个群里。
+groups-announcement-banner = 群公告:{ $text }
 groups-announcement-placeholder = 写一条全体成员都能看到的公告
 groups-no-announcement = 暂无群公告。
 groups-member-you = { $name }(我)

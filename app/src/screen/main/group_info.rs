@@ -15,7 +15,7 @@ use iced::widget::{
 };
 use iced::{Center, Element, Fill};
 use natter_i18n::{Arg, I18n};
-use natter_proto::model::{ConversationId, Friend, Group, Role, UserId};
+use natter_proto::model::{ConversationId, Friend, Group, Role, UserId, UserSummary};
 use natter_proto::rest::UpdateGroup;
 
 use crate::widget::avatar;
@@ -98,6 +98,9 @@ pub struct View<'a> {
     pub friends: &'a [Friend],
     /// This account.
     pub me: UserId,
+    /// The freshest profile known of each account (a group's member list
+    /// keeps what members looked like when they joined).
+    pub users: &'a HashMap<UserId, UserSummary>,
     /// Decoded avatars by avatar id.
     pub avatars: &'a HashMap<String, image::Handle>,
 }
@@ -258,6 +261,7 @@ impl GroupInfo {
             .size(12),
         );
         for m in &group.members {
+            let user = v.users.get(&m.user.id).unwrap_or(&m.user);
             let role = i18n.tr(match m.role {
                 Role::Owner => "groups-role-owner",
                 Role::Admin => "groups-role-admin",
@@ -266,14 +270,14 @@ impl GroupInfo {
             let name = if m.user.id == v.me {
                 i18n.tr_args(
                     "groups-member-you",
-                    &[("name", Arg::from(m.user.nickname.as_str()))],
+                    &[("name", Arg::from(user.nickname.as_str()))],
                 )
             } else {
-                m.user.nickname.clone()
+                user.nickname.clone()
             };
-            let picture = m.user.avatar.as_ref().and_then(|a| v.avatars.get(a));
+            let picture = user.avatar.as_ref().and_then(|a| v.avatars.get(a));
             let mut line = row![
-                avatar(&m.user.nickname, picture, 28),
+                avatar(&user.nickname, picture, 28),
                 text(name).size(14).width(Fill),
                 text(role).size(11).style(text::secondary),
             ]

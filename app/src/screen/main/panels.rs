@@ -107,11 +107,19 @@ pub fn group_request(
     }
 }
 
-/// Tells the person what an account event did to a group they are looking at
-/// (removed from it, disbanded by its owner) and closes its info panel. Runs
-/// before the lists reload, so the group's name is still known.
+/// Follows the own profile, and tells the person what an account event did to
+/// a group they are looking at (removed from it, disbanded by its owner) and
+/// closes its info panel. Runs before the lists reload, so the group's name is
+/// still known.
 pub fn on_account_event(main: &mut Main, body: &EventBody, i18n: &I18n) {
     let me = main.me();
+    if let EventBody::ProfileUpdated { user } = body
+        && user.id == me
+    {
+        // Changed here or on another device.
+        main.account.profile.user = user.clone();
+        return;
+    }
     let (group, notice) = match body {
         EventBody::GroupMemberRemoved { group, user, .. } if *user == me => {
             let name = Arg::from(group_name(main, *group));

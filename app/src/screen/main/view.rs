@@ -253,8 +253,12 @@ impl Main {
                 button(text(mute).size(12))
                     .style(button::text)
                     .on_press(Message::Mute(conv.id, !conv.muted)),
-            )
-            .push(self.status_line(i18n));
+            );
+        // With the group info beside it the header is narrow; the sidebar shows
+        // the connection status too.
+        if self.group_info.is_none() {
+            header = header.push(self.status_line(i18n));
+        }
         if let Some(user) = self.typing.get(&conv.id)
             && *user != self.me()
         {
@@ -296,6 +300,23 @@ impl Main {
         }
         let log = scrollable(log).anchor_bottom().height(Fill).id("log");
         let composer = self.composer(i18n, conv);
+        let announcement = self
+            .groups
+            .iter()
+            .find(|g| g.id == conv.id && !g.announcement.is_empty())
+            .map(|g| {
+                container(
+                    text(i18n.tr_args(
+                        "groups-announcement-banner",
+                        &[("text", Arg::from(g.announcement.as_str()))],
+                    ))
+                    .size(12),
+                )
+                .padding([6, 12])
+                .width(Fill)
+                .style(style::sidebar)
+            });
+        let header = column![header].extend(announcement.map(Element::from));
         let Some(info) = &self.group_info else {
             return column![header, log, composer].into();
         };
@@ -305,6 +326,7 @@ impl Main {
                 group: self.groups.iter().find(|g| g.id == info.id),
                 friends: &self.friends,
                 me: self.me(),
+                users: &self.users,
                 avatars: &self.avatars,
             })
             .map(Message::GroupInfo);
