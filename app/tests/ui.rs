@@ -379,6 +379,25 @@ async fn group_info_invite_rename_remove_and_disband() {
     pump(a, ea, |app| shows(app, "3 members")).await;
     pump(c, ec, |app| shows(app, "Hike")).await;
     assert!(shows(a, "All your friends are already in this group."));
+    // The newcomer opens the panel too: an ordinary member may not rename,
+    // remove or disband.
+    pump(c, ec, |app| {
+        main_of(app).group_info_open().is_none() && shows(app, "Hike")
+    })
+    .await;
+    interact(c, |ui| {
+        ui.click("Hike").unwrap();
+    })
+    .await;
+    pump(c, ec, |app| shows(app, "Group info")).await;
+    interact(c, |ui| {
+        ui.click("Group info").unwrap();
+    })
+    .await;
+    assert!(shows(c, "cal (you)") && shows(c, "3 members"));
+    assert!(shows(c, "No announcement yet."));
+    assert!(!shows(c, "Rename") && !shows(c, "Remove") && !shows(c, "Disband group"));
+    assert!(shows(c, "Leave group"));
 
     // Rename: every member's list follows.
     interact(a, |ui| {
@@ -397,6 +416,19 @@ async fn group_info_invite_rename_remove_and_disband() {
     pump(b, eb, |app| shows(app, "Hike club")).await;
     pump(c, ec, |app| shows(app, "Hike club")).await;
 
+    // An announcement shows in the panel and under every member's chat header.
+    interact(a, |ui| {
+        ui.click("Something every member should see").unwrap();
+        let _ = ui.typewrite("Saturday 8:00");
+        ui.click("Save").unwrap();
+    })
+    .await;
+    assert!(shows(a, "Announcement saved."));
+    pump(c, ec, |app| {
+        shows(app, "Saturday 8:00") && shows(app, "Announcement: Saturday 8:00")
+    })
+    .await;
+
     // Remove bea (the first member the owner may remove); she is told.
     interact(a, |ui| {
         ui.click("Remove").unwrap();
@@ -405,6 +437,8 @@ async fn group_info_invite_rename_remove_and_disband() {
     assert!(shows(a, "bea was removed from the group."));
     pump(a, ea, |app| shows(app, "2 members")).await;
     pump(b, eb, |app| shows(app, "You were removed from Hike club.")).await;
+    // The member's open panel follows.
+    pump(c, ec, |app| shows(app, "2 members")).await;
     interact(b, |ui| {
         ui.click("Groups").unwrap();
     })
@@ -427,6 +461,8 @@ async fn group_info_invite_rename_remove_and_disband() {
     assert!(main_of(a).group_info_open().is_none());
     assert!(shows(a, "Hike club was disbanded."));
     pump(c, ec, |app| shows(app, "Hike club was disbanded.")).await;
+    assert!(main_of(c).group_info_open().is_none(), "the panel closed");
+    assert!(shows(c, "This conversation is closed."));
     assert!(c.store().unwrap().groups().await.unwrap().is_empty());
     let conv = c.store().unwrap().conversations().await.unwrap();
     assert!(conv.iter().any(|x| x.title == "Hike club" && x.closed));
