@@ -90,6 +90,9 @@ fn build_encoder(settings: VideoEncoderSettings) -> Result<Encoder> {
         .rate_control_mode(RateControlMode::Bitrate)
         .profile(Profile::Baseline)
         .complexity(Complexity::Low)
+        // One thread: the call already runs capture, decode and the network on a
+        // small machine, and OpenH264's default would claim every core.
+        .num_threads(1)
         .skip_frames(true)
         .intra_frame_period(IntraFramePeriod::from_num_frames(
             settings.fps * settings.keyframe_interval_s,
