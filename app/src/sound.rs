@@ -5,6 +5,8 @@
 //! the `natter-media` crate; until it offers playback, [`play_notification_sound`]
 //! is the one place the app asks for the sound, and it only logs.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 /// The chime, as a WAV file.
 pub const NOTIFICATION_SOUND: &[u8] = include_bytes!("../../assets/sounds/notify.wav");
 
@@ -15,9 +17,17 @@ pub fn should_chime(from_someone_else: bool, focused: bool, muted: bool, enabled
     from_someone_else && !focused && !muted && enabled
 }
 
-/// Plays the new-message chime. Not wired to audio output yet: it logs at debug
-/// level so the call sites and the decision above can be checked.
+static REQUESTED: AtomicU64 = AtomicU64::new(0);
+
+/// How many times the chime was asked for since the process started.
+pub fn requested() -> u64 {
+    REQUESTED.load(Ordering::Relaxed)
+}
+
+/// Plays the new-message chime. Not wired to audio output yet: it counts and
+/// logs at debug level so the call sites and the decision above can be checked.
 pub fn play_notification_sound() {
+    REQUESTED.fetch_add(1, Ordering::Relaxed);
     tracing::debug!(
         bytes = NOTIFICATION_SOUND.len(),
         "notification sound requested (audio output not wired yet)"

@@ -543,3 +543,47 @@ async fn avatar_upload_from_a_picked_file() {
     let stored = image::load_from_memory(&bytes).unwrap();
     assert_eq!((stored.width(), stored.height()), (256, 192));
 }
+
+#[tokio::test]
+async fn a_message_while_unfocused_chimes_unless_muted() {
+    let (relay, _rd) = relay().await;
+    let (mut apps, mut events, _saved, _homes) = people(&relay, &["uma", "vic"]).await;
+    let [a, b] = &mut apps[..] else {
+        unreachable!()
+    };
+    let [ea, eb] = &mut events[..] else {
+        unreachable!()
+    };
+    pump(b, eb, |app| shows(app, "uma")).await;
+    interact(b, |ui| {
+        ui.click("uma").unwrap();
+    })
+    .await;
+    let _ = a.update(Message::Focus(false));
+    let before = natter::sound::requested();
+    interact(b, |ui| {
+        ui.click(iced_test::selector::id("composer")).unwrap();
+        let _ = ui.typewrite("ding");
+        let _ = ui.tap_key(iced::keyboard::key::Named::Enter);
+    })
+    .await;
+    pump(a, ea, |app| shows(app, "ding")).await;
+    assert!(
+        natter::sound::requested() > before,
+        "chimed while unfocused"
+    );
+
+    // Muted: the message arrives without a sound.
+    let conv = a.store().unwrap().conversations().await.unwrap()[0].id;
+    let task = a.update(Message::Main(main::Message::Mute(conv, true)));
+    drive(a, task).await;
+    let before = natter::sound::requested();
+    interact(b, |ui| {
+        ui.click(iced_test::selector::id("composer")).unwrap();
+        let _ = ui.typewrite("quiet");
+        let _ = ui.tap_key(iced::keyboard::key::Named::Enter);
+    })
+    .await;
+    pump(a, ea, |app| shows(app, "quiet")).await;
+    assert_eq!(natter::sound::requested(), before, "no chime when muted");
+}
