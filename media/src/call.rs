@@ -107,6 +107,7 @@ pub(crate) struct Shared {
     /// must be a key frame.
     pub(crate) keyframe_wanted: AtomicBool,
     pub(crate) remote_video: FrameSlot,
+    pub(crate) local_video: FrameSlot,
 }
 
 impl Shared {
@@ -233,6 +234,7 @@ impl CallEngine {
             first_video: AtomicBool::new(false),
             keyframe_wanted: AtomicBool::new(true),
             remote_video: FrameSlot::new(),
+            local_video: FrameSlot::new(),
         });
 
         let mut media_engine = media_engine()?;
@@ -416,6 +418,12 @@ impl CallEngine {
     /// The peer's video, latest frame wins.
     pub fn remote_video(&self) -> FrameSlot {
         self.shared.remote_video.clone()
+    }
+
+    /// The local camera or pattern at half size and half rate, for a self-view;
+    /// empty while the camera is off.
+    pub fn local_video(&self) -> FrameSlot {
+        self.shared.local_video.clone()
     }
 
     /// The newest decoded picture from the peer, if any.

@@ -97,6 +97,46 @@ impl I420Frame {
     }
 }
 
+impl I420Frame {
+    /// Converts to RGBA, keeping every `step`-th pixel in each direction (1 = full
+    /// size, 2 = half): cheap enough for a local preview.
+    pub fn to_rgba(&self, step: usize) -> RgbaFrame {
+        let step = step.max(1);
+        let (width, height) = (self.width / step, self.height / step);
+        let mut data = Vec::with_capacity(width * height * 4);
+        let (y_plane, u_plane, v_plane) = (self.y(), self.u(), self.v());
+        let cw = self.width / 2;
+        for row in 0..height {
+            let sy = row * step;
+            for col in 0..width {
+                let sx = col * step;
+                let c = (sy / 2) * cw + sx / 2;
+                let [r, g, b] = yuv_to_rgb(y_plane[sy * self.width + sx], u_plane[c], v_plane[c]);
+                data.extend_from_slice(&[r, g, b, 255]);
+            }
+        }
+        RgbaFrame {
+            width,
+            height,
+            data,
+        }
+    }
+}
+
+/// BT.601 limited-range YUV → RGB, integer arithmetic.
+pub fn yuv_to_rgb(y: u8, u: u8, v: u8) -> [u8; 3] {
+    let c = 298 * (i32::from(y) - 16);
+    let d = i32::from(u) - 128;
+    let e = i32::from(v) - 128;
+    // Clamped to 0..=255 first, so the casts are exact.
+    let clamp = |x: i32| ((x + 128) >> 8).clamp(0, 255) as u8;
+    [
+        clamp(c + 409 * e),
+        clamp(c - 100 * d - 208 * e),
+        clamp(c + 516 * d),
+    ]
+}
+
 /// BT.601 limited-range RGB → YUV, the inverse of what the H.264 decoder side uses.
 pub fn rgb_to_yuv(r: u8, g: u8, b: u8) -> (u8, u8, u8) {
     let (r, g, b) = (f32::from(r), f32::from(g), f32::from(b));
@@ -182,8 +222,47 @@ impl FrameSlot {
         self.tx.borrow().clone()
     }
 
+    /// Empties the slot (for example when the camera is switched off).
+    pub fn clear(&self) {
+        self.tx.send_replace(None);
+    }
+
     /// A receiver that wakes on every new frame (and skips ones it was too slow for).
     pub fn subscribe(&self) -> watch::Receiver<Option<Arc<RgbaFrame>>> {
         self.tx.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_survive_a_yuv_round_trip() {
+        for rgb in [
+            [255, 255, 0],
+            [0, 255, 255],
+            [255, 0, 255],
+            [32, 32, 32],
+            [0, 0, 0],
+        ] {
+            let (y, u, v) = rgb_to_yuv(rgb[0], rgb[1], rgb[2]);
+            let back = yuv_to_rgb(y, u, v);
+            for (a, b) in rgb.iter().zip(back) {
+                assert!(
+                    (i32::from(*a) - i32::from(b)).abs() <= 3,
+                    "{rgb:?} → {back:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn half_size_preview_keeps_the_picture() {
+        let frame = I420Frame::from_rgb(&[255, 0, 0].repeat(64 * 32), 64, 32);
+        let preview = frame.to_rgba(2);
+        assert_eq!((preview.width, preview.height), (32, 16));
+        let [r, g, b, a] = preview.pixel(10, 10).unwrap();
+        assert!(r > 250 && g < 5 && b < 5 && a == 255, "{:?}", [r, g, b]);
     }
 }

@@ -176,10 +176,14 @@ fn video_loop(shared: &Shared, tx: &mpsc::Sender<Encoded>) {
     };
     let mut state = VideoState::Off;
     let mut last_sent: Option<Instant> = None;
+    let mut preview_count = 0u64;
     while !shared.is_closed() {
         if !shared.camera_on.load(Ordering::Acquire) {
             // Dropping the capture releases the camera while it is off.
-            state = VideoState::Off;
+            if !matches!(state, VideoState::Off) {
+                state = VideoState::Off;
+                shared.local_video.clear();
+            }
             last_sent = None;
             std::thread::sleep(Duration::from_millis(50));
             continue;
@@ -204,6 +208,10 @@ fn video_loop(shared: &Shared, tx: &mpsc::Sender<Encoded>) {
             }
         };
         let nominal = Duration::from_secs(1) / capture.fps().max(1);
+        preview_count += 1;
+        if preview_count % 2 == 0 {
+            shared.local_video.publish(frame.to_rgba(2));
+        }
         if !shared.connected.load(Ordering::Acquire) {
             continue;
         }

@@ -146,12 +146,18 @@ async fn the_callee_sees_the_moving_pattern() {
         }
     }
 
-    // Camera off: pictures stop arriving.
+    // The caller's self-view shows the same pattern at half size.
+    let preview = caller.engine.local_video().latest().expect("a self-view");
+    assert_eq!((preview.width, preview.height), (w / 2, h / 2));
+    let [r, g, b, _] = preview.pixel(w / 2 / 8 + w / 2 / 16, 20).unwrap();
+    assert!(close([r, g, b], pattern::BARS[1], 8), "{:?}", [r, g, b]);
+
+    // Camera off: pictures stop arriving and the self-view empties.
     caller.engine.set_camera(false);
     assert!(!caller.engine.is_camera_on());
-    tokio::time::sleep(Duration::from_millis(500)).await; // in flight
+    tokio::time::sleep(Duration::from_millis(1500)).await; // in flight, generously
     frames.borrow_and_update();
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     assert!(
         !frames.has_changed().unwrap(),
         "video kept coming with the camera off"
