@@ -209,7 +209,7 @@ fn video_loop(shared: &Shared, tx: &mpsc::Sender<Encoded>) {
         };
         let nominal = Duration::from_secs(1) / capture.fps().max(1);
         preview_count += 1;
-        if preview_count % 2 == 0 {
+        if preview_count.is_multiple_of(2) {
             shared.local_video.publish(frame.to_rgba(2));
         }
         if !shared.connected.load(Ordering::Acquire) {
