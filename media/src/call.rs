@@ -17,7 +17,7 @@ mod send;
 mod stats;
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -40,7 +40,7 @@ use webrtc::peer_connection::{
     RTCIceServer, RTCSessionDescription, SettingEngineBuilder,
 };
 
-use crate::config::MediaConfig;
+use crate::config::{AudioSink, AudioSource, MediaConfig, VideoSource};
 use crate::device::DeviceKind;
 use crate::frame::FrameSlot;
 use crate::{Error, Result};
@@ -93,6 +93,45 @@ pub enum CallEvent {
     Closed,
 }
 
+/// A setting the user can change mid-call (which microphone, camera or speaker). The
+/// thread using it compares generations each frame and reopens on a change.
+pub(crate) struct Switch<T> {
+    value: Mutex<T>,
+    generation: AtomicU64,
+}
+
+impl<T: Clone> Switch<T> {
+    fn new(value: T) -> Self {
+        Self {
+            value: Mutex::new(value),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    fn set(&self, value: T) {
+        match self.value.lock() {
+            Ok(mut guard) => *guard = value,
+            Err(poisoned) => *poisoned.into_inner() = value,
+        }
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The current value and its generation.
+    pub(crate) fn get(&self) -> (T, u64) {
+        let generation = self.generation.load(Ordering::Acquire);
+        let value = match self.value.lock() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        (value, generation)
+    }
+
+    /// Whether the value changed since generation `seen`.
+    pub(crate) fn changed_since(&self, seen: u64) -> bool {
+        self.generation.load(Ordering::Acquire) != seen
+    }
+}
+
 /// State the engine shares with its handler, tasks and threads.
 pub(crate) struct Shared {
     pub(crate) config: MediaConfig,
@@ -108,6 +147,9 @@ pub(crate) struct Shared {
     pub(crate) keyframe_wanted: AtomicBool,
     pub(crate) remote_video: FrameSlot,
     pub(crate) local_video: FrameSlot,
+    pub(crate) audio_source: Switch<AudioSource>,
+    pub(crate) video_source: Switch<VideoSource>,
+    pub(crate) audio_sink: Switch<AudioSink>,
 }
 
 impl Shared {
@@ -224,6 +266,9 @@ impl CallEngine {
         let (events, events_rx) = mpsc::unbounded_channel();
         let camera_on = config.video_source.is_some();
         let shared = Arc::new(Shared {
+            audio_source: Switch::new(config.audio_source.clone()),
+            video_source: Switch::new(config.video_source.clone()),
+            audio_sink: Switch::new(config.audio_sink.clone()),
             config,
             events,
             muted: AtomicBool::new(false),
@@ -413,6 +458,30 @@ impl CallEngine {
     /// Whether the camera is on.
     pub fn is_camera_on(&self) -> bool {
         self.shared.camera_on.load(Ordering::Acquire) && self.shared.config.video_source.is_some()
+    }
+
+    /// Switches the microphone (or tone) mid-call; the old one is released.
+    pub fn set_audio_source(&self, source: AudioSource) {
+        self.shared.audio_source.set(source);
+    }
+
+    /// Switches the camera (or pattern) mid-call. Only a call that started with
+    /// video can switch cameras: adding video later would need renegotiation,
+    /// which this engine does not do. `VideoSource::None` acts like camera off.
+    pub fn set_video_source(&self, source: VideoSource) -> Result<()> {
+        if !self.shared.config.video_source.is_some() {
+            return Err(Error::Config(
+                "this call was started without video".to_owned(),
+            ));
+        }
+        self.shared.keyframe_wanted.store(true, Ordering::Release);
+        self.shared.video_source.set(source);
+        Ok(())
+    }
+
+    /// Switches the speaker (or collector) mid-call.
+    pub fn set_audio_sink(&self, sink: AudioSink) {
+        self.shared.audio_sink.set(sink);
     }
 
     /// The peer's video, latest frame wins.

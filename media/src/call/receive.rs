@@ -95,8 +95,10 @@ async fn request_keyframes(
     }
 }
 
-fn open_sink(shared: &Shared) -> Box<dyn AudioPlayback> {
-    match shared.config.audio_sink.open() {
+/// Opens the chosen sink; returns it with the choice's generation.
+fn open_sink(shared: &Shared) -> (Box<dyn AudioPlayback>, u64) {
+    let (sink, generation) = shared.audio_sink.get();
+    let sink: Box<dyn AudioPlayback> = match sink.open() {
         Ok(sink) => sink,
         Err(error) => {
             tracing::warn!(%error, "speaker unavailable");
@@ -107,7 +109,8 @@ fn open_sink(shared: &Shared) -> Box<dyn AudioPlayback> {
             });
             Box::new(Discard)
         }
-    }
+    };
+    (sink, generation)
 }
 
 /// Waits for the next packet; `None` when the call is over.
@@ -123,7 +126,7 @@ fn next_packet(
 }
 
 fn audio_thread(shared: &Shared, rx: &std_mpsc::Receiver<rtc::rtp::Packet>) {
-    let mut sink = open_sink(shared);
+    let (mut sink, mut generation) = open_sink(shared);
     let mut decoder = match OpusDecoder::new() {
         Ok(decoder) => decoder,
         Err(error) => {
@@ -136,6 +139,10 @@ fn audio_thread(shared: &Shared, rx: &std_mpsc::Receiver<rtc::rtp::Packet>) {
     while let Some(packet) = next_packet(shared, rx) {
         if let Some(packet) = packet {
             buffer.push(Instant::now(), packet);
+        }
+        if shared.audio_sink.changed_since(generation) {
+            drop(sink);
+            (sink, generation) = open_sink(shared);
         }
         while let Some(sample) = buffer.pop(Instant::now()) {
             // Lost packets: plain concealment for all but the last, which the

@@ -70,17 +70,19 @@ pub(super) fn start_video(
     Ok(())
 }
 
-fn open_audio(shared: &Shared) -> Box<dyn AudioCapture> {
-    match shared.config.audio_source.open() {
+/// Opens the chosen audio source; returns it with the choice's generation.
+fn open_audio(shared: &Shared) -> (Box<dyn AudioCapture>, u64) {
+    let (source, generation) = shared.audio_source.get();
+    let capture = match source.open() {
         Ok(capture) => capture,
-        Err(error) => audio_fallback(shared, &error),
-    }
+        Err(error) => audio_fallback(shared, &source, &error),
+    };
+    (capture, generation)
 }
 
 /// A failed microphone is replaced by the tone or by silence; the call goes on.
-fn audio_fallback(shared: &Shared, error: &Error) -> Box<dyn AudioCapture> {
-    let tone = shared.config.fallback_to_synthetic
-        || matches!(shared.config.audio_source, AudioSource::Tone { .. });
+fn audio_fallback(shared: &Shared, source: &AudioSource, error: &Error) -> Box<dyn AudioCapture> {
+    let tone = shared.config.fallback_to_synthetic || matches!(source, AudioSource::Tone { .. });
     tracing::warn!(%error, tone, "microphone unavailable");
     shared.emit(CallEvent::DeviceFailed {
         kind: DeviceKind::Microphone,
@@ -99,14 +101,19 @@ fn audio_loop(shared: &Shared, tx: &mpsc::Sender<Encoded>) {
             return;
         }
     };
-    let mut capture = open_audio(shared);
+    let (mut capture, mut generation) = open_audio(shared);
     let silence = AudioFrame::silence();
     let duration = Duration::from_millis(u64::from(FRAME_MS));
     while !shared.is_closed() {
+        if shared.audio_source.changed_since(generation) {
+            // Release the old device before opening the new one.
+            drop(capture);
+            (capture, generation) = open_audio(shared);
+        }
         let frame = match capture.next_frame() {
             Ok(frame) => frame,
             Err(error) => {
-                capture = audio_fallback(shared, &error);
+                capture = audio_fallback(shared, &shared.audio_source.get().0, &error);
                 continue;
             }
         };
@@ -137,22 +144,26 @@ enum VideoState {
     Off,
     /// Capturing.
     Running(Box<dyn VideoCapture>),
-    /// The device failed and there is no fallback; retried when the camera is
-    /// switched off and on again.
+    /// Nothing to capture: the device failed without a fallback, or "no video" was
+    /// chosen. Retried when the camera is switched off and on or another source is
+    /// chosen.
     Failed,
 }
 
-fn open_video(shared: &Shared) -> VideoState {
-    match shared.config.video_source.open() {
+/// Opens the chosen video source; returns what is open and the choice's generation.
+fn open_video(shared: &Shared) -> (VideoState, u64) {
+    let (source, generation) = shared.video_source.get();
+    let state = match source.open() {
         Ok(Some(capture)) => VideoState::Running(capture),
-        Ok(None) => VideoState::Off,
-        Err(error) => video_fallback(shared, &error),
-    }
+        // Switched to "no video": behave like a camera that stays off.
+        Ok(None) => VideoState::Failed,
+        Err(error) => video_fallback(shared, &source, &error),
+    };
+    (state, generation)
 }
 
-fn video_fallback(shared: &Shared, error: &Error) -> VideoState {
-    let pattern = shared.config.fallback_to_synthetic
-        && matches!(shared.config.video_source, VideoSource::Camera(_));
+fn video_fallback(shared: &Shared, source: &VideoSource, error: &Error) -> VideoState {
+    let pattern = shared.config.fallback_to_synthetic && matches!(source, VideoSource::Camera(_));
     tracing::warn!(%error, pattern, "camera unavailable");
     shared.emit(CallEvent::DeviceFailed {
         kind: DeviceKind::Camera,
@@ -175,6 +186,7 @@ fn video_loop(shared: &Shared, tx: &mpsc::Sender<Encoded>) {
         }
     };
     let mut state = VideoState::Off;
+    let mut generation = 0;
     let mut last_sent: Option<Instant> = None;
     let mut preview_count = 0u64;
     while !shared.is_closed() {
@@ -188,9 +200,15 @@ fn video_loop(shared: &Shared, tx: &mpsc::Sender<Encoded>) {
             std::thread::sleep(Duration::from_millis(50));
             continue;
         }
+        if !matches!(state, VideoState::Off) && shared.video_source.changed_since(generation) {
+            // Release the old camera before the new one opens on the next pass.
+            state = VideoState::Off;
+            shared.local_video.clear();
+            continue;
+        }
         let capture = match &mut state {
             VideoState::Off => {
-                state = open_video(shared);
+                (state, generation) = open_video(shared);
                 shared.keyframe_wanted.store(true, Ordering::Release);
                 continue;
             }
@@ -203,7 +221,7 @@ fn video_loop(shared: &Shared, tx: &mpsc::Sender<Encoded>) {
         let frame = match capture.next_frame() {
             Ok(frame) => frame,
             Err(error) => {
-                state = video_fallback(shared, &error);
+                state = video_fallback(shared, &shared.video_source.get().0, &error);
                 continue;
             }
         };

@@ -81,6 +81,40 @@ async fn each_side_hears_the_others_tone() {
         common::rms(&back)
     );
 
+    // Choosing another microphone mid-call: the callee hears the new one.
+    caller
+        .engine
+        .set_audio_source(AudioSource::Tone { hz: 880.0 });
+    collect_more(&heard_by_callee, 24_000).await;
+    heard_by_callee.clear();
+    collect_more(&heard_by_callee, 24_000).await;
+    let switched = heard_by_callee.samples();
+    common::assert_dominant(&switched[switched.len() - 24_000..], 880.0);
+
+    // Choosing another speaker mid-call: audio goes there instead.
+    let new_speaker = AudioCollector::new(5);
+    callee
+        .engine
+        .set_audio_sink(AudioSink::Collect(new_speaker.clone()));
+    collect_more(&new_speaker, 24_000).await;
+    let before = heard_by_callee.total_samples();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        heard_by_callee.total_samples(),
+        before,
+        "old speaker still playing"
+    );
+
+    // An audio-only call cannot switch to a camera.
+    assert!(matches!(
+        caller.engine.set_video_source(VideoSource::Pattern {
+            width: 64,
+            height: 64,
+            fps: 5
+        }),
+        Err(Error::Config(_))
+    ));
+
     caller.engine.close().await.unwrap();
     callee.engine.close().await.unwrap();
 }
@@ -167,6 +201,27 @@ async fn the_callee_sees_the_moving_pattern() {
         .await
         .expect("video resumes with the camera on")
         .unwrap();
+
+    // Choosing another camera mid-call: the callee gets its pictures.
+    caller
+        .engine
+        .set_video_source(VideoSource::Pattern {
+            width: 160,
+            height: 120,
+            fps: 15,
+        })
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        tokio::time::timeout_at(deadline, frames.changed())
+            .await
+            .expect("pictures from the new camera")
+            .unwrap();
+        let latest = frames.borrow_and_update().clone().unwrap();
+        if (latest.width, latest.height) == (160, 120) {
+            break;
+        }
+    }
 
     let stats = callee.engine.stats().await;
     // Content was checked above; this only shows the counters move.
