@@ -84,6 +84,9 @@ pub struct MediaConfig {
     /// falls back to discarding. Every such case is reported with
     /// [`CallEvent::DeviceFailed`](crate::CallEvent::DeviceFailed); none ends the call.
     pub fallback_to_synthetic: bool,
+    /// Use only relayed (TURN) paths: hides this machine's addresses from the peer,
+    /// and lets tests prove the relay path works.
+    pub relay_only: bool,
     /// Video encoder bitrate and key-frame spacing.
     pub video: VideoEncoderSettings,
     /// Opus bitrate in bits a second.
@@ -101,6 +104,7 @@ impl Default for MediaConfig {
             ice_servers: Vec::new(),
             bind: None,
             fallback_to_synthetic: false,
+            relay_only: false,
             video: VideoEncoderSettings::default(),
             audio_bitrate: 32_000,
         }

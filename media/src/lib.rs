@@ -16,6 +16,8 @@
 //! - [`codec`]: Opus and H.264 (OpenH264) encoders and decoders.
 //! - [`frame`]: audio/video frame types and the latest-frame-wins [`FrameSlot`].
 //! - [`call`]: the [`CallEngine`] — one peer connection, its threads and its events.
+//! - [`phone`]: the [`Phone`](phone::Phone) — one account's calls: the relay's call
+//!   signalling driving a `CallEngine`, for the app and headless clients.
 //!
 //! A call, from the caller's side:
 //!
@@ -50,6 +52,7 @@ pub mod config;
 pub mod device;
 mod error;
 pub mod frame;
+pub mod phone;
 pub mod sink;
 pub mod source;
 

@@ -112,7 +112,10 @@ impl Phone {
     /// Starts the phone. `media` is the template for every call (sources, sinks,
     /// bind address); audio calls drop its video source, and each call brings its
     /// own ICE servers. Must be called inside a Tokio runtime.
-    pub fn start(signal: Signal, media: MediaConfig) -> (Phone, mpsc::UnboundedReceiver<PhoneEvent>) {
+    pub fn start(
+        signal: Signal,
+        media: MediaConfig,
+    ) -> (Phone, mpsc::UnboundedReceiver<PhoneEvent>) {
         let (commands, rx) = mpsc::unbounded_channel();
         let (events, events_rx) = mpsc::unbounded_channel();
         let task = Task {
@@ -276,7 +279,10 @@ impl Task {
                 let _ = reply.send(Some(id));
             }
             Command::Answer(ice) => {
-                let Some(call) = self.call.as_ref().filter(|c| !c.outgoing && c.engine.is_none())
+                let Some(call) = self
+                    .call
+                    .as_ref()
+                    .filter(|c| !c.outgoing && c.engine.is_none())
                 else {
                     return;
                 };

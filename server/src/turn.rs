@@ -148,6 +148,14 @@ impl Turn {
         }
     }
 
+    /// Live allocations and the bytes relayed through them so far.
+    pub async fn usage(&self) -> (usize, usize) {
+        match self.server.get_allocations_info(None).await {
+            Ok(infos) => (infos.len(), infos.values().map(|i| i.relayed_bytes).sum()),
+            Err(_) => (0, 0),
+        }
+    }
+
     /// Stops the server and frees its allocations.
     pub async fn close(&self) {
         if let Err(e) = self.server.close().await {

@@ -7,3 +7,4 @@ mod calls;
 mod codec;
 mod common;
 mod devices;
+mod relay;

@@ -190,10 +190,14 @@ async fn full_call(relay_only: bool) {
     for p in [&mut ann, &mut bob] {
         p.wait("connected", |e| matches!(e, PhoneEvent::Connected { .. }))
             .await;
-        p.wait("first audio", |e| matches!(e, PhoneEvent::FirstAudio { .. }))
-            .await;
-        p.wait("first video", |e| matches!(e, PhoneEvent::FirstVideo { .. }))
-            .await;
+        p.wait("first audio", |e| {
+            matches!(e, PhoneEvent::FirstAudio { .. })
+        })
+        .await;
+        p.wait("first video", |e| {
+            matches!(e, PhoneEvent::FirstVideo { .. })
+        })
+        .await;
     }
     // A second of media each way, then judge what arrived.
     tokio::time::sleep(Duration::from_millis(1_200)).await;
@@ -209,6 +213,17 @@ async fn full_call(relay_only: bool) {
     }
     let stats = ann.phone.stats().await.unwrap();
     assert!(stats.packets_received > 20, "{stats:?}");
+    // Media went through the relay's TURN server exactly when direct paths
+    // were forbidden.
+    let (allocations, relayed) = relay.service.turn.as_ref().unwrap().usage().await;
+    if relay_only {
+        assert!(
+            allocations >= 2 && relayed > 50_000,
+            "{allocations} allocations, {relayed} bytes relayed"
+        );
+    } else {
+        assert!(relayed < 5_000, "{relayed} bytes relayed on a direct call");
+    }
 
     ann.phone.hang_up();
     for p in [&mut ann, &mut bob] {
