@@ -51,6 +51,9 @@ pub struct Settings {
     pub server: String,
     /// Show notifications for new messages.
     pub notifications: bool,
+    /// Microphone, speaker and camera for calls.
+    #[serde(default)]
+    pub devices: crate::screen::main::call::Devices,
 }
 
 impl Default for Settings {
@@ -61,6 +64,7 @@ impl Default for Settings {
             font_size: 15.0,
             server: DEFAULT_SERVER.into(),
             notifications: true,
+            devices: Default::default(),
         }
     }
 }
@@ -281,6 +285,10 @@ impl App {
                     }
                     Some(main::Event::Notifications(on)) => {
                         self.settings.notifications = on;
+                        Task::batch([task, self.save_settings()])
+                    }
+                    Some(main::Event::Devices(devices)) => {
+                        self.settings.devices = devices;
                         Task::batch([task, self.save_settings()])
                     }
                     Some(main::Event::SignedOut) => {

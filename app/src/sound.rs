@@ -1,9 +1,10 @@
-//! The new-message sound.
+//! The new-message sound and the ringtone.
 //!
-//! The chime ships in the binary ([`NOTIFICATION_SOUND`], a 0.35 s 16-bit mono
-//! WAV made for Natter, see `assets/sounds/README.md`). Audio output belongs to
-//! the `natter-media` crate; until it offers playback, [`play_notification_sound`]
-//! is the one place the app asks for the sound, and it only logs.
+//! Both ship in the binary ([`NOTIFICATION_SOUND`], a 0.35 s chime, and
+//! [`RINGTONE`], one 2 s ring; 16-bit mono WAVs made for Natter, see
+//! `assets/sounds/README.md`). Audio output belongs to the `natter-media` crate;
+//! until it offers playback, [`play_notification_sound`] and [`play_ringtone`] are
+//! the one place the app asks for each sound, and they only count and log.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -16,6 +17,30 @@ pub const NOTIFICATION_SOUND: &[u8] = include_bytes!("../../assets/sounds/notify
 pub fn should_chime(from_someone_else: bool, focused: bool, muted: bool, enabled: bool) -> bool {
     from_someone_else && !focused && !muted && enabled
 }
+
+/// One ring of the incoming-call tone, as a WAV file; repeated while a call rings.
+pub const RINGTONE: &[u8] = include_bytes!("../../assets/sounds/ring.wav");
+
+static RINGS: AtomicU64 = AtomicU64::new(0);
+
+/// How many rings were asked for since the process started.
+pub fn rings() -> u64 {
+    RINGS.load(Ordering::Relaxed)
+}
+
+/// Plays one ring of the incoming-call tone (the caller repeats it every
+/// [`RING_EVERY`] while the call rings). Like the chime, only counted and logged
+/// until audio output is wired.
+pub fn play_ringtone() {
+    RINGS.fetch_add(1, Ordering::Relaxed);
+    tracing::debug!(
+        bytes = RINGTONE.len(),
+        "ringtone requested (audio output not wired yet)"
+    );
+}
+
+/// How often the ring repeats: the length of [`RINGTONE`].
+pub const RING_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 static REQUESTED: AtomicU64 = AtomicU64::new(0);
 
@@ -49,6 +74,18 @@ mod tests {
         assert_eq!((channels, rate, bits), (1, 22_050, 16));
         let seconds = (wav.len() - 44) as f64 / f64::from(rate * 2);
         assert!(seconds > 0.2 && seconds < 1.0, "{seconds} s");
+    }
+
+    #[test]
+    fn the_ring_is_a_two_second_pcm_wav() {
+        let wav = RINGTONE;
+        assert_eq!(&wav[0..4], b"RIFF");
+        let rate = u32::from_le_bytes([wav[24], wav[25], wav[26], wav[27]]);
+        let seconds = (wav.len() - 44) as f64 / f64::from(rate * 2);
+        assert!(
+            (seconds - RING_EVERY.as_secs_f64()).abs() < 0.01,
+            "{seconds} s"
+        );
     }
 
     #[test]

@@ -69,3 +69,18 @@ pub fn card(theme: &Theme) -> container::Style {
                 .width(1),
         )
 }
+
+/// The call strip above the window: dark in either theme, like a video frame.
+pub fn call_strip(_theme: &Theme) -> container::Style {
+    container::Style::default()
+        .background(Color::from_rgb8(0x1d, 0x26, 0x30))
+        .color(Color::from_rgb8(0xf2, 0xf4, 0xf6))
+}
+
+/// The dark tile behind video that has not arrived yet.
+pub fn video_tile(_theme: &Theme) -> container::Style {
+    container::Style::default()
+        .background(Color::from_rgb8(0x0e, 0x13, 0x18))
+        .color(Color::from_rgb8(0xb8, 0xc2, 0xcc))
+        .border(border::rounded(6))
+}

@@ -99,6 +99,7 @@ enum Command {
     Camera(bool),
     Stats(oneshot::Sender<Option<CallStats>>),
     Video(oneshot::Sender<Option<FrameSlot>>),
+    LocalVideo(oneshot::Sender<Option<FrameSlot>>),
 }
 
 /// Handle to the phone task; cheap to clone. The task ends when every handle is
@@ -187,6 +188,14 @@ impl Phone {
     pub async fn remote_video(&self) -> Option<FrameSlot> {
         let (reply, rx) = oneshot::channel();
         self.send(Command::Video(reply));
+        rx.await.ok().flatten()
+    }
+
+    /// This device's own camera picture of the current call (self-view, latest
+    /// frame wins).
+    pub async fn local_video(&self) -> Option<FrameSlot> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Command::LocalVideo(reply));
         rx.await.ok().flatten()
     }
 
@@ -325,6 +334,9 @@ impl Task {
             }
             Command::Video(reply) => {
                 let _ = reply.send(self.engine().map(|e| e.remote_video()));
+            }
+            Command::LocalVideo(reply) => {
+                let _ = reply.send(self.engine().map(|e| e.local_video()));
             }
         }
     }

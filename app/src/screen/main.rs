@@ -5,6 +5,7 @@
 //! tells this screen what changed. Sending writes to the outbox first, so a
 //! message typed offline is kept and sent when the connection returns.
 
+pub mod call;
 pub mod group_info;
 mod panels;
 pub mod profile;
@@ -104,6 +105,12 @@ pub struct Main {
     avatar_busy: bool,
     avatars: HashMap<String, image::Handle>,
     avatar_requested: BTreeSet<String>,
+    phone: Option<natter_media::phone::Phone>,
+    call: Option<call::Call>,
+    devices: call::Devices,
+    device_list: Option<natter_media::device::DeviceList>,
+    early_notices: Vec<natter_proto::call::CallNotice>,
+    call_records: HashMap<ConversationId, ChatMessage>,
 }
 
 /// Messages of the main window.
@@ -198,6 +205,14 @@ pub enum Message {
     FontSize(f32),
     /// Notifications toggled.
     Notifications(bool),
+    /// Calls.
+    Call(call::Message),
+    /// Devices chosen for calls.
+    Devices(call::Devices),
+    /// The devices present, listed.
+    DeviceList(natter_media::device::DeviceList),
+    /// Call records shown as conversation previews were loaded.
+    CallRecords(Vec<ChatMessage>),
     /// Sign out.
     SignOut,
     /// Signed out.
@@ -217,6 +232,8 @@ pub enum Event {
     FontSize(f32),
     /// Toggle notifications.
     Notifications(bool),
+    /// Devices for calls chosen.
+    Devices(call::Devices),
     /// Back to the login screen.
     SignedOut,
 }
@@ -261,6 +278,12 @@ impl Main {
             avatar_busy: false,
             avatars: HashMap::new(),
             avatar_requested: BTreeSet::new(),
+            phone: None,
+            call: None,
+            devices: call::Devices::default(),
+            device_list: None,
+            early_notices: Vec::new(),
+            call_records: HashMap::new(),
         };
         let task = Task::batch([main.reload_conversations(), main.reload_social()]);
         (main, task)
@@ -285,9 +308,13 @@ impl Main {
         self.group_info.as_ref().map(|g| g.id)
     }
 
-    /// The live session, for as long as this screen shows.
+    /// The live session, for as long as this screen shows, and the phone while
+    /// the session has a client.
     pub fn subscription(&self) -> Subscription<Message> {
-        session::subscription(&self.store).map(Message::Session)
+        Subscription::batch([
+            session::subscription(&self.store).map(Message::Session),
+            self.call_subscriptions().map(Message::Call),
+        ])
     }
 
     fn reload_conversations(&self) -> Task<Message> {
@@ -382,6 +409,23 @@ impl Main {
                     );
                 }
                 self.conversations = list;
+                self.load_call_records()
+            }
+            Message::CallRecords(records) => {
+                for m in records {
+                    self.call_records.insert(m.conversation, m);
+                }
+                Task::none()
+            }
+            Message::Call(m) => self.update_call(m, ctx).map(Message::Call),
+            Message::Devices(devices) => {
+                if self.call.as_ref().is_none_or(|c| !c.is_live()) {
+                    self.devices = devices.clone();
+                }
+                return (Task::none(), Some(Event::Devices(devices)));
+            }
+            Message::DeviceList(list) => {
+                self.device_list = Some(list);
                 Task::none()
             }
             Message::Social(friends, requests, groups, users) => {
@@ -398,7 +442,19 @@ impl Main {
             Message::Panel(p) => {
                 self.panel = p;
                 self.notice = None;
-                Task::none()
+                if p == Panel::Settings {
+                    // Listing devices can block on the sound system.
+                    Task::perform(
+                        async {
+                            tokio::task::spawn_blocking(natter_media::device::list_devices)
+                                .await
+                                .unwrap_or_default()
+                        },
+                        Message::DeviceList,
+                    )
+                } else {
+                    Task::none()
+                }
             }
             Message::Select(id) => self.select(id),
             Message::Chat(id) => {
@@ -700,7 +756,11 @@ impl Main {
                 Task::none()
             }
             NetEvent::SignedOut => return (Task::none(), Some(Event::SignedOut)),
-            // Newer session events (calls) have their own screens.
+            NetEvent::Call(notice) => {
+                self.on_call_notice(notice);
+                Task::none()
+            }
+            // Session events added later have no screen yet.
             #[allow(unreachable_patterns)]
             _ => Task::none(),
         };

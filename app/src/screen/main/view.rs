@@ -6,7 +6,7 @@ use iced::widget::{
 };
 use iced::{Center, Element, Fill, Length, Shrink};
 use natter_i18n::{Arg, I18n, Language};
-use natter_proto::model::{ConversationKind, Message as ChatMessage, MessageBody};
+use natter_proto::model::{CallMedia, ConversationKind, Message as ChatMessage, MessageBody};
 use natter_store::{Conversation, OutboxEntry, OutboxState};
 
 use super::{Context, Main, Message, Panel, Status};
@@ -21,6 +21,14 @@ const EMOJI: [&str; 16] = [
 impl Main {
     /// Draws the window; `narrow` shows one pane at a time.
     pub fn view<'a>(&'a self, ctx: Context<'a>, narrow: bool) -> Element<'a, Message> {
+        let body = self.panes(ctx, narrow);
+        match self.call_strip(ctx.i18n) {
+            Some(strip) => column![strip.map(Message::Call), body].into(),
+            None => body,
+        }
+    }
+
+    fn panes<'a>(&'a self, ctx: Context<'a>, narrow: bool) -> Element<'a, Message> {
         let side = self.sidebar(ctx);
         let chat = self.chat(ctx, narrow);
         if narrow {
@@ -154,8 +162,15 @@ impl Main {
     }
 
     fn conversation_row<'a>(&'a self, i18n: &I18n, c: &'a Conversation) -> Element<'a, Message> {
+        let record = c.last_message.as_ref().and_then(|p| {
+            let m = self.call_records.get(&c.id).filter(|m| m.seq == p.seq)?;
+            super::call::record(i18n, &m.body, m.sender == self.me())
+        });
+        let missed = record.as_ref().is_some_and(|(_, missed)| *missed);
         let preview = if !c.draft.is_empty() && self.selected != Some(c.id) {
             format!("✎ {}", c.draft)
+        } else if let Some((words, _)) = record {
+            words
         } else {
             c.last_message
                 .as_ref()
@@ -177,7 +192,13 @@ impl Main {
             title = title.push(text("🔕").size(12));
         }
         title = title.push(text(time).size(11));
-        let mut bottom = row![text(preview).size(12).width(Fill)].align_y(Center);
+        let preview = text(preview).size(12).width(Fill);
+        let preview = if missed {
+            preview.style(text::danger)
+        } else {
+            preview
+        };
+        let mut bottom = row![preview].align_y(Center);
         if c.unread > 0 && !c.muted {
             bottom = bottom.push(
                 container(text(c.unread.to_string()).size(11))
@@ -236,6 +257,20 @@ impl Main {
         header = header
             .push(text(conv.title.clone()).size(18))
             .push(space::horizontal());
+        if let ConversationKind::Direct { peer } = conv.kind
+            && !conv.closed
+        {
+            let idle = self.phone.is_some() && self.call.as_ref().is_none_or(|c| !c.is_live());
+            for media in [CallMedia::Audio, CallMedia::Video] {
+                header = header.push(
+                    button(text(i18n.tr(super::call::media_key(media))).size(12))
+                        .style(button::secondary)
+                        .on_press_maybe(idle.then_some(Message::Call(super::call::Message::Dial(
+                            conv.id, peer, media,
+                        )))),
+                );
+            }
+        }
         if group && self.groups.iter().any(|g| g.id == conv.id) {
             header = header.push(
                 button(text(i18n.tr("groups-info")).size(12))
@@ -367,9 +402,12 @@ impl Main {
             MessageBody::Voice { duration_ms, .. } => {
                 i18n.tr_args("chat-voice", &[("seconds", Arg::from(duration_ms / 1000))])
             }
-            MessageBody::Call { .. } => i18n.tr("chat-call-completed").replace("{ $duration }", ""),
+            MessageBody::Call { .. } => {
+                super::call::record(i18n, &m.body, mine).map_or_else(String::new, |(w, _)| w)
+            }
             _ => String::new(),
         };
+        let missed = super::call::record(i18n, &m.body, mine).is_some_and(|(_, missed)| missed);
         let mut content = column![].spacing(2);
         if group && !mine {
             let name = self
@@ -379,7 +417,12 @@ impl Main {
                 .unwrap_or_else(|| m.sender.to_string());
             content = content.push(text(name).size(11));
         }
-        content = content.push(text(body).size(ctx.settings.font_size));
+        let body = text(body).size(ctx.settings.font_size);
+        content = content.push(if missed {
+            body.style(text::danger)
+        } else {
+            body
+        });
         let mut meta = clock::clock(m.ts, clock::local());
         if m.edited_ts.is_some() {
             meta = format!("{meta} · {}", i18n.tr("chat-edited"));
@@ -664,6 +707,7 @@ impl Main {
             toggler(s.notifications)
                 .label(i18n.tr("settings-notifications-on"))
                 .on_toggle(Message::Notifications),
+            self.devices_panel(ctx),
             text(format!(
                 "{}: {}",
                 i18n.tr("settings-server"),

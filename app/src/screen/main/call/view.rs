@@ -1,0 +1,318 @@
+//! Drawing calls: the strip above the window (incoming dialog, outgoing call,
+//! in-call view, the short "ended" state) and the call buttons.
+
+use iced::widget::{button, column, container, image, row, space, text};
+use iced::{Center, ContentFit, Element, Fill};
+use natter_i18n::{Arg, I18n};
+use natter_media::CallStats;
+
+use super::{Call, Message, Stage, duration, media_key};
+use crate::screen::main::Main;
+use crate::style;
+use crate::widget::avatar;
+
+/// Height of the peer's video in the strip.
+const VIDEO_HEIGHT: f32 = 240.0;
+/// Height of the self-view.
+const PREVIEW_HEIGHT: f32 = 90.0;
+
+impl Main {
+    /// The call strip, while there is a call. It sits above the whole window,
+    /// so it shows whichever panel is open and leaves the chat usable.
+    pub fn call_strip<'a>(&'a self, i18n: &I18n) -> Option<Element<'a, Message>> {
+        let call = self.call.as_ref()?;
+        let name = self.user_name(call.peer);
+        let picture = self
+            .users
+            .get(&call.peer)
+            .and_then(|u| self.avatar(u.avatar.as_ref()));
+        let who = |line: String| {
+            row![
+                avatar(&name, picture, 44),
+                column![text(name.clone()).size(17), text(line).size(13),].spacing(2),
+            ]
+            .spacing(10)
+            .align_y(Center)
+        };
+        let media = i18n.tr(media_key(call.media));
+        let body: Element<'a, Message> = match &call.stage {
+            Stage::Incoming => row![
+                who(i18n.tr_args("call-incoming", &[("name", Arg::from(name.clone()))])),
+                text(media).size(13),
+                space::horizontal(),
+                button(text(i18n.tr("call-decline")))
+                    .style(button::danger)
+                    .padding([8, 16])
+                    .on_press(Message::Decline),
+                button(text(i18n.tr("call-accept")))
+                    .style(button::success)
+                    .padding([8, 16])
+                    .on_press(Message::Accept),
+            ]
+            .spacing(12)
+            .align_y(Center)
+            .into(),
+            Stage::Dialing | Stage::Ringing => {
+                let line = if call.stage == Stage::Ringing {
+                    i18n.tr("call-ringing")
+                } else {
+                    i18n.tr_args("call-outgoing", &[("name", Arg::from(name.clone()))])
+                };
+                row![
+                    who(line),
+                    text(media).size(13),
+                    space::horizontal(),
+                    button(text(i18n.tr("call-cancel")))
+                        .style(button::danger)
+                        .padding([8, 16])
+                        .on_press(Message::HangUp),
+                ]
+                .spacing(12)
+                .align_y(Center)
+                .into()
+            }
+            Stage::Connecting => row![
+                who(i18n.tr("call-connecting")),
+                text(media).size(13),
+                space::horizontal(),
+                button(text(i18n.tr("call-hang-up")))
+                    .style(button::danger)
+                    .padding([8, 16])
+                    .on_press(Message::HangUp),
+            ]
+            .spacing(12)
+            .align_y(Center)
+            .into(),
+            Stage::Connected(since) => {
+                let elapsed = duration(since.elapsed().as_millis() as u64);
+                let mut info = column![
+                    who(elapsed),
+                    text(stats_line(i18n, call.stats.as_ref())).size(11),
+                ]
+                .spacing(8);
+                for problem in &call.problems {
+                    info =
+                        info.push(
+                            text(i18n.tr_args(
+                                "call-problem",
+                                &[("detail", Arg::from(problem.as_str()))],
+                            ))
+                            .size(12)
+                            .style(text::warning),
+                        );
+                }
+                info = info.push(space::vertical()).push(controls(i18n, call));
+                let info = info.height(if call.media == natter_proto::model::CallMedia::Video {
+                    iced::Length::Fixed(VIDEO_HEIGHT)
+                } else {
+                    iced::Length::Shrink
+                });
+                if call.media == natter_proto::model::CallMedia::Video {
+                    row![videos(i18n, call), info].spacing(16).into()
+                } else {
+                    info.into()
+                }
+            }
+            Stage::Ended(ending) => row![
+                who(ending.text(i18n)),
+                space::horizontal(),
+                button(text("×").size(16))
+                    .style(button::text)
+                    .on_press(Message::Dismiss),
+            ]
+            .spacing(12)
+            .align_y(Center)
+            .into(),
+        };
+        Some(
+            container(body)
+                .padding([10, 16])
+                .width(Fill)
+                .style(style::call_strip)
+                .into(),
+        )
+    }
+}
+
+/// The peer's video with the self-view beside it.
+fn videos<'a>(i18n: &I18n, call: &'a Call) -> Element<'a, Message> {
+    let remote: Element<'a, Message> = match &call.remote {
+        Some(frame) => image(frame.clone())
+            .height(VIDEO_HEIGHT)
+            .content_fit(ContentFit::Contain)
+            .into(),
+        None => container(text(i18n.tr("call-waiting-video")).size(13))
+            .width(VIDEO_HEIGHT * 4.0 / 3.0)
+            .height(VIDEO_HEIGHT)
+            .center_x(VIDEO_HEIGHT * 4.0 / 3.0)
+            .center_y(VIDEO_HEIGHT)
+            .style(style::video_tile)
+            .into(),
+    };
+    let local: Element<'a, Message> = match (&call.local, call.camera) {
+        (Some(frame), true) => image(frame.clone())
+            .height(PREVIEW_HEIGHT)
+            .content_fit(ContentFit::Contain)
+            .into(),
+        _ => container(text(i18n.tr("call-self-view-off")).size(11))
+            .width(PREVIEW_HEIGHT * 4.0 / 3.0)
+            .height(PREVIEW_HEIGHT)
+            .center_x(PREVIEW_HEIGHT * 4.0 / 3.0)
+            .center_y(PREVIEW_HEIGHT)
+            .style(style::video_tile)
+            .into(),
+    };
+    row![
+        remote,
+        column![space::vertical(), local].height(VIDEO_HEIGHT)
+    ]
+    .spacing(8)
+    .into()
+}
+
+/// Mute, camera and hang-up.
+fn controls<'a>(i18n: &I18n, call: &Call) -> Element<'a, Message> {
+    let mut buttons = row![
+        button(text(i18n.tr(if call.muted {
+            "call-unmute"
+        } else {
+            "call-mute"
+        })))
+        .style(button::secondary)
+        .padding([8, 14])
+        .on_press(Message::ToggleMute)
+    ]
+    .spacing(8)
+    .align_y(Center);
+    if call.media == natter_proto::model::CallMedia::Video {
+        buttons = buttons.push(
+            button(text(i18n.tr(if call.camera {
+                "call-camera-off"
+            } else {
+                "call-camera-on"
+            })))
+            .style(button::secondary)
+            .padding([8, 14])
+            .on_press(Message::ToggleCamera),
+        );
+    }
+    buttons
+        .push(
+            button(text(i18n.tr("call-hang-up")))
+                .style(button::danger)
+                .padding([8, 14])
+                .on_press(Message::HangUp),
+        )
+        .into()
+}
+
+/// "RTT 12 ms · loss 0.0% · ↓ 850 kbps · ↑ 900 kbps"; dashes until measured.
+pub fn stats_line(i18n: &I18n, stats: Option<&CallStats>) -> String {
+    let dash = || "—".to_string();
+    let (rtt, loss, down, up) = match stats {
+        Some(s) => (
+            s.rtt
+                .map(|r| r.as_millis().to_string())
+                .unwrap_or_else(dash),
+            format!("{:.1}", s.loss_fraction * 100.0),
+            format!("{:.0}", s.recv_bitrate_bps / 1000.0),
+            format!("{:.0}", s.send_bitrate_bps / 1000.0),
+        ),
+        None => (dash(), dash(), dash(), dash()),
+    };
+    i18n.tr_args(
+        "call-stats",
+        &[
+            ("rtt", Arg::from(rtt)),
+            ("loss", Arg::from(loss)),
+            ("down", Arg::from(down)),
+            ("up", Arg::from(up)),
+        ],
+    )
+}
+
+/// Which device a settings row picks.
+#[derive(Clone, Copy)]
+enum Slot {
+    Microphone,
+    Speaker,
+    Camera,
+}
+
+impl Main {
+    /// The call devices in the settings panel.
+    pub(in crate::screen::main) fn devices_panel<'a>(
+        &'a self,
+        ctx: crate::screen::main::Context<'a>,
+    ) -> Element<'a, crate::screen::main::Message> {
+        use crate::screen::main::Message as M;
+        use iced::widget::{pick_list, toggler};
+        let i18n = ctx.i18n;
+        let chosen = &ctx.settings.devices;
+        let list = self.device_list.clone().unwrap_or_default();
+        let default = i18n.tr("settings-device-default");
+        let mut col = column![
+            text(i18n.tr("settings-calls")).size(14),
+            toggler(chosen.synthetic)
+                .label(i18n.tr("settings-synthetic-media"))
+                .on_toggle({
+                    let chosen = chosen.clone();
+                    move |on| {
+                        M::Devices(super::Devices {
+                            synthetic: on,
+                            ..chosen.clone()
+                        })
+                    }
+                }),
+        ]
+        .spacing(8);
+        for (slot, key, names, current) in [
+            (
+                Slot::Microphone,
+                "settings-microphone",
+                &list.microphones,
+                &chosen.microphone,
+            ),
+            (
+                Slot::Speaker,
+                "settings-speaker",
+                &list.speakers,
+                &chosen.speaker,
+            ),
+            (
+                Slot::Camera,
+                "settings-camera",
+                &list.cameras,
+                &chosen.camera,
+            ),
+        ] {
+            let mut options = vec![default.clone()];
+            options.extend(names.iter().map(|d| d.name.clone()));
+            let selected = current.clone().unwrap_or_else(|| default.clone());
+            let picker = pick_list(options, Some(selected), {
+                let (chosen, default) = (chosen.clone(), default.clone());
+                move |name: String| {
+                    let pick = (name != default).then_some(name);
+                    let mut devices = chosen.clone();
+                    match slot {
+                        Slot::Microphone => devices.microphone = pick,
+                        Slot::Speaker => devices.speaker = pick,
+                        Slot::Camera => devices.camera = pick,
+                    }
+                    M::Devices(devices)
+                }
+            })
+            .text_size(13);
+            let mut line = column![text(i18n.tr(key)).size(12), picker].spacing(4);
+            if names.is_empty() && self.device_list.is_some() {
+                line = line.push(
+                    text(i18n.tr("settings-devices-none"))
+                        .size(11)
+                        .style(text::secondary),
+                );
+            }
+            col = col.push(line);
+        }
+        col.into()
+    }
+}

@@ -1,0 +1,367 @@
+//! Call flows through the app's screens with `iced_test`: two signed-in apps
+//! against a real relay on 127.0.0.1:0 with real local databases, each with a
+//! real phone whose media is bound to 127.0.0.1 and sends the test tone and
+//! pattern. The harness does what the iced runtime would: it runs the tasks
+//! `update` returns and feeds the session's and the phone's events in.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::time::Duration;
+
+use iced::Task;
+use iced::futures::StreamExt;
+use iced_runtime::Action;
+use iced_test::simulator;
+use natter::app::{App, Flags, Message, Screen};
+use natter::screen::main::{self, call};
+use natter_i18n::Language;
+use natter_media::phone::PhoneEvent;
+use natter_media::{AudioSink, AudioSource, MediaConfig, VideoSource};
+use natter_proto::model::{ConversationId, MessageBody};
+use natter_server::{Config, Relay};
+use tokio::sync::mpsc;
+
+/// Generous: two whole apps, a relay and two media engines share two cores.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+async fn drive(app: &mut App, task: Task<Message>) {
+    let mut queue = vec![task];
+    while let Some(task) = queue.pop() {
+        let Some(mut stream) = iced_runtime::task::into_stream(task) else {
+            continue;
+        };
+        while let Some(action) = tokio::time::timeout(PATIENCE, stream.next()).await.unwrap() {
+            if let Action::Output(message) = action {
+                let next = app.update(message);
+                queue.push(next);
+            }
+        }
+    }
+}
+
+async fn interact(app: &mut App, f: impl FnOnce(&mut iced_test::Simulator<'_, Message>)) {
+    let messages: Vec<Message> = {
+        let mut ui = simulator(app.view());
+        f(&mut ui);
+        ui.into_messages().collect()
+    };
+    for m in messages {
+        let task = app.update(m);
+        drive(app, task).await;
+    }
+}
+
+fn shows(app: &App, text: &str) -> bool {
+    simulator(app.view()).find(text).is_ok()
+}
+
+fn main_of(app: &App) -> &main::Main {
+    match &app.screen {
+        Screen::Main(m) => m,
+        _ => panic!("not on the main window"),
+    }
+}
+
+fn the_call(app: &App) -> Option<&call::Call> {
+    main_of(app).call()
+}
+
+/// One signed-in app with its session and phone events.
+struct Side {
+    app: App,
+    session: natter_net::Events,
+    phone: mpsc::UnboundedReceiver<PhoneEvent>,
+    handle: natter_media::phone::Phone,
+    client: natter_net::Client,
+    _home: tempfile::TempDir,
+}
+
+impl Side {
+    async fn new(relay: &Relay, account: &str) -> Side {
+        let home = tempfile::tempdir().unwrap();
+        let (mut app, task) = App::new(Flags {
+            profile: "p".into(),
+            data_home: home.path().to_path_buf(),
+            server: Some(relay.http_url()),
+            language: Some(Language::EnUs),
+        });
+        drive(&mut app, task).await;
+        let password = format!("{account}-long-password");
+        natter_net::client::register(
+            &relay.http_url(),
+            &natter_proto::rest::RegisterRequest {
+                account: account.into(),
+                password: password.clone(),
+                nickname: account.into(),
+                email: None,
+                phone: None,
+                avatar: None,
+            },
+        )
+        .await
+        .unwrap();
+        // Sign in through the form, as a person would.
+        interact(&mut app, |ui| {
+            ui.click("Account name, e-mail or phone").unwrap();
+            let _ = ui.typewrite(account);
+            ui.click("Password").unwrap();
+            let _ = ui.typewrite(&password);
+            ui.click("Sign in").unwrap();
+        })
+        .await;
+        assert!(matches!(app.screen, Screen::Main(_)), "signed in");
+        let store = app.store().unwrap().clone();
+        let (client, session) = natter_net::Client::resume(store).await.unwrap();
+        let task = app.update(Message::Main(main::Message::Session(
+            main::session::Update::Ready(client.clone()),
+        )));
+        drive(&mut app, task).await;
+        // The phone the subscription would start, on loopback with the tone and
+        // the test pattern.
+        let media = MediaConfig {
+            audio_source: AudioSource::Tone { hz: 440.0 },
+            video_source: VideoSource::Pattern {
+                width: 320,
+                height: 240,
+                fps: 15,
+            },
+            audio_sink: AudioSink::Discard,
+            ..MediaConfig::synthetic()
+        };
+        let (handle, phone) = call::start(&client, media);
+        let task = app.update(Message::Main(main::Message::Call(call::Message::Phone(
+            call::Update::Ready(call::Handle(handle.clone())),
+        ))));
+        drive(&mut app, task).await;
+        Side {
+            app,
+            session,
+            phone,
+            handle,
+            client,
+            _home: home,
+        }
+    }
+
+    /// Applies one pending session or phone event, waiting at most `wait`.
+    async fn step(&mut self, wait: Duration) {
+        let message = tokio::select! {
+            e = self.session.next() => {
+                let Some(e) = e else { return };
+                main::Message::Session(main::session::Update::Event(e))
+            }
+            e = self.phone.recv() => {
+                let Some(e) = e else { return };
+                main::Message::Call(call::Message::Phone(call::Update::Event(e)))
+            }
+            _ = tokio::time::sleep(wait) => return,
+        };
+        let task = self.app.update(Message::Main(message));
+        drive(&mut self.app, task).await;
+    }
+
+    async fn send(&mut self, message: call::Message) {
+        let task = self.app.update(Message::Main(main::Message::Call(message)));
+        drive(&mut self.app, task).await;
+    }
+}
+
+/// Feeds both sides' events until `until` holds for both.
+async fn pump(a: &mut Side, b: &mut Side, what: &str, until: impl Fn(&App, &App) -> bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !until(&a.app, &b.app) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}; a: {:?}, b: {:?}",
+            the_call(&a.app).map(|c| &c.stage),
+            the_call(&b.app).map(|c| &c.stage),
+        );
+        a.step(Duration::from_millis(10)).await;
+        b.step(Duration::from_millis(10)).await;
+    }
+}
+
+async fn relay() -> (Relay, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = Relay::start(Config::for_tests(dir.path())).await.unwrap();
+    (relay, dir)
+}
+
+/// Amy and Bob, friends, with Amy's chat with Bob open.
+async fn friends(relay: &Relay) -> (Side, Side, ConversationId) {
+    let mut a = Side::new(relay, "amy").await;
+    let mut b = Side::new(relay, "bob").await;
+    let (ta, tb) = (
+        a.client.token().await.unwrap(),
+        b.client.token().await.unwrap(),
+    );
+    let req = a
+        .client
+        .http()
+        .send_friend_request(&ta, b.client.me(), "")
+        .await
+        .unwrap();
+    b.client
+        .http()
+        .answer_friend_request(&tb, req.id, true)
+        .await
+        .unwrap();
+    let conv = a.client.http().friends(&ta).await.unwrap().friends[0].conversation;
+    pump(&mut a, &mut b, "the new conversation", |a, _| {
+        shows(a, "bob")
+    })
+    .await;
+    interact(&mut a.app, |ui| {
+        ui.click("bob").unwrap();
+    })
+    .await;
+    (a, b, conv)
+}
+
+/// The call record's words, from the store, as `record` puts them.
+async fn record_text(side: &Side, conv: ConversationId) -> Option<String> {
+    let messages = side.client.store().history(conv, None, 20).await.unwrap();
+    let me = side.client.me();
+    let i18n = natter_i18n::I18n::new(Language::EnUs).unwrap();
+    messages.iter().rev().find_map(|m| match m.body {
+        MessageBody::Call { .. } => call::record(&i18n, &m.body, m.sender == me).map(|r| r.0),
+        _ => None,
+    })
+}
+
+/// Waits until the call record reached both sides and both chats show it.
+async fn records_shown(a: &mut Side, b: &mut Side, conv: ConversationId) -> (String, String) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let (Some(ra), Some(rb)) = (record_text(a, conv).await, record_text(b, conv).await)
+            && shows(&a.app, &ra)
+            && shows(&b.app, &rb)
+        {
+            return (ra, rb);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "call records not shown"
+        );
+        a.step(Duration::from_millis(20)).await;
+        b.step(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn video_call_accepted_shows_video_then_both_chats_record_it() {
+    let (relay, _rd) = relay().await;
+    let (mut a, mut b, conv) = friends(&relay).await;
+
+    // Amy video-calls Bob from the chat header.
+    interact(&mut a.app, |ui| {
+        ui.click("Video call").unwrap();
+    })
+    .await;
+    assert!(shows(&a.app, "Calling bob…"), "the outgoing call view");
+    assert!(shows(&a.app, "Cancel"));
+
+    // Bob sees the incoming dialog wherever he is, and a ring was asked for.
+    let rings = natter::sound::rings();
+    pump(&mut a, &mut b, "the incoming dialog", |_, b| {
+        shows(b, "amy is calling…")
+    })
+    .await;
+    assert!(natter::sound::rings() > rings, "the ringtone");
+    assert!(shows(&b.app, "Video call"));
+    pump(&mut a, &mut b, "ringing", |a, _| shows(a, "Ringing…")).await;
+    interact(&mut b.app, |ui| {
+        ui.click("Accept").unwrap();
+    })
+    .await;
+
+    // Both reach the in-call view.
+    pump(&mut a, &mut b, "connected", |a, b| {
+        the_call(a).is_some_and(|c| c.is_connected())
+            && the_call(b).is_some_and(|c| c.is_connected())
+    })
+    .await;
+    for side in [&a, &b] {
+        assert!(shows(&side.app, "Hang up"));
+        assert!(shows(&side.app, "Mute"));
+        assert!(shows(&side.app, "Camera off"));
+    }
+    // Bob's chat with Amy opened beside the call and is usable.
+    assert!(shows(&b.app, "Send"), "the chat beside the call");
+
+    // Amy's picture reaches Bob's view, paced, latest frame winning.
+    let slot = b.handle.remote_video().await.expect("a video slot");
+    let mut frames = Box::pin(call::frames(slot));
+    for _ in 0..3 {
+        let frame = tokio::time::timeout(PATIENCE, frames.next())
+            .await
+            .expect("a remote frame")
+            .unwrap();
+        b.send(call::Message::Frame(call::Feed::Remote, frame))
+            .await;
+    }
+    let seen = the_call(&b.app).unwrap();
+    assert_eq!(seen.frames, 3);
+    assert!(seen.remote.is_some());
+    assert!(!shows(&b.app, "Waiting for video…"));
+
+    // The stats line fills in on the next tick.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    b.send(call::Message::Tick).await;
+    assert!(
+        the_call(&b.app).unwrap().stats.is_some(),
+        "stats after a tick"
+    );
+
+    // Amy hangs up; both see the call end and the record in the chat.
+    interact(&mut a.app, |ui| {
+        ui.click("Hang up").unwrap();
+    })
+    .await;
+    pump(&mut a, &mut b, "the end", |a, b| {
+        [a, b].iter().all(|app| {
+            the_call(app)
+                .is_some_and(|c| matches!(c.stage, call::Stage::Ended(call::Ending::Completed(_))))
+        })
+    })
+    .await;
+    let (ra, rb) = records_shown(&mut a, &mut b, conv).await;
+    assert!(ra.starts_with("▶ Video call · "), "{ra}");
+    assert_eq!(ra, rb);
+    // "Call ended · 0:01" with the record's duration.
+    let ended = ra.replace("▶ Video call", "Call ended");
+    assert!(
+        shows(&a.app, &ended) || the_call(&a.app).is_none(),
+        "{ended}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declined_voice_call_is_recorded_on_both_sides() {
+    let (relay, _rd) = relay().await;
+    let (mut a, mut b, conv) = friends(&relay).await;
+    interact(&mut a.app, |ui| {
+        ui.click("Voice call").unwrap();
+    })
+    .await;
+    pump(&mut a, &mut b, "the incoming dialog", |_, b| {
+        shows(b, "amy is calling…")
+    })
+    .await;
+    interact(&mut b.app, |ui| {
+        ui.click("Decline").unwrap();
+    })
+    .await;
+    assert!(shows(&b.app, "Declined"));
+    pump(&mut a, &mut b, "declined", |a, _| shows(a, "Declined")).await;
+    // Bob closes the short "ended" state and opens the chat to see the record
+    // there too.
+    b.send(call::Message::Dismiss).await;
+    interact(&mut b.app, |ui| {
+        ui.click("amy").unwrap();
+    })
+    .await;
+    let (ra, rb) = records_shown(&mut a, &mut b, conv).await;
+    assert_eq!(ra, "☎ Declined");
+    assert_eq!(rb, "☎ Declined");
+}
