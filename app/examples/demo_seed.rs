@@ -1,6 +1,7 @@
 //! Seeds `make demo`: two accounts on the given relay that are friends, with a
 //! little history, each signed in to its own app profile under `NATTER_HOME`,
 //! and a group of three (with a third account, carol) with an announcement.
+//! Calls in the demo profiles use the test tone and pattern.
 
 use std::path::PathBuf;
 
@@ -27,6 +28,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         natter_net::client::register(&server, &req).await?;
         let store = Store::open(natter_store::profile_dir(&home, account)).await?;
+        // Demo machines often have no camera or sound card: calls send the test
+        // tone and pattern (switch it off in the settings to use devices).
+        let settings = natter::app::Settings {
+            server: server.clone(),
+            devices: natter::screen::main::call::Devices {
+                synthetic: true,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        store.set_setting("settings", &settings).await?;
         natter_net::client::sign_in(&server, &store, account, &password, Some("demo".into()))
             .await?;
         let (client, events) = natter_net::Client::resume(store).await?;

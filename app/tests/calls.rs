@@ -207,8 +207,8 @@ async fn friends(relay: &Relay) -> (Side, Side, ConversationId) {
         .await
         .unwrap();
     let conv = a.client.http().friends(&ta).await.unwrap().friends[0].conversation;
-    pump(&mut a, &mut b, "the new conversation", |a, _| {
-        shows(a, "bob")
+    pump(&mut a, &mut b, "the new conversation", |a, b| {
+        shows(a, "bob") && shows(b, "amy")
     })
     .await;
     interact(&mut a.app, |ui| {
@@ -258,7 +258,11 @@ async fn video_call_accepted_shows_video_then_both_chats_record_it() {
         ui.click("Video call").unwrap();
     })
     .await;
-    assert!(shows(&a.app, "Calling bob…"), "the outgoing call view");
+    assert!(
+        shows(&a.app, "Calling bob…"),
+        "the outgoing call view: {:?}",
+        the_call(&a.app).map(|c| &c.stage)
+    );
     assert!(shows(&a.app, "Cancel"));
 
     // Bob sees the incoming dialog wherever he is, and a ring was asked for.
@@ -288,6 +292,19 @@ async fn video_call_accepted_shows_video_then_both_chats_record_it() {
     }
     // Bob's chat with Amy opened beside the call and is usable.
     assert!(shows(&b.app, "Send"), "the chat beside the call");
+
+    // The chat stays usable during the call: a message goes both ways.
+    interact(&mut a.app, |ui| {
+        ui.click(iced_test::selector::id("composer")).unwrap();
+        let _ = ui.typewrite("still there?");
+        let _ = ui.tap_key(iced::keyboard::key::Named::Enter);
+    })
+    .await;
+    pump(&mut a, &mut b, "a message during the call", |_, b| {
+        shows(b, "still there?")
+    })
+    .await;
+    assert!(the_call(&b.app).unwrap().is_connected());
 
     // Amy's picture reaches Bob's view, paced, latest frame winning.
     let slot = b.handle.remote_video().await.expect("a video slot");

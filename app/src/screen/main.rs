@@ -395,6 +395,7 @@ impl Main {
 
     /// Handles a message.
     pub fn update(&mut self, message: Message, ctx: Context<'_>) -> (Task<Message>, Option<Event>) {
+        self.follow_devices(ctx);
         let task = match message {
             Message::Session(update) => return self.on_session(update, ctx),
             Message::Conversations(list) => {
@@ -417,13 +418,8 @@ impl Main {
                 }
                 Task::none()
             }
-            Message::Call(m) => self.update_call(m, ctx).map(Message::Call),
-            Message::Devices(devices) => {
-                if self.call.as_ref().is_none_or(|c| !c.is_live()) {
-                    self.devices = devices.clone();
-                }
-                return (Task::none(), Some(Event::Devices(devices)));
-            }
+            Message::Call(m) => self.update_call(m, ctx),
+            Message::Devices(devices) => return (Task::none(), Some(Event::Devices(devices))),
             Message::DeviceList(list) => {
                 self.device_list = Some(list);
                 Task::none()

@@ -24,7 +24,9 @@ use natter_i18n::{Arg, I18n};
 use natter_media::CallStats;
 use natter_media::phone::PhoneEvent;
 use natter_proto::call::{CallNotice, EndReason};
-use natter_proto::model::{CallMedia, CallOutcome, ConversationId, MessageBody, UserId};
+use natter_proto::model::{
+    CallMedia, CallOutcome, ConversationId, ConversationKind, MessageBody, UserId,
+};
 
 use super::{Context, Main};
 
@@ -324,13 +326,21 @@ impl Main {
         }
     }
 
-    /// Handles a call message.
-    pub(super) fn update_call(&mut self, message: Message, ctx: Context<'_>) -> Task<Message> {
-        // New device choices apply from the next call on.
-        if self.call.as_ref().is_none_or(|c| !c.is_live()) && self.devices != ctx.settings.devices {
+    /// Takes the devices chosen in the settings, unless a call is on: a change
+    /// restarts the phone, so it waits for the call to end.
+    pub(super) fn follow_devices(&mut self, ctx: Context<'_>) {
+        if self.devices != ctx.settings.devices && self.call.as_ref().is_none_or(|c| !c.is_live()) {
             self.devices = ctx.settings.devices.clone();
         }
-        match message {
+    }
+
+    /// Handles a call message.
+    pub(super) fn update_call(
+        &mut self,
+        message: Message,
+        ctx: Context<'_>,
+    ) -> Task<super::Message> {
+        let task = match message {
             Message::Phone(Update::Ready(Handle(phone))) => {
                 for notice in self.early_notices.drain(..) {
                     phone.notice(notice);
@@ -385,8 +395,8 @@ impl Main {
                 );
                 // The chat with the caller opens beside the call.
                 self.panel = super::Panel::Chats;
-                let open = self.select(conversation).discard();
-                Task::batch([answer, open])
+                let open = self.select(conversation);
+                return Task::batch([answer.map(super::Message::Call), open]);
             }
             Message::Decline => {
                 if let (Some(phone), Some(call)) = (&self.phone, self.call.as_mut())
@@ -433,7 +443,7 @@ impl Main {
                 }
                 Task::none()
             }
-            Message::Tick => self.tick(ctx),
+            Message::Tick => self.tick(),
             Message::Stats(stats) => {
                 if let Some(call) = self.call.as_mut().filter(|c| c.is_connected()) {
                     call.stats = stats;
@@ -453,7 +463,8 @@ impl Main {
                 }
                 Task::none()
             }
-        }
+        };
+        task.map(super::Message::Call)
     }
 
     /// The call records that are the last message of a conversation, so the
@@ -493,7 +504,7 @@ impl Main {
         )
     }
 
-    fn tick(&mut self, ctx: Context<'_>) -> Task<Message> {
+    fn tick(&mut self) -> Task<Message> {
         let Some(call) = self.call.as_mut() else {
             return Task::none();
         };
@@ -510,9 +521,7 @@ impl Main {
                     .is_none_or(|t| t.elapsed() >= crate::sound::RING_EVERY)
                 {
                     call.last_ring = Some(Instant::now());
-                    if ctx.settings.notifications {
-                        crate::sound::play_ringtone();
-                    }
+                    crate::sound::play_ringtone();
                 }
                 Task::none()
             }
@@ -533,11 +542,12 @@ impl Main {
                 media,
             } => {
                 let mut call = Call::new(Some(call_id), conversation, from, media, false);
-                if ctx.settings.notifications {
-                    crate::sound::play_ringtone();
-                    if !ctx.focused {
-                        self.notify_incoming(ctx, from, media);
-                    }
+                // A call rings whatever the notification setting; the OS
+                // notification follows it, for when the window is in the
+                // background.
+                crate::sound::play_ringtone();
+                if ctx.settings.notifications && !ctx.focused {
+                    self.notify_incoming(ctx, from, media);
                 }
                 call.last_ring = Some(Instant::now());
                 self.call = Some(call);
@@ -604,9 +614,17 @@ impl Main {
     }
 
     pub(super) fn user_name(&self, id: UserId) -> String {
+        // The 1:1 conversation's title names the peer before the friend list
+        // has loaded.
         self.users
             .get(&id)
             .map(|u| u.nickname.clone())
+            .or_else(|| {
+                self.conversations
+                    .iter()
+                    .find(|c| matches!(c.kind, ConversationKind::Direct { peer } if peer == id))
+                    .map(|c| c.title.clone())
+            })
             .unwrap_or_else(|| id.to_string())
     }
 }
