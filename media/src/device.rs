@@ -4,13 +4,18 @@
 //! traits as the synthetic sources.
 //!
 //! A missing or broken device is an [`Error`](crate::Error), never a panic. Device
-//! lists are cheap snapshots: call [`list_devices`] again to notice hot-plugged
-//! devices.
+//! lists are snapshots: [`watch_devices`] re-lists in the background and publishes
+//! changes, so a settings screen notices plugged and unplugged devices.
 
 pub mod audio;
 pub mod camera;
 
+use std::time::Duration;
+
 use cpal::traits::{DeviceTrait, HostTrait};
+use tokio::sync::watch;
+
+use crate::{Error, Result};
 
 /// What kind of device an entry or an error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -85,4 +90,32 @@ pub fn list_devices() -> DeviceList {
         speakers,
         cameras: camera::list_cameras(),
     }
+}
+
+/// Lists devices now and then every `interval` on a background thread, publishing
+/// the list whenever it changes (hot-plug). The thread ends after the last receiver
+/// is dropped. Enumeration can be slow and, on ALSA, noisy on stderr, so keep the
+/// interval at a second or more outside tests.
+pub fn watch_devices(interval: Duration) -> Result<watch::Receiver<DeviceList>> {
+    let (tx, rx) = watch::channel(list_devices());
+    std::thread::Builder::new()
+        .name("natter-device-watch".to_owned())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(interval);
+                if tx.is_closed() {
+                    break;
+                }
+                let list = list_devices();
+                tx.send_if_modified(|current| {
+                    let changed = *current != list;
+                    if changed {
+                        *current = list;
+                    }
+                    changed
+                });
+            }
+        })
+        .map_err(|e| Error::System(format!("cannot start the device watcher: {e}")))?;
+    Ok(rx)
 }

@@ -5,7 +5,7 @@
 use natter_media::Error;
 use natter_media::device::audio::{open_microphone, open_speaker};
 use natter_media::device::camera::open_camera;
-use natter_media::device::list_devices;
+use natter_media::device::{list_devices, watch_devices};
 use natter_media::source::VideoCapture;
 
 #[test]
@@ -64,4 +64,13 @@ fn a_missing_microphone_or_speaker_is_a_clear_error() {
         open_speaker(Some("no such speaker, surely")),
         Err(Error::NoAudioDevice(_))
     ));
+}
+
+#[test]
+fn the_device_watcher_starts_with_the_current_list() {
+    let watcher = watch_devices(std::time::Duration::from_millis(50)).unwrap();
+    assert_eq!(*watcher.borrow(), list_devices());
+    // Nothing plugged in or out here: no change within a few polls.
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(!watcher.has_changed().unwrap());
 }
