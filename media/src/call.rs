@@ -30,8 +30,8 @@ use rtc::peer_connection::configuration::media_engine::{
     MIME_TYPE_H264, MIME_TYPE_OPUS, MediaEngine,
 };
 use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
-    RtpCodecKind,
+    RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters,
+    RTCRtpEncodingParameters, RtpCodecKind,
 };
 use tokio::sync::mpsc;
 use webrtc::media_stream::track_local::TrackLocal;
@@ -208,7 +208,15 @@ fn h264_codec() -> RTCRtpCodec {
         // Constrained Baseline level 3.1, non-interleaved: what every endpoint takes.
         sdp_fmtp_line: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
             .to_owned(),
-        rtcp_feedback: vec![],
+        // Retransmission requests for lost packets, and key-frame requests (the
+        // receive side sends PLI after loss; FIR is what some peers send instead).
+        rtcp_feedback: [("nack", ""), ("nack", "pli"), ("ccm", "fir")]
+            .into_iter()
+            .map(|(typ, parameter)| RTCPFeedback {
+                typ: typ.to_owned(),
+                parameter: parameter.to_owned(),
+            })
+            .collect(),
     }
 }
 

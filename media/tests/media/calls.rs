@@ -329,3 +329,46 @@ async fn a_missing_microphone_falls_back_to_the_tone() {
     caller.engine.close().await.unwrap();
     callee.engine.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offer_carries_opus_h264_and_loopback_candidates_only() {
+    let config = MediaConfig {
+        video_source: VideoSource::Pattern {
+            width: 64,
+            height: 64,
+            fps: 5,
+        },
+        ..MediaConfig::synthetic()
+    };
+    let (offerer, mut events) = CallEngine::new(config, Role::Offerer).await.unwrap();
+    let Some(CallEvent::LocalSdp { sdp_type, sdp }) = events.recv().await else {
+        panic!("the offer comes first");
+    };
+    assert_eq!(sdp_type, SdpType::Offer);
+    for line in [
+        "opus/48000/2",
+        "H264/90000",
+        "profile-level-id=42e01f",
+        "nack pli",
+        "ccm fir",
+    ] {
+        assert!(sdp.contains(line), "offer lacks {line:?}");
+    }
+    // Host candidates on loopback only: no other interface, no mDNS names.
+    let mut candidates = Vec::new();
+    while let Ok(Some(event)) =
+        tokio::time::timeout(Duration::from_millis(500), events.recv()).await
+    {
+        if let CallEvent::LocalCandidate(candidate) = event {
+            candidates.push(candidate.candidate);
+        }
+    }
+    assert!(!candidates.is_empty());
+    for candidate in &candidates {
+        assert!(
+            candidate.contains(" 127.0.0.1 ") && !candidate.contains(".local"),
+            "{candidate}"
+        );
+    }
+    offerer.close().await.unwrap();
+}
