@@ -344,7 +344,7 @@ impl CallEngine {
             stats: Mutex::new(stats::Previous::default()),
         };
         if role == Role::Offerer {
-            engine.add_local_tracks().await?;
+            engine.add_local_tracks(true).await?;
             let offer = engine.pc.create_offer(None).await?;
             let sdp = offer.sdp.clone();
             engine.pc.set_local_description(offer).await?;
@@ -358,14 +358,14 @@ impl CallEngine {
 
     /// Adds the audio track (and the video track, if configured) and starts their
     /// capture threads.
-    async fn add_local_tracks(&self) -> Result<()> {
+    async fn add_local_tracks(&self, with_video: bool) -> Result<()> {
         let audio = local_track(RtpCodecKind::Audio, opus_codec())?;
         let sender = self
             .pc
             .add_track(Arc::clone(&audio) as Arc<dyn TrackLocal>)
             .await?;
         send::start_audio(self.shared.clone(), audio, sender)?;
-        if self.shared.config.video_source.is_some() {
+        if with_video && self.shared.config.video_source.is_some() {
             let video = local_track(RtpCodecKind::Video, h264_codec())?;
             let sender = self
                 .pc
@@ -394,6 +394,7 @@ impl CallEngine {
                 self.role
             )));
         }
+        let offer_has_video = sdp.lines().any(|line| line.starts_with("m=video"));
         let description = match sdp_type {
             SdpType::Offer => RTCSessionDescription::offer(sdp),
             SdpType::Answer => RTCSessionDescription::answer(sdp),
@@ -406,8 +407,9 @@ impl CallEngine {
         negotiation.remote_set = true;
 
         if self.role == Role::Answerer {
-            // Tracks go in after the offer so they take over the offered transceivers.
-            self.add_local_tracks().await?;
+            // Tracks go in after the offer so they take over the offered transceivers;
+            // video only if the offer has room for it (no renegotiation here).
+            self.add_local_tracks(offer_has_video).await?;
             let answer = self.pc.create_answer(None).await?;
             let sdp = answer.sdp.clone();
             self.pc.set_local_description(answer).await?;

@@ -11,11 +11,13 @@
 //!   [tone](source::tone) and [test pattern](source::pattern).
 //! - [`sink`]: the [`AudioPlayback`](sink::AudioPlayback) trait, a discard and a collector.
 //! - [`device`]: real microphones, speakers (cpal) and cameras (nokhwa) behind the same
-//!   traits, and [`list_devices`](device::list_devices). A missing device is an
+//!   traits, [`list_devices`](device::list_devices) and
+//!   [`watch_devices`](device::watch_devices) for hot-plug. A missing device is an
 //!   [`Error`], never a panic.
 //! - [`codec`]: Opus and H.264 (OpenH264) encoders and decoders.
 //! - [`frame`]: audio/video frame types and the latest-frame-wins [`FrameSlot`].
-//! - [`call`]: the [`CallEngine`] — one peer connection, its threads and its events.
+//! - [`call`]: the [`CallEngine`] — one peer connection, its threads and its events;
+//!   mute, camera on/off, switching devices mid-call, stats, remote video and self-view.
 //! - [`phone`]: the [`Phone`](phone::Phone) — one account's calls: the relay's call
 //!   signalling driving a `CallEngine`, for the app and headless clients.
 //!
