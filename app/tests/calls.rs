@@ -272,7 +272,7 @@ async fn video_call_accepted_shows_video_then_both_chats_record_it() {
     })
     .await;
     assert!(natter::sound::rings() > rings, "the ringtone");
-    assert!(shows(&b.app, "Video call"));
+    assert!(shows(&b.app, "▶ Video call"));
     pump(&mut a, &mut b, "ringing", |a, _| shows(a, "Ringing…")).await;
     interact(&mut b.app, |ui| {
         ui.click("Accept").unwrap();

@@ -34,7 +34,11 @@ impl Main {
             .spacing(10)
             .align_y(Center)
         };
-        let media = i18n.tr(media_key(call.media));
+        let icon = match call.media {
+            natter_proto::model::CallMedia::Video => "▶",
+            natter_proto::model::CallMedia::Audio => "☎",
+        };
+        let media = format!("{icon} {}", i18n.tr(media_key(call.media)));
         let body: Element<'a, Message> = match &call.stage {
             Stage::Incoming => row![
                 who(i18n.tr_args("call-incoming", &[("name", Arg::from(name.clone()))])),
