@@ -73,23 +73,32 @@ impl I420Frame {
     }
 
     /// Converts packed RGB (3 bytes a pixel) to I420, dropping a trailing odd row or
-    /// column. Used for camera frames.
+    /// column. Used for camera frames; a buffer shorter than `width × height × 3`
+    /// gives a black picture.
     pub fn from_rgb(rgb: &[u8], width: usize, height: usize) -> Self {
         let mut frame = Self::black(width, height);
+        if rgb.len() < width * height * 3 {
+            // A short buffer is a driver bug; a black picture beats a panic.
+            return frame;
+        }
         let (w, h) = (frame.width, frame.height);
         let luma = w * h;
         let (y_plane, chroma) = frame.data.split_at_mut(luma);
         let (u_plane, v_plane) = chroma.split_at_mut(luma / 4);
         for row in 0..h {
-            for col in 0..w {
-                let i = (row * width + col) * 3;
-                let (r, g, b) = (rgb[i], rgb[i + 1], rgb[i + 2]);
-                let (y, u, v) = rgb_to_yuv(r, g, b);
-                y_plane[row * w + col] = y;
-                if row % 2 == 0 && col % 2 == 0 {
-                    let c = (row / 2) * (w / 2) + col / 2;
-                    u_plane[c] = u;
-                    v_plane[c] = v;
+            let src = &rgb[row * width * 3..][..w * 3];
+            let dst = &mut y_plane[row * w..][..w];
+            for (px, y) in src.chunks_exact(3).zip(dst.iter_mut()) {
+                *y = rgb_to_y(px[0], px[1], px[2]);
+            }
+            if row % 2 == 0 {
+                // Chroma from the top-left pixel of each 2×2 block: cheap, and the
+                // encoder's own subsampling loses more than this does.
+                let c = (row / 2) * (w / 2);
+                for (col, px) in src.chunks_exact(6).enumerate() {
+                    let (u, v) = rgb_to_uv(px[0], px[1], px[2]);
+                    u_plane[c + col] = u;
+                    v_plane[c + col] = v;
                 }
             }
         }
@@ -137,14 +146,25 @@ pub fn yuv_to_rgb(y: u8, u: u8, v: u8) -> [u8; 3] {
     ]
 }
 
-/// BT.601 limited-range RGB → YUV, the inverse of what the H.264 decoder side uses.
+/// BT.601 limited-range RGB → YUV (integer arithmetic), the inverse of what the
+/// H.264 decoder side uses.
 pub fn rgb_to_yuv(r: u8, g: u8, b: u8) -> (u8, u8, u8) {
-    let (r, g, b) = (f32::from(r), f32::from(g), f32::from(b));
-    let y = 16.0 + 0.257 * r + 0.504 * g + 0.098 * b;
-    let u = 128.0 - 0.148 * r - 0.291 * g + 0.439 * b;
-    let v = 128.0 + 0.439 * r - 0.368 * g - 0.071 * b;
-    // The `as` casts saturate, and the values are within 0..=255 anyway.
-    (y.round() as u8, u.round() as u8, v.round() as u8)
+    let (u, v) = rgb_to_uv(r, g, b);
+    (rgb_to_y(r, g, b), u, v)
+}
+
+fn rgb_to_y(r: u8, g: u8, b: u8) -> u8 {
+    let (r, g, b) = (i32::from(r), i32::from(g), i32::from(b));
+    // 16..=235 by construction, so the cast is exact.
+    (((66 * r + 129 * g + 25 * b + 128) >> 8) + 16) as u8
+}
+
+fn rgb_to_uv(r: u8, g: u8, b: u8) -> (u8, u8) {
+    let (r, g, b) = (i32::from(r), i32::from(g), i32::from(b));
+    // 16..=240 by construction, so the casts are exact.
+    let u = ((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128;
+    let v = ((112 * r - 94 * g - 18 * b + 128) >> 8) + 128;
+    (u as u8, v as u8)
 }
 
 impl openh264::formats::YUVSource for I420Frame {
