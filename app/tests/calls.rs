@@ -382,3 +382,69 @@ async fn declined_voice_call_is_recorded_on_both_sides() {
     assert_eq!(ra, "☎ Declined");
     assert_eq!(rb, "☎ Declined");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voice_call_cancelled_while_ringing_is_a_missed_call_for_the_callee() {
+    let (relay, _rd) = relay().await;
+    let (mut a, mut b, conv) = friends(&relay).await;
+    interact(&mut a.app, |ui| {
+        ui.click("Voice call").unwrap();
+    })
+    .await;
+    pump(&mut a, &mut b, "the incoming dialog", |_, b| {
+        shows(b, "amy is calling…") && shows(b, "☎ Voice call")
+    })
+    .await;
+    interact(&mut a.app, |ui| {
+        ui.click("Cancel").unwrap();
+    })
+    .await;
+    pump(&mut a, &mut b, "cancelled on both sides", |a, b| {
+        shows(a, "Cancelled") && shows(b, "Cancelled")
+    })
+    .await;
+    b.send(call::Message::Dismiss).await;
+    assert!(the_call(&b.app).is_none(), "the strip is gone");
+    interact(&mut b.app, |ui| {
+        ui.click("amy").unwrap();
+    })
+    .await;
+    let (ra, rb) = records_shown(&mut a, &mut b, conv).await;
+    assert_eq!(ra, "☎ Cancelled");
+    assert_eq!(rb, "☎ Cancelled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_choose_test_sources_for_calls() {
+    let (relay, _rd) = relay().await;
+    let mut a = Side::new(&relay, "amy").await;
+    interact(&mut a.app, |ui| {
+        ui.click("Settings").unwrap();
+    })
+    .await;
+    assert!(shows(&a.app, "Calls"));
+    assert!(shows(&a.app, "Microphone"));
+    assert!(shows(&a.app, "Camera"));
+    assert!(!a.app.settings.devices.synthetic);
+    interact(&mut a.app, |ui| {
+        // The switch sits just under the "Calls" heading (a toggler's label is
+        // not a text widget the selectors can find).
+        let heading = ui.find("Calls").unwrap();
+        let b = heading.visible_bounds().unwrap_or(heading.bounds());
+        ui.point_at(iced::Point::new(b.x + 12.0, b.y + b.height + 8.0 + 10.0));
+        let _ = ui.simulate(iced_test::simulator::click());
+    })
+    .await;
+    assert!(a.app.settings.devices.synthetic, "saved in the settings");
+    let saved: natter::app::Settings = a
+        .app
+        .store()
+        .unwrap()
+        .setting("settings")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(saved.devices.synthetic, "written to the profile's store");
+    let config = call::media_config(&saved.devices);
+    assert!(matches!(config.video_source, VideoSource::Pattern { .. }));
+}

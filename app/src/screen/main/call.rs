@@ -30,6 +30,9 @@ use natter_proto::model::{
 
 use super::{Context, Main};
 
+/// How long the peer's picture may stand still before it counts as paused.
+pub const VIDEO_STALE: Duration = Duration::from_secs(2);
+
 /// How long the "Call ended · 2:31" state stays before the strip goes away.
 pub const ENDED_FOR: Duration = Duration::from_secs(3);
 
@@ -174,6 +177,9 @@ pub struct Call {
     pub camera: bool,
     /// The peer's latest frame.
     pub remote: Option<image::Handle>,
+    /// When it arrived: a picture that stops changing means the peer's camera
+    /// is off (or their video stalled).
+    pub remote_at: Option<Instant>,
     /// The self-view's latest frame.
     pub local: Option<image::Handle>,
     /// Frames drawn from the peer so far.
@@ -208,6 +214,7 @@ impl Call {
             muted: false,
             camera: media == CallMedia::Video,
             remote: None,
+            remote_at: None,
             local: None,
             frames: 0,
             stats: None,
@@ -220,6 +227,11 @@ impl Call {
     /// Whether the call is still on (not in its short "ended" state).
     pub fn is_live(&self) -> bool {
         !matches!(self.stage, Stage::Ended(_))
+    }
+
+    /// Whether the peer's picture stopped changing a while ago (camera off).
+    pub fn remote_paused(&self) -> bool {
+        self.remote_at.is_some_and(|t| t.elapsed() >= VIDEO_STALE)
     }
 
     /// Whether media flows.
@@ -455,6 +467,7 @@ impl Main {
                     match feed {
                         Feed::Remote => {
                             call.remote = Some(handle);
+                            call.remote_at = Some(Instant::now());
                             call.frames += 1;
                         }
                         Feed::Local if call.camera => call.local = Some(handle),
@@ -546,11 +559,20 @@ impl Main {
                 // notification follows it, for when the window is in the
                 // background.
                 crate::sound::play_ringtone();
-                if ctx.settings.notifications && !ctx.focused {
-                    self.notify_incoming(ctx, from, media);
-                }
                 call.last_ring = Some(Instant::now());
                 self.call = Some(call);
+                if !ctx.focused {
+                    if ctx.settings.notifications {
+                        self.notify_incoming(ctx, from, media);
+                    }
+                    // Also ask the window manager to flag the window.
+                    return iced::window::latest().and_then(|id| {
+                        iced::window::request_user_attention(
+                            id,
+                            Some(iced::window::UserAttention::Critical),
+                        )
+                    });
+                }
             }
             PhoneEvent::Ringing { call_id } => {
                 if let Some(call) = self.call_for(&call_id)

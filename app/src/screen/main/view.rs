@@ -22,7 +22,7 @@ impl Main {
     /// Draws the window; `narrow` shows one pane at a time.
     pub fn view<'a>(&'a self, ctx: Context<'a>, narrow: bool) -> Element<'a, Message> {
         let body = self.panes(ctx, narrow);
-        match self.call_strip(ctx.i18n) {
+        match self.call_strip(ctx.i18n, narrow) {
             Some(strip) => column![strip.map(Message::Call), body].into(),
             None => body,
         }

@@ -13,13 +13,15 @@ use crate::widget::avatar;
 
 /// Height of the peer's video in the strip.
 const VIDEO_HEIGHT: f32 = 240.0;
+/// Height of the peer's video when the window is narrow.
+const NARROW_VIDEO_HEIGHT: f32 = 180.0;
 /// Height of the self-view.
 const PREVIEW_HEIGHT: f32 = 90.0;
 
 impl Main {
     /// The call strip, while there is a call. It sits above the whole window,
     /// so it shows whichever panel is open and leaves the chat usable.
-    pub fn call_strip<'a>(&'a self, i18n: &I18n) -> Option<Element<'a, Message>> {
+    pub fn call_strip<'a>(&'a self, i18n: &I18n, narrow: bool) -> Option<Element<'a, Message>> {
         let call = self.call.as_ref()?;
         let name = self.user_name(call.peer);
         let picture = self
@@ -105,16 +107,20 @@ impl Main {
                             .style(text::warning),
                         );
                 }
-                info = info.push(space::vertical()).push(controls(i18n, call));
-                let info = info.height(if call.media == natter_proto::model::CallMedia::Video {
-                    iced::Length::Fixed(VIDEO_HEIGHT)
+                let video = call.media == natter_proto::model::CallMedia::Video;
+                if video && !narrow {
+                    // Controls at the bottom, level with the video's foot.
+                    info = info
+                        .push(space::vertical())
+                        .push(controls(i18n, call))
+                        .height(VIDEO_HEIGHT);
+                    row![videos(i18n, call, false), info].spacing(16).into()
+                } else if video {
+                    column![videos(i18n, call, true), info.push(controls(i18n, call))]
+                        .spacing(10)
+                        .into()
                 } else {
-                    iced::Length::Shrink
-                });
-                if call.media == natter_proto::model::CallMedia::Video {
-                    row![videos(i18n, call), info].spacing(16).into()
-                } else {
-                    info.into()
+                    info.push(controls(i18n, call)).into()
                 }
             }
             Stage::Ended(ending) => row![
@@ -139,8 +145,38 @@ impl Main {
 }
 
 /// The peer's video with the self-view beside it.
-fn videos<'a>(i18n: &I18n, call: &'a Call) -> Element<'a, Message> {
+fn videos<'a>(i18n: &I18n, call: &'a Call, narrow: bool) -> Element<'a, Message> {
+    if narrow {
+        // One column: the peer only, smaller.
+        return match (&call.remote, call.remote_paused()) {
+            (Some(frame), false) => image(frame.clone())
+                .height(NARROW_VIDEO_HEIGHT)
+                .content_fit(ContentFit::Contain)
+                .into(),
+            _ => container(
+                text(i18n.tr(if call.remote.is_some() {
+                    "call-video-paused"
+                } else {
+                    "call-waiting-video"
+                }))
+                .size(13),
+            )
+            .width(Fill)
+            .height(NARROW_VIDEO_HEIGHT)
+            .center_x(Fill)
+            .center_y(NARROW_VIDEO_HEIGHT)
+            .style(style::video_tile)
+            .into(),
+        };
+    }
     let remote: Element<'a, Message> = match &call.remote {
+        Some(_) if call.remote_paused() => container(text(i18n.tr("call-video-paused")).size(13))
+            .width(VIDEO_HEIGHT * 4.0 / 3.0)
+            .height(VIDEO_HEIGHT)
+            .center_x(VIDEO_HEIGHT * 4.0 / 3.0)
+            .center_y(VIDEO_HEIGHT)
+            .style(style::video_tile)
+            .into(),
         Some(frame) => image(frame.clone())
             .height(VIDEO_HEIGHT)
             .content_fit(ContentFit::Contain)
