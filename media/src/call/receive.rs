@@ -125,44 +125,77 @@ fn next_packet(
     }
 }
 
-fn audio_thread(shared: &Shared, rx: &std_mpsc::Receiver<rtc::rtp::Packet>) {
-    let (mut sink, mut generation) = open_sink(shared);
-    let mut decoder = match OpusDecoder::new() {
-        Ok(decoder) => decoder,
-        Err(error) => {
-            tracing::error!(%error, "no audio decoder");
-            return;
-        }
-    };
-    let mut buffer =
-        SampleBuilder::new(16, OpusPacket, 48_000).with_max_time_delay(AUDIO_MAX_DELAY);
-    while let Some(packet) = next_packet(shared, rx) {
+/// The audio half of receiving, without the thread: RTP in (any order), 48 kHz PCM
+/// out, with loss concealed.
+pub(crate) struct AudioReceiver {
+    buffer: SampleBuilder<OpusPacket>,
+    decoder: OpusDecoder,
+}
+
+impl AudioReceiver {
+    pub(crate) fn new() -> crate::Result<Self> {
+        Ok(Self {
+            buffer: SampleBuilder::new(16, OpusPacket, 48_000).with_max_time_delay(AUDIO_MAX_DELAY),
+            decoder: OpusDecoder::new()?,
+        })
+    }
+
+    /// Takes one packet (or none, to let time pass) and appends whatever audio is
+    /// now complete to `out`. Returns whether a real packet was decoded.
+    pub(crate) fn push(
+        &mut self,
+        packet: Option<rtc::rtp::Packet>,
+        now: Instant,
+        out: &mut Vec<i16>,
+    ) -> bool {
         if let Some(packet) = packet {
-            buffer.push(Instant::now(), packet);
+            self.buffer.push(now, packet);
         }
-        if shared.audio_sink.changed_since(generation) {
-            drop(sink);
-            (sink, generation) = open_sink(shared);
-        }
-        while let Some(sample) = buffer.pop(Instant::now()) {
+        let mut decoded = false;
+        while let Some(sample) = self.buffer.pop(now) {
             // Lost packets: plain concealment for all but the last, which the
             // in-band FEC of this packet can rebuild.
             let lost = sample.prev_dropped_packets.min(5);
             for i in 0..lost {
                 let fec = (i + 1 == lost).then_some(&sample.data[..]);
-                if let Ok(pcm) = decoder.conceal(fec) {
-                    sink.play(&pcm);
+                if let Ok(pcm) = self.decoder.conceal(fec) {
+                    out.extend_from_slice(&pcm);
                 }
             }
-            match decoder.decode(&sample.data) {
+            match self.decoder.decode(&sample.data) {
                 Ok(pcm) => {
-                    sink.play(&pcm);
-                    if !shared.first_audio.swap(true, Ordering::AcqRel) {
-                        shared.emit(CallEvent::FirstAudio);
-                    }
+                    out.extend_from_slice(&pcm);
+                    decoded = true;
                 }
                 Err(error) => tracing::debug!(%error, "audio packet not decoded"),
             }
+        }
+        decoded
+    }
+}
+
+fn audio_thread(shared: &Shared, rx: &std_mpsc::Receiver<rtc::rtp::Packet>) {
+    let (mut sink, mut generation) = open_sink(shared);
+    let mut receiver = match AudioReceiver::new() {
+        Ok(receiver) => receiver,
+        Err(error) => {
+            tracing::error!(%error, "no audio decoder");
+            return;
+        }
+    };
+    let mut pcm = Vec::new();
+    while let Some(packet) = next_packet(shared, rx) {
+        if shared.audio_sink.changed_since(generation) {
+            drop(sink);
+            (sink, generation) = open_sink(shared);
+        }
+        pcm.clear();
+        let decoded = receiver.push(packet, Instant::now(), &mut pcm);
+        if !pcm.is_empty() {
+            sink.play(&pcm);
+        }
+        if decoded && !shared.first_audio.swap(true, Ordering::AcqRel) {
+            shared.emit(CallEvent::FirstAudio);
         }
     }
 }
@@ -206,5 +239,78 @@ fn video_thread(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::audio::OpusEncoder;
+    use crate::frame::FRAME_SAMPLES;
+    use crate::source::tone::ToneSource;
+
+    /// `n` consecutive 20 ms Opus packets of a 440 Hz tone as RTP.
+    fn packets(n: u16) -> Vec<rtc::rtp::Packet> {
+        let mut tone = ToneSource::unpaced(440.0);
+        let mut encoder = OpusEncoder::new(32_000).unwrap();
+        (0..n)
+            .map(|i| rtc::rtp::Packet {
+                header: rtc::rtp::header::Header {
+                    version: 2,
+                    payload_type: 111,
+                    sequence_number: 1000u16.wrapping_add(i),
+                    timestamp: 5000 + u32::from(i) * 960,
+                    ssrc: 42,
+                    marker: i == 0,
+                    ..Default::default()
+                },
+                payload: encoder.encode(&tone.generate()).unwrap().into(),
+            })
+            .collect()
+    }
+
+    fn receive(order: impl IntoIterator<Item = rtc::rtp::Packet>) -> Vec<i16> {
+        let mut receiver = AudioReceiver::new().unwrap();
+        let mut out = Vec::new();
+        let start = Instant::now();
+        for (i, packet) in order.into_iter().enumerate() {
+            let now = start + Duration::from_millis(20 * i as u64);
+            receiver.push(Some(packet), now, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn in_order_packets_come_out_whole() {
+        let out = receive(packets(50));
+        // The newest packet waits for its successor before it is released.
+        assert!(out.len() >= 48 * FRAME_SAMPLES, "{}", out.len());
+        assert!(out.len() <= 50 * FRAME_SAMPLES, "{}", out.len());
+    }
+
+    #[test]
+    fn reordered_packets_are_put_back_in_order() {
+        let in_order = receive(packets(50));
+        let mut shuffled = packets(50);
+        shuffled.swap(10, 11);
+        shuffled.swap(30, 32);
+        let out = receive(shuffled);
+        assert_eq!(out.len(), in_order.len());
+        // Same packets decoded in the same order: same audio, sample for sample.
+        assert_eq!(out, in_order);
+    }
+
+    #[test]
+    fn a_lost_packet_is_concealed_not_skipped() {
+        let in_order = receive(packets(50));
+        let mut lossy = packets(50);
+        lossy.remove(20);
+        let out = receive(lossy);
+        // 49 packets arrived, but the gap is filled: the timeline keeps its length.
+        assert_eq!(out.len(), in_order.len(), "gap not filled");
+        // And the filler is not silence.
+        let gap = &out[20 * FRAME_SAMPLES..21 * FRAME_SAMPLES];
+        let energy = gap.iter().map(|s| i64::from(*s).pow(2)).sum::<i64>() / gap.len() as i64;
+        assert!(energy > 1_000_000, "concealed frame energy {energy}");
     }
 }
