@@ -2,6 +2,7 @@
 //! in-call view, the short "ended" state) and the call buttons.
 
 use iced::widget::{button, column, container, image, row, space, text};
+
 use iced::{Center, ContentFit, Element, Fill};
 use natter_i18n::{Arg, I18n};
 use natter_media::CallStats;
@@ -41,54 +42,62 @@ impl Main {
             natter_proto::model::CallMedia::Audio => "☎",
         };
         let media = format!("{icon} {}", i18n.tr(media_key(call.media)));
+        // Caller or callee, what kind of call, and the buttons: one line, or
+        // two when the window is narrow.
+        let ringing = |line: String, buttons: Vec<Element<'a, Message>>| -> Element<'a, Message> {
+            let buttons = row(buttons).spacing(12).align_y(Center);
+            if narrow {
+                column![
+                    who(line),
+                    row![text(media.clone()).size(13), space::horizontal(), buttons]
+                        .align_y(Center),
+                ]
+                .spacing(10)
+                .into()
+            } else {
+                row![
+                    who(line),
+                    text(media.clone()).size(13),
+                    space::horizontal(),
+                    buttons
+                ]
+                .spacing(12)
+                .align_y(Center)
+                .into()
+            }
+        };
+        let hang_up = |key: &str| -> Element<'a, Message> {
+            button(text(i18n.tr(key)))
+                .style(button::danger)
+                .padding([8, 16])
+                .on_press(Message::HangUp)
+                .into()
+        };
         let body: Element<'a, Message> = match &call.stage {
-            Stage::Incoming => row![
-                who(i18n.tr_args("call-incoming", &[("name", Arg::from(name.clone()))])),
-                text(media).size(13),
-                space::horizontal(),
-                button(text(i18n.tr("call-decline")))
-                    .style(button::danger)
-                    .padding([8, 16])
-                    .on_press(Message::Decline),
-                button(text(i18n.tr("call-accept")))
-                    .style(button::success)
-                    .padding([8, 16])
-                    .on_press(Message::Accept),
-            ]
-            .spacing(12)
-            .align_y(Center)
-            .into(),
+            Stage::Incoming => ringing(
+                i18n.tr_args("call-incoming", &[("name", Arg::from(name.clone()))]),
+                vec![
+                    button(text(i18n.tr("call-decline")))
+                        .style(button::danger)
+                        .padding([8, 16])
+                        .on_press(Message::Decline)
+                        .into(),
+                    button(text(i18n.tr("call-accept")))
+                        .style(button::success)
+                        .padding([8, 16])
+                        .on_press(Message::Accept)
+                        .into(),
+                ],
+            ),
             Stage::Dialing | Stage::Ringing => {
                 let line = if call.stage == Stage::Ringing {
                     i18n.tr("call-ringing")
                 } else {
                     i18n.tr_args("call-outgoing", &[("name", Arg::from(name.clone()))])
                 };
-                row![
-                    who(line),
-                    text(media).size(13),
-                    space::horizontal(),
-                    button(text(i18n.tr("call-cancel")))
-                        .style(button::danger)
-                        .padding([8, 16])
-                        .on_press(Message::HangUp),
-                ]
-                .spacing(12)
-                .align_y(Center)
-                .into()
+                ringing(line, vec![hang_up("call-cancel")])
             }
-            Stage::Connecting => row![
-                who(i18n.tr("call-connecting")),
-                text(media).size(13),
-                space::horizontal(),
-                button(text(i18n.tr("call-hang-up")))
-                    .style(button::danger)
-                    .padding([8, 16])
-                    .on_press(Message::HangUp),
-            ]
-            .spacing(12)
-            .align_y(Center)
-            .into(),
+            Stage::Connecting => ringing(i18n.tr("call-connecting"), vec![hang_up("call-hang-up")]),
             Stage::Connected(since) => {
                 let elapsed = duration(since.elapsed().as_millis() as u64);
                 let mut info = column![
