@@ -182,8 +182,14 @@ async fn pump(a: &mut Side, b: &mut Side, what: &str, until: impl Fn(&App, &App)
 }
 
 async fn relay() -> (Relay, tempfile::TempDir) {
+    relay_ringing_for(60_000).await
+}
+
+async fn relay_ringing_for(ms: u64) -> (Relay, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let relay = Relay::start(Config::for_tests(dir.path())).await.unwrap();
+    let mut config = Config::for_tests(dir.path());
+    config.call_ring_timeout_ms = ms;
+    let relay = Relay::start(config).await.unwrap();
     (relay, dir)
 }
 
@@ -447,4 +453,36 @@ async fn settings_choose_test_sources_for_calls() {
     assert!(saved.devices.synthetic, "written to the profile's store");
     let config = call::media_config(&saved.devices);
     assert!(matches!(config.video_source, VideoSource::Pattern { .. }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unanswered_call_is_no_answer_for_the_caller_and_missed_for_the_callee() {
+    let (relay, _rd) = relay_ringing_for(2_000).await;
+    let (mut a, mut b, conv) = friends(&relay).await;
+    interact(&mut a.app, |ui| {
+        ui.click("Video call").unwrap();
+    })
+    .await;
+    pump(&mut a, &mut b, "the incoming dialog", |_, b| {
+        shows(b, "amy is calling…")
+    })
+    .await;
+    // Nobody answers; the relay gives up after its ring timeout.
+    pump(&mut a, &mut b, "the ring timeout", |a, b| {
+        shows(a, "No answer") && shows(b, "Missed call")
+    })
+    .await;
+    b.send(call::Message::Dismiss).await;
+    // Bob's conversation list says so before he opens the chat.
+    pump(&mut a, &mut b, "the missed call in Bob's list", |_, b| {
+        shows(b, "▶ Missed video call")
+    })
+    .await;
+    interact(&mut b.app, |ui| {
+        ui.click("amy").unwrap();
+    })
+    .await;
+    let (ra, rb) = records_shown(&mut a, &mut b, conv).await;
+    assert_eq!(ra, "▶ No answer");
+    assert_eq!(rb, "▶ Missed video call");
 }
