@@ -68,7 +68,8 @@ pub enum CallEvent {
         /// The SDP text.
         sdp: String,
     },
-    /// A local ICE candidate to send to the peer.
+    /// A local ICE candidate to send to the peer. Never before this side's
+    /// `LocalSdp`: candidates gathered earlier are held back until it has gone out.
     LocalCandidate(IceCandidate),
     /// ICE and DTLS are up; media flows.
     Connected,
@@ -151,12 +152,39 @@ pub(crate) struct Shared {
     pub(crate) audio_source: Switch<AudioSource>,
     pub(crate) video_source: Switch<VideoSource>,
     pub(crate) audio_sink: Switch<AudioSink>,
+    /// Local candidates gathered before the local SDP went out wait here, so the
+    /// peer always gets the description first. `None` once it went out.
+    held_candidates: Mutex<Option<Vec<IceCandidate>>>,
 }
 
 impl Shared {
     pub(crate) fn emit(&self, event: CallEvent) {
         // The owner dropping the receiver means nobody listens any more; that is fine.
         let _ = self.events.send(event);
+    }
+
+    /// Emits a local candidate, or holds it until the local SDP has gone out.
+    pub(crate) fn emit_candidate(&self, candidate: IceCandidate) {
+        let mut held = match self.held_candidates.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match held.as_mut() {
+            Some(queue) => queue.push(candidate),
+            None => self.emit(CallEvent::LocalCandidate(candidate)),
+        }
+    }
+
+    /// Emits the local SDP, then any candidates that were held back for it.
+    fn emit_local_sdp(&self, sdp_type: SdpType, sdp: String) {
+        let mut held = match self.held_candidates.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        self.emit(CallEvent::LocalSdp { sdp_type, sdp });
+        for candidate in held.take().unwrap_or_default() {
+            self.emit(CallEvent::LocalCandidate(candidate));
+        }
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -278,6 +306,7 @@ impl CallEngine {
             audio_source: Switch::new(config.audio_source.clone()),
             video_source: Switch::new(config.video_source.clone()),
             audio_sink: Switch::new(config.audio_sink.clone()),
+            held_candidates: Mutex::new(Some(Vec::new())),
             config,
             events,
             muted: AtomicBool::new(false),
@@ -348,10 +377,7 @@ impl CallEngine {
             let offer = engine.pc.create_offer(None).await?;
             let sdp = offer.sdp.clone();
             engine.pc.set_local_description(offer).await?;
-            engine.shared.emit(CallEvent::LocalSdp {
-                sdp_type: SdpType::Offer,
-                sdp,
-            });
+            engine.shared.emit_local_sdp(SdpType::Offer, sdp);
         }
         Ok((engine, events_rx))
     }
@@ -413,10 +439,7 @@ impl CallEngine {
             let answer = self.pc.create_answer(None).await?;
             let sdp = answer.sdp.clone();
             self.pc.set_local_description(answer).await?;
-            self.shared.emit(CallEvent::LocalSdp {
-                sdp_type: SdpType::Answer,
-                sdp,
-            });
+            self.shared.emit_local_sdp(SdpType::Answer, sdp);
         }
         for candidate in std::mem::take(&mut negotiation.pending_candidates) {
             if let Err(error) = self.pc.add_ice_candidate(candidate).await {

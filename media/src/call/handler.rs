@@ -25,11 +25,11 @@ impl Handler {
 impl PeerConnectionEventHandler for Handler {
     async fn on_ice_candidate(&self, event: RTCPeerConnectionIceEvent) {
         match event.candidate.to_json() {
-            Ok(init) => self.shared.emit(CallEvent::LocalCandidate(IceCandidate {
+            Ok(init) => self.shared.emit_candidate(IceCandidate {
                 candidate: init.candidate,
                 sdp_mid: init.sdp_mid,
                 sdp_mline_index: init.sdp_mline_index,
-            })),
+            }),
             Err(error) => tracing::debug!(%error, "a local candidate could not be encoded"),
         }
     }

@@ -42,36 +42,28 @@ impl Default for VideoEncoderSettings {
 pub struct H264Encoder {
     inner: Encoder,
     settings: VideoEncoderSettings,
-    size: (usize, usize),
 }
 
 impl std::fmt::Debug for H264Encoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("H264Encoder")
             .field("settings", &self.settings)
-            .field("size", &self.size)
             .finish_non_exhaustive()
     }
 }
 
 impl H264Encoder {
-    /// An encoder for pictures of any size (it adapts on the first frame).
+    /// An encoder for pictures of any size: it sets itself up on the first frame and
+    /// again whenever the size changes (another camera), starting with a key frame.
     pub fn new(settings: VideoEncoderSettings) -> Result<Self> {
         Ok(Self {
             inner: build_encoder(settings)?,
             settings,
-            size: (0, 0),
         })
     }
 
     /// Encodes one picture. The result is empty when rate control skipped the frame.
     pub fn encode(&mut self, frame: &I420Frame) -> Result<Vec<u8>> {
-        let size = frame.dimensions();
-        if self.size != (0, 0) && self.size != size {
-            // A camera switched resolution: start a fresh stream at the new size.
-            self.inner = build_encoder(self.settings)?;
-        }
-        self.size = size;
         let bitstream = self.inner.encode(frame).map_err(codec_error)?;
         Ok(bitstream.to_vec())
     }
