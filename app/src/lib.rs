@@ -3,11 +3,11 @@
 //!
 //! - [`app`]: the application — boot, the top-level message, update, view.
 //! - [`screen`]: the login/register screen and the main window (conversation
-//!   list, chat pane, friends, groups, settings).
+//!   list, chat pane, friends, groups, settings, 1:1 calls).
 //! - [`embedded`]: starts the bundled relay in-process when none answers on
 //!   this machine.
 //! - [`clock`]: message times in the local time zone.
-//! - [`sound`]: the new-message sound.
+//! - [`sound`]: the new-message sound and the ringtone.
 //! - [`fonts`]: finds a CJK-capable font so Chinese renders everywhere.
 //! - [`style`]: colours and bubbles.
 //! - [`widget`]: small shared widgets (avatars).

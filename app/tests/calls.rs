@@ -486,3 +486,80 @@ async fn unanswered_call_is_no_answer_for_the_caller_and_missed_for_the_callee()
     assert_eq!(ra, "▶ No answer");
     assert_eq!(rb, "▶ Missed video call");
 }
+
+/// The call strip's states in words, driven by the phone's events alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_states_in_words_from_phone_events() {
+    use natter_proto::call::EndReason;
+    use natter_proto::model::CallMedia;
+    let (relay, _rd) = relay().await;
+    let (mut a, b, conv) = friends(&relay).await;
+    let bob = b.client.me();
+    let event = |e: PhoneEvent| call::Message::Phone(call::Update::Event(e));
+    let incoming = |id: &str, media| {
+        event(PhoneEvent::Incoming {
+            call_id: id.into(),
+            conversation: conv,
+            from: bob,
+            media,
+        })
+    };
+    let ended = |id: &str, reason, duration_ms| {
+        event(PhoneEvent::Ended {
+            call_id: id.into(),
+            reason,
+            duration_ms,
+        })
+    };
+
+    a.send(incoming("x", CallMedia::Audio)).await;
+    assert!(shows(&a.app, "bob is calling…"));
+    assert!(shows(&a.app, "☎ Voice call"));
+    a.send(ended("x", EndReason::AnsweredElsewhere, 0)).await;
+    assert!(shows(&a.app, "Answered on another device"));
+    a.send(call::Message::Dismiss).await;
+    assert!(the_call(&a.app).is_none());
+
+    a.send(incoming("y", CallMedia::Audio)).await;
+    a.send(ended("y", EndReason::ConnectionLost, 0)).await;
+    assert!(shows(&a.app, "Connection lost"));
+    a.send(call::Message::Dismiss).await;
+
+    a.send(incoming("z", CallMedia::Video)).await;
+    a.send(event(PhoneEvent::Connecting {
+        call_id: "z".into(),
+    }))
+    .await;
+    assert!(shows(&a.app, "Connecting…"));
+    a.send(event(PhoneEvent::Connected {
+        call_id: "z".into(),
+    }))
+    .await;
+    assert!(shows(&a.app, "0:00"), "the duration starts");
+    assert!(shows(&a.app, "Waiting for video…"));
+    assert!(shows(&a.app, "RTT — ms · loss —% · ↓ — kbps · ↑ — kbps"));
+    a.send(event(PhoneEvent::Problem {
+        call_id: "z".into(),
+        message: "camera: no camera found".into(),
+    }))
+    .await;
+    assert!(shows(
+        &a.app,
+        "⚠ A device could not be used: camera: no camera found"
+    ));
+    // Another call's end changes nothing.
+    a.send(ended("other", EndReason::Completed, 5_000)).await;
+    assert!(the_call(&a.app).unwrap().is_connected());
+    a.send(call::Message::ToggleMute).await;
+    assert!(shows(&a.app, "Unmute"));
+    a.send(call::Message::ToggleCamera).await;
+    assert!(shows(&a.app, "Camera on"));
+    a.send(ended("z", EndReason::Completed, 151_000)).await;
+    assert!(shows(&a.app, "Call ended · 2:31"));
+    // The ended state goes by itself after a few seconds.
+    a.send(call::Message::Tick).await;
+    assert!(the_call(&a.app).is_some());
+    tokio::time::sleep(call::ENDED_FOR + Duration::from_millis(100)).await;
+    a.send(call::Message::Tick).await;
+    assert!(the_call(&a.app).is_none());
+}
