@@ -27,7 +27,10 @@ impl PeerConnectionEventHandler for Handler {
         match event.candidate.to_json() {
             Ok(init) => self.shared.emit_candidate(IceCandidate {
                 candidate: init.candidate,
-                sdp_mid: init.sdp_mid,
+                // webrtc-rs reports an empty mid; on the wire "no mid" is the honest
+                // value (the m-line index still says where it belongs, and with
+                // BUNDLE every section shares the transport anyway).
+                sdp_mid: init.sdp_mid.filter(|mid| !mid.is_empty()),
                 sdp_mline_index: init.sdp_mline_index,
             }),
             Err(error) => tracing::debug!(%error, "a local candidate could not be encoded"),

@@ -360,6 +360,7 @@ async fn the_offer_carries_opus_h264_and_loopback_candidates_only() {
         tokio::time::timeout(Duration::from_millis(500), events.recv()).await
     {
         if let CallEvent::LocalCandidate(candidate) = event {
+            assert_ne!(candidate.sdp_mid.as_deref(), Some(""), "{candidate:?}");
             candidates.push(candidate.candidate);
         }
     }
