@@ -343,6 +343,9 @@ impl Main {
     pub(super) fn follow_devices(&mut self, ctx: Context<'_>) {
         if self.devices != ctx.settings.devices && self.call.as_ref().is_none_or(|c| !c.is_live()) {
             self.devices = ctx.settings.devices.clone();
+            // The subscription starts a new phone; notices wait for it rather
+            // than go to the old one, whose events no one reads any more.
+            self.phone = None;
         }
     }
 
