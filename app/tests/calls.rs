@@ -563,3 +563,76 @@ async fn call_states_in_words_from_phone_events() {
     a.send(call::Message::Tick).await;
     assert!(the_call(&a.app).is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calling_someone_already_in_a_call_is_busy() {
+    let (relay, _rd) = relay().await;
+    let (mut a, mut b, _) = friends(&relay).await;
+    let mut c = Side::new(&relay, "cat").await;
+    let (tb, tc) = (
+        b.client.token().await.unwrap(),
+        c.client.token().await.unwrap(),
+    );
+    let req = c
+        .client
+        .http()
+        .send_friend_request(&tc, b.client.me(), "")
+        .await
+        .unwrap();
+    b.client
+        .http()
+        .answer_friend_request(&tb, req.id, true)
+        .await
+        .unwrap();
+    let conv_bc = c.client.http().friends(&tc).await.unwrap().friends[0].conversation;
+
+    // Amy and Bob are talking.
+    interact(&mut a.app, |ui| {
+        ui.click("Voice call").unwrap();
+    })
+    .await;
+    pump(&mut a, &mut b, "the incoming dialog", |_, b| {
+        shows(b, "Accept")
+    })
+    .await;
+    interact(&mut b.app, |ui| {
+        ui.click("Accept").unwrap();
+    })
+    .await;
+    pump(&mut a, &mut b, "connected", |a, b| {
+        the_call(a).is_some_and(|c| c.is_connected())
+            && the_call(b).is_some_and(|c| c.is_connected())
+    })
+    .await;
+
+    // Cat calls Bob and hears he is busy; Amy and Bob talk on.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !shows(&c.app, "bob") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Cat's chat with Bob"
+        );
+        c.step(Duration::from_millis(20)).await;
+    }
+    interact(&mut c.app, |ui| {
+        ui.click("bob").unwrap();
+    })
+    .await;
+    interact(&mut c.app, |ui| {
+        ui.click("Voice call").unwrap();
+    })
+    .await;
+    while !shows(&c.app, "Busy") {
+        assert!(tokio::time::Instant::now() < deadline, "busy");
+        c.step(Duration::from_millis(10)).await;
+        a.step(Duration::from_millis(1)).await;
+        b.step(Duration::from_millis(1)).await;
+    }
+    while record_text(&c, conv_bc).await.as_deref() != Some("☎ Busy") || !shows(&c.app, "☎ Busy")
+    {
+        assert!(tokio::time::Instant::now() < deadline, "the busy record");
+        c.step(Duration::from_millis(20)).await;
+    }
+    assert!(the_call(&a.app).unwrap().is_connected());
+    assert!(the_call(&b.app).unwrap().is_connected());
+}
