@@ -328,6 +328,19 @@ async fn video_call_accepted_shows_video_then_both_chats_record_it() {
     assert!(seen.remote.is_some());
     assert!(!shows(&b.app, "Waiting for video…"));
 
+    // Bob's own camera (the pattern here) in the self-view.
+    let own = b.handle.local_video().await.expect("a self-view slot");
+    let frame = tokio::time::timeout(PATIENCE, Box::pin(call::frames(own)).next())
+        .await
+        .expect("a self-view frame")
+        .unwrap();
+    b.send(call::Message::Frame(call::Feed::Local, frame)).await;
+    assert!(the_call(&b.app).unwrap().local.is_some());
+    assert!(
+        !shows(&b.app, "Your camera is off"),
+        "the self-view tile is a picture"
+    );
+
     // The stats line fills in on the next tick.
     tokio::time::sleep(Duration::from_millis(1200)).await;
     b.send(call::Message::Tick).await;
@@ -554,6 +567,7 @@ async fn call_states_in_words_from_phone_events() {
     assert!(shows(&a.app, "Unmute"));
     a.send(call::Message::ToggleCamera).await;
     assert!(shows(&a.app, "Camera on"));
+    assert!(shows(&a.app, "Your camera is off"));
     a.send(ended("z", EndReason::Completed, 151_000)).await;
     assert!(shows(&a.app, "Call ended · 2:31"));
     // The ended state goes by itself after a few seconds.
