@@ -6,7 +6,7 @@ APP_ARGS ?=
 DEMO_HOME ?= /tmp/natter-demo
 DEMO_RELAY ?= 127.0.0.1:7979
 
-.PHONY: deps test run relay demo bench-load bench-store
+.PHONY: deps test run relay demo bench-load bench-store bench-app
 
 ## Install the system packages the build and tests need (Debian: apt-get).
 deps:
@@ -35,8 +35,8 @@ demo: deps
 	./target/debug/natter-server --bind $(DEMO_RELAY) --data-dir $(DEMO_HOME)/relay > $(DEMO_HOME)/relay.log 2>&1 & echo $$! > $(DEMO_HOME)/relay.pid
 	sleep 1
 	NATTER_HOME=$(DEMO_HOME) ./target/debug/examples/demo_seed http://$(DEMO_RELAY)
-	NATTER_HOME=$(DEMO_HOME) ./target/debug/natter --profile alice --server http://$(DEMO_RELAY) --lang zh-CN & \
-	NATTER_HOME=$(DEMO_HOME) ./target/debug/natter --profile bob --server http://$(DEMO_RELAY) --lang en-US ; \
+	NATTER_MEDIA_BIND=127.0.0.1 NATTER_HOME=$(DEMO_HOME) ./target/debug/natter --profile alice --server http://$(DEMO_RELAY) --lang zh-CN & \
+	NATTER_MEDIA_BIND=127.0.0.1 NATTER_HOME=$(DEMO_HOME) ./target/debug/natter --profile bob --server http://$(DEMO_RELAY) --lang en-US ; \
 	wait; kill `cat $(DEMO_HOME)/relay.pid` 2>/dev/null || true
 
 ## Relay benchmarks (see server/BENCHMARKS.md).
@@ -47,3 +47,9 @@ bench-load: deps
 ## Client store benchmarks.
 bench-store: deps
 	$(CARGO) bench -p natter-store --bench store
+
+## App benchmarks: opening a 100k-message conversation (in-process, CPU
+## renderer), then start-up time and idle memory of the real process under Xvfb.
+bench-app: deps
+	ICED_TEST_BACKEND=tiny-skia $(CARGO) bench -p natter --bench app
+	bash app/bench/startup.sh

@@ -396,7 +396,10 @@ pub fn run(flags: Flags) -> iced::Result {
             ..Default::default()
         })
         .window_size((1000.0, 680.0));
-    if let Some(font) = crate::fonts::cjk_font() {
+    for font in [crate::fonts::cjk_font(), crate::fonts::emoji_font()]
+        .into_iter()
+        .flatten()
+    {
         app = app.font(font);
     }
     app.default_font(Font::DEFAULT).run()
