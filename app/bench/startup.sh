@@ -21,7 +21,7 @@ command -v Xvfb >/dev/null || { echo "needs Xvfb (Debian: apt-get install xvfb)"
 cargo build --release -p natter -p natter-server --bins --example bench_seed
 if [ ! -d "$BENCH_HOME/relay" ] || [ -n "${RESEED:-}" ]; then
     rm -rf "$BENCH_HOME" && mkdir -p "$BENCH_HOME"
-    NATTER_HOME=$BENCH_HOME ./target/release/examples/bench_seed
+    NATTER_HOME=$BENCH_HOME ./target/release/examples/bench_seed $RELAY
 fi
 
 Xvfb "$DISPLAY_NUM" -screen 0 1280x800x24 >/dev/null 2>&1 &
@@ -36,20 +36,21 @@ ready=()
 rss=()
 for i in $(seq 1 "$RUNS"); do
     log="$BENCH_HOME/app-$i.log"
-    DISPLAY=$DISPLAY_NUM ICED_BACKEND=tiny-skia NATTER_HOME=$BENCH_HOME NATTER_LOG=natter=info \
+    NO_COLOR=1 DISPLAY=$DISPLAY_NUM ICED_BACKEND=tiny-skia NATTER_HOME=$BENCH_HOME NATTER_LOG=natter=info \
         ./target/release/natter --profile bench --server "http://$RELAY" --lang en-US >"$log" 2>&1 &
     app=$!
     ms=""
     for _ in $(seq 1 200); do
-        ms=$(grep -o 'conversation list ready ms=[0-9]*' "$log" | head -1 | grep -o '[0-9]*$' || true)
+        ms=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -o 'conversation list ready ms=[0-9]*' | head -1 | grep -o '[0-9]*$' || true)
         [ -n "$ms" ] && break
         sleep 0.05
     done
     sleep "$IDLE"
     kb=$(awk '/VmRSS/ {print $2}' /proc/$app/status)
+    online=$(curl -s -m 2 "http://$RELAY/healthz" | grep -o '"sessions":[0-9]*' || true)
     kill $app
     wait $app 2>/dev/null || true
-    echo "run $i: conversation list ready ${ms:-?} ms, RSS after ${IDLE} s idle $((kb / 1024)) MiB ($kb KiB)"
+    echo "run $i: conversation list ready ${ms:-?} ms, RSS after ${IDLE} s idle $((kb / 1024)) MiB ($kb KiB), relay ${online:-?}"
     ready+=("${ms:-99999}")
     rss+=("$kb")
 done

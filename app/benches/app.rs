@@ -95,8 +95,11 @@ fn main() {
 
 async fn run() {
     let home = tempfile::tempdir().unwrap();
-    let seeded = seed::seed(home.path(), 100, 100_000).await.unwrap();
-    let relay = Relay::start(seed::relay_config(&seeded.relay_dir))
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let seeded = seed::seed(home.path(), loopback, 100, 100_000)
+        .await
+        .unwrap();
+    let relay = Relay::start(seed::relay_config(&seeded.relay_dir, seeded.addr))
         .await
         .unwrap();
     let flags = || Flags {
@@ -119,6 +122,8 @@ async fn run() {
 
     let (mut app, task) = App::new(flags());
     drive(&mut app, task).await;
+    let big = app.store().unwrap().conversation(seeded.big).await.unwrap();
+    assert_eq!(big.map(|c| c.held_seq), Some(100_000), "all of it is local");
     // Texts only the chat pane shows (the list previews the last message).
     let big_second_newest = "random chatter 99999 lorem ipsum dolor sit amet";
     let small_first = "Meeting notes #1: ship the relay before Friday";

@@ -116,6 +116,9 @@ pub enum Message {
     Focus(bool),
     /// The window was resized.
     Resized(f32),
+    /// The system asked the app to quit (SIGTERM, SIGINT): close cleanly so the
+    /// local database is not left needing a check at the next start.
+    Quit,
 }
 
 /// The application state.
@@ -172,6 +175,14 @@ impl App {
     /// The profile's local database, once open.
     pub fn store(&self) -> Option<&Store> {
         self.store.as_ref()
+    }
+
+    /// New-message chimes the main screen has asked for (0 elsewhere).
+    pub fn chimes(&self) -> u64 {
+        match &self.screen {
+            Screen::Main(m) => m.chimes(),
+            _ => 0,
+        }
     }
 
     /// Window title.
@@ -308,6 +319,10 @@ impl App {
                 self.width = w;
                 Task::none()
             }
+            Message::Quit => {
+                tracing::info!("asked to quit");
+                iced::exit()
+            }
         }
     }
 
@@ -350,8 +365,40 @@ impl App {
             Screen::Main(m) => m.subscription().map(Message::Main),
             _ => Subscription::none(),
         };
-        Subscription::batch([window, session])
+        Subscription::batch([window, session, Subscription::run(quit_signals)])
     }
+}
+
+/// SIGTERM and SIGINT as messages (Ctrl+C in a terminal, `kill`, a session
+/// logging out).
+fn quit_signals() -> impl iced::futures::Stream<Item = Message> {
+    iced::stream::channel(
+        1,
+        async |mut out: iced::futures::channel::mpsc::Sender<Message>| {
+            use iced::futures::SinkExt;
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{SignalKind, signal};
+                let (Ok(mut term), Ok(mut int)) = (
+                    signal(SignalKind::terminate()),
+                    signal(SignalKind::interrupt()),
+                ) else {
+                    return;
+                };
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                if tokio::signal::ctrl_c().await.is_err() {
+                    return;
+                }
+            }
+            let _ = out.send(Message::Quit).await;
+        },
+    )
 }
 
 async fn boot(flags: Flags) -> Result<Booted, String> {

@@ -2,11 +2,15 @@
 //!
 //! Both ship in the binary ([`NOTIFICATION_SOUND`], a 0.35 s chime, and
 //! [`RINGTONE`], one 2 s ring; 16-bit mono WAVs made for Natter, see
-//! `assets/sounds/README.md`). Audio output belongs to the `natter-media` crate;
-//! until it offers playback, [`play_notification_sound`] and [`play_ringtone`] are
-//! the one place the app asks for each sound, and they only count and log.
+//! `assets/sounds/README.md`). [`play_notification_sound`] and [`play_ringtone`]
+//! are the one place the app asks for each sound; they play it on the default
+//! speaker from a thread of their own (`natter_media::sound`), count the
+//! requests, and log at debug level when there is no speaker.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use natter_media::sound::Clip;
 
 /// The chime, as a WAV file.
 pub const NOTIFICATION_SOUND: &[u8] = include_bytes!("../../assets/sounds/notify.wav");
@@ -29,14 +33,28 @@ pub fn rings() -> u64 {
 }
 
 /// Plays one ring of the incoming-call tone (the caller repeats it every
-/// [`RING_EVERY`] while the call rings). Like the chime, only counted and logged
-/// until audio output is wired.
+/// [`RING_EVERY`] while the call rings) on the default speaker, and counts it.
 pub fn play_ringtone() {
     RINGS.fetch_add(1, Ordering::Relaxed);
-    tracing::debug!(
-        bytes = RINGTONE.len(),
-        "ringtone requested (audio output not wired yet)"
-    );
+    play(&RING_CLIP, RINGTONE);
+}
+
+static CHIME_CLIP: OnceLock<Option<Clip>> = OnceLock::new();
+static RING_CLIP: OnceLock<Option<Clip>> = OnceLock::new();
+
+/// Plays a built-in sound on the default speaker; a machine without one only
+/// logs.
+fn play(clip: &'static OnceLock<Option<Clip>>, wav: &'static [u8]) {
+    let clip = clip.get_or_init(|| match Clip::from_wav(wav) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::warn!(error = %e, "built-in sound unreadable");
+            None
+        }
+    });
+    if let Some(clip) = clip {
+        clip.play(None, |e| tracing::debug!(error = %e, "sound not played"));
+    }
 }
 
 /// How often the ring repeats: the length of [`RINGTONE`].
@@ -49,14 +67,10 @@ pub fn requested() -> u64 {
     REQUESTED.load(Ordering::Relaxed)
 }
 
-/// Plays the new-message chime. Not wired to audio output yet: it counts and
-/// logs at debug level so the call sites and the decision above can be checked.
+/// Plays the new-message chime on the default speaker, and counts it.
 pub fn play_notification_sound() {
     REQUESTED.fetch_add(1, Ordering::Relaxed);
-    tracing::debug!(
-        bytes = NOTIFICATION_SOUND.len(),
-        "notification sound requested (audio output not wired yet)"
-    );
+    play(&CHIME_CLIP, NOTIFICATION_SOUND);
 }
 
 #[cfg(test)]

@@ -560,7 +560,7 @@ async fn a_message_while_unfocused_chimes_unless_muted() {
     })
     .await;
     let _ = a.update(Message::Focus(false));
-    let before = natter::sound::requested();
+    let before = a.chimes();
     interact(b, |ui| {
         ui.click(iced_test::selector::id("composer")).unwrap();
         let _ = ui.typewrite("ding");
@@ -568,16 +568,13 @@ async fn a_message_while_unfocused_chimes_unless_muted() {
     })
     .await;
     pump(a, ea, |app| shows(app, "ding")).await;
-    assert!(
-        natter::sound::requested() > before,
-        "chimed while unfocused"
-    );
+    assert!(a.chimes() > before, "chimed while unfocused");
 
     // Muted: the message arrives without a sound.
     let conv = a.store().unwrap().conversations().await.unwrap()[0].id;
     let task = a.update(Message::Main(main::Message::Mute(conv, true)));
     drive(a, task).await;
-    let before = natter::sound::requested();
+    let before = a.chimes();
     interact(b, |ui| {
         ui.click(iced_test::selector::id("composer")).unwrap();
         let _ = ui.typewrite("quiet");
@@ -585,5 +582,5 @@ async fn a_message_while_unfocused_chimes_unless_muted() {
     })
     .await;
     pump(a, ea, |app| shows(app, "quiet")).await;
-    assert_eq!(natter::sound::requested(), before, "no chime when muted");
+    assert_eq!(a.chimes(), before, "no chime when muted");
 }

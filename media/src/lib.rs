@@ -18,6 +18,7 @@
 //! - [`frame`]: audio/video frame types and the latest-frame-wins [`FrameSlot`].
 //! - [`call`]: the [`CallEngine`] — one peer connection, its threads and its events;
 //!   mute, camera on/off, switching devices mid-call, stats, remote video and self-view.
+//! - [`sound`]: short sounds outside calls (chime, ringtone) played on the speaker.
 //! - [`phone`]: the [`Phone`](phone::Phone) — one account's calls: the relay's call
 //!   signalling driving a `CallEngine`, for the app and headless clients.
 //!
@@ -56,6 +57,7 @@ mod error;
 pub mod frame;
 pub mod phone;
 pub mod sink;
+pub mod sound;
 pub mod source;
 
 pub use call::{CallEngine, CallEvent, CallStats, Role};

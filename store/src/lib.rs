@@ -126,9 +126,15 @@ impl Store {
     }
 
     fn open_blocking(dir: &Path) -> Result<Store> {
+        const CACHE_BYTES: usize = 16 << 20;
         std::fs::create_dir_all(dir).map_err(|e| Error::Db(format!("{}: {e}", dir.display())))?;
         let path = dir.join("natter.redb");
-        let db = Database::create(&path)?;
+        // redb's own page cache defaults to 1 GiB and grows as pages are read
+        // (all of them when the file is checked after an unclean exit); the OS
+        // caches the file anyway, so a small cache keeps the app's memory flat.
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(&path)?;
         let txn = db.begin_write()?;
         tables::create_all(&txn)?;
         {

@@ -5,6 +5,7 @@
 //! store is filled by the real catch-up, so the app opens what it would open
 //! after syncing.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -27,12 +28,16 @@ pub struct Seeded {
     pub relay_dir: PathBuf,
     /// The big conversation.
     pub big: ConversationId,
+    /// Where the relay listened; start it there again.
+    pub addr: SocketAddr,
 }
 
-/// A relay configuration for the seeded data: loopback, cheap hashing, no rate
-/// limit (the seeder sends as fast as acks come back).
-pub fn relay_config(relay_dir: &Path) -> Config {
+/// A relay configuration for the seeded data at `bind` (a loopback address;
+/// the account stays signed in to it): cheap hashing, no rate limit (the seeder
+/// sends as fast as acks come back).
+pub fn relay_config(relay_dir: &Path, bind: SocketAddr) -> Config {
     let mut config = Config::for_tests(relay_dir);
+    config.bind = bind;
     config.limits.frames_per_sec = 1_000_000;
     config.limits.frames_burst = 1_000_000;
     config
@@ -41,12 +46,14 @@ pub fn relay_config(relay_dir: &Path) -> Config {
 /// Seeds `home`; see the module docs.
 pub async fn seed(
     home: &Path,
+    bind: SocketAddr,
     conversations: usize,
     big: u64,
 ) -> Result<Seeded, Box<dyn std::error::Error>> {
     let started = Instant::now();
     let relay_dir = home.join("relay");
-    let relay = Relay::start(relay_config(&relay_dir)).await?;
+    let relay = Relay::start(relay_config(&relay_dir, bind)).await?;
+    let addr = relay.addr;
     let url = relay.http_url();
     let http = Http::new(&url)?;
 
@@ -142,6 +149,7 @@ pub async fn seed(
     Ok(Seeded {
         relay_dir,
         big: big_conv,
+        addr,
     })
 }
 

@@ -71,6 +71,8 @@ pub enum Status {
 
 /// The main window's state.
 pub struct Main {
+    /// New-message chimes this screen asked for.
+    chimes: u64,
     store: Store,
     account: Account,
     client: Option<Client>,
@@ -244,6 +246,7 @@ impl Main {
         let mut users = HashMap::new();
         users.insert(account.id(), account.profile.user.clone());
         let main = Main {
+            chimes: 0,
             store,
             account,
             client: None,
@@ -292,6 +295,11 @@ impl Main {
     /// The signed-in account's nickname.
     pub fn me_name(&self) -> &str {
         &self.account.profile.user.nickname
+    }
+
+    /// How many new-message chimes this screen has asked for.
+    pub fn chimes(&self) -> u64 {
+        self.chimes
     }
 
     fn me(&self) -> UserId {
@@ -721,6 +729,7 @@ impl Main {
                     conversation.muted,
                     ctx.settings.notifications,
                 ) {
+                    self.chimes += 1;
                     crate::sound::play_notification_sound();
                 }
                 let mut tasks = vec![self.reload_conversations()];
