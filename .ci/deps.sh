@@ -4,11 +4,10 @@
 set -euo pipefail
 
 # Build: a C toolchain for -sys crates. Run: the X11/Wayland client libraries
-# winit loads at run time, and open-licence CJK and emoji fonts so Chinese
-# and emoji render.
+# winit loads at run time, and an open-licence CJK font so Chinese renders.
 # Calls: ALSA headers (cpal), cmake (libopus), libclang (V4L2 bindings for nokhwa),
 # nasm (OpenH264 SIMD).
-packages=(pkg-config build-essential libasound2-dev cmake libclang-dev nasm libxkbcommon-x11-0 libx11-6 libxcursor1 libxrandr2 libxi6 libwayland-client0 fonts-wqy-microhei fonts-symbola)
+packages=(pkg-config build-essential libasound2-dev cmake libclang-dev nasm libxkbcommon-x11-0 libx11-6 libxcursor1 libxrandr2 libxi6 libwayland-client0 fonts-wqy-microhei)
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "Not a Debian system. Install the equivalents of: ${packages[*]}" >&2

@@ -443,10 +443,7 @@ pub fn run(flags: Flags) -> iced::Result {
             ..Default::default()
         })
         .window_size((1000.0, 680.0));
-    for font in [crate::fonts::cjk_font(), crate::fonts::emoji_font()]
-        .into_iter()
-        .flatten()
-    {
+    if let Some(font) = crate::fonts::cjk_font() {
         app = app.font(font);
     }
     app.default_font(Font::DEFAULT).run()
