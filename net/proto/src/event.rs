@@ -127,7 +127,7 @@ pub enum EventBody {
         /// The owner who disbanded it.
         by: UserId,
     },
-    /// A friend or this account changed nickname or avatar.
+    /// This account, a friend or a fellow group member changed nickname or avatar.
     ProfileUpdated {
         /// The new public profile.
         user: UserSummary,

@@ -302,6 +302,16 @@ impl Service {
             .map(|f| f.friend)
             .collect();
         recipients.push(user.id);
+        // Fellow group members see the name and avatar too, friends or not.
+        for (conv, _, _) in self.storage.conversations_of(user.id).await? {
+            if matches!(conv.kind, crate::storage::ConversationKind::Group { .. }) {
+                for m in self.storage.members(conv.id).await? {
+                    recipients.push(m.user);
+                }
+            }
+        }
+        recipients.sort_unstable_by_key(|u| u.0);
+        recipients.dedup();
         let events = recipients
             .into_iter()
             .map(|u| {

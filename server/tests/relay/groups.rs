@@ -344,3 +344,43 @@ async fn disband_is_owner_only_and_told_to_offline_members() {
     assert_eq!(kinds.last(), Some(&true));
     assert!(s.conversations.iter().all(|c| c.id != g.id));
 }
+
+#[tokio::test]
+async fn profile_changes_reach_fellow_members_who_are_not_friends() {
+    let Crew { t, owner, a, b, c } = crew().await;
+    // abe and bea are both the owner's friends, not each other's; cal is in
+    // no group with abe.
+    let _: Group = t
+        .post(
+            &owner,
+            "/v1/groups",
+            &CreateGroup {
+                name: "Crag".into(),
+                members: vec![a.id, b.id],
+            },
+        )
+        .await
+        .unwrap();
+    let mut wb = t.ws(&b).await;
+    let mut wc = t.ws(&c).await;
+    let patch = natter_proto::rest::UpdateProfile {
+        nickname: Some("Abe the climber".into()),
+        ..Default::default()
+    };
+    let _: natter_proto::model::Profile = t.patch(&a, "/v1/me", &patch).await.unwrap();
+    let seen = wb
+        .wait_for("profile", |f| {
+            matches!(f, ServerFrame::Event { event } if matches!(&event.body, EventBody::ProfileUpdated { user } if user.id == a.id))
+        })
+        .await;
+    let ServerFrame::Event { event } = seen else {
+        unreachable!()
+    };
+    assert!(
+        matches!(event.body, EventBody::ProfileUpdated { user } if user.nickname == "Abe the climber")
+    );
+    wc.assert_quiet(Duration::from_millis(300), |f| {
+        matches!(f, ServerFrame::Event { event } if matches!(&event.body, EventBody::ProfileUpdated { .. }))
+    })
+    .await;
+}
