@@ -193,26 +193,37 @@ async fn relay_ringing_for(ms: u64) -> (Relay, tempfile::TempDir) {
     (relay, dir)
 }
 
+/// `from` asks `to` to be friends over REST and `to` accepts; returns their
+/// conversation.
+async fn befriend(from: &Side, to: &Side) -> ConversationId {
+    let (tf, tt) = (
+        from.client.token().await.unwrap(),
+        to.client.token().await.unwrap(),
+    );
+    let req = from
+        .client
+        .http()
+        .send_friend_request(&tf, to.client.me(), "")
+        .await
+        .unwrap();
+    to.client
+        .http()
+        .answer_friend_request(&tt, req.id, true)
+        .await
+        .unwrap();
+    let friends = from.client.http().friends(&tf).await.unwrap().friends;
+    friends
+        .iter()
+        .find(|f| f.user.id == to.client.me())
+        .unwrap()
+        .conversation
+}
+
 /// Amy and Bob, friends, with Amy's chat with Bob open.
 async fn friends(relay: &Relay) -> (Side, Side, ConversationId) {
     let mut a = Side::new(relay, "amy").await;
     let mut b = Side::new(relay, "bob").await;
-    let (ta, tb) = (
-        a.client.token().await.unwrap(),
-        b.client.token().await.unwrap(),
-    );
-    let req = a
-        .client
-        .http()
-        .send_friend_request(&ta, b.client.me(), "")
-        .await
-        .unwrap();
-    b.client
-        .http()
-        .answer_friend_request(&tb, req.id, true)
-        .await
-        .unwrap();
-    let conv = a.client.http().friends(&ta).await.unwrap().friends[0].conversation;
+    let conv = befriend(&a, &b).await;
     pump(&mut a, &mut b, "the new conversation", |a, b| {
         shows(a, "bob") && shows(b, "amy")
     })
@@ -583,22 +594,7 @@ async fn calling_someone_already_in_a_call_is_busy() {
     let (relay, _rd) = relay().await;
     let (mut a, mut b, _) = friends(&relay).await;
     let mut c = Side::new(&relay, "cat").await;
-    let (tb, tc) = (
-        b.client.token().await.unwrap(),
-        c.client.token().await.unwrap(),
-    );
-    let req = c
-        .client
-        .http()
-        .send_friend_request(&tc, b.client.me(), "")
-        .await
-        .unwrap();
-    b.client
-        .http()
-        .answer_friend_request(&tb, req.id, true)
-        .await
-        .unwrap();
-    let conv_bc = c.client.http().friends(&tc).await.unwrap().friends[0].conversation;
+    let conv_bc = befriend(&c, &b).await;
 
     // Amy and Bob are talking.
     interact(&mut a.app, |ui| {

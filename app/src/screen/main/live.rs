@@ -1,0 +1,145 @@
+//! Applying what the live session reports: new messages (with the OS
+//! notification and chime), outbox changes, account events, receipts, typing,
+//! presence and call notices.
+
+use std::collections::HashMap;
+
+use iced::Task;
+use natter_net::session::Event as NetEvent;
+use natter_proto::model::{Message as ChatMessage, UserId, UserSummary};
+use natter_store::Conversation;
+
+use super::*;
+
+impl Main {
+    pub(super) fn on_session(
+        &mut self,
+        update: session::Update,
+        ctx: Context<'_>,
+    ) -> (Task<Message>, Option<Event>) {
+        let event = match update {
+            session::Update::Ready(client) => {
+                self.client = Some(client);
+                return (self.fetch_avatars(), None);
+            }
+            session::Update::Failed(e) => {
+                self.notice = Some(e);
+                return (Task::none(), None);
+            }
+            session::Update::Event(e) => e,
+        };
+        let task = match event {
+            NetEvent::Connecting { .. } => {
+                if !matches!(self.status, Status::Offline(_)) {
+                    self.status = Status::Connecting;
+                }
+                Task::none()
+            }
+            NetEvent::Connected { .. } => {
+                self.status = Status::Syncing;
+                Task::none()
+            }
+            NetEvent::Synced => {
+                self.status = Status::Online;
+                Task::batch([
+                    self.reload_conversations(),
+                    self.reload_social(),
+                    self.load_selected(),
+                ])
+            }
+            NetEvent::Disconnected { retry_in, .. } => {
+                self.status = Status::Offline(retry_in.as_secs().max(1));
+                Task::none()
+            }
+            NetEvent::Messages {
+                conversation, new, ..
+            } => {
+                let incoming = new
+                    .iter()
+                    .any(|m| m.sender != self.me() && m.body.target().is_none());
+                if incoming
+                    && (!ctx.focused || self.selected != Some(conversation.id))
+                    && !conversation.muted
+                {
+                    notify(ctx, &conversation, &new, &self.users);
+                }
+                if crate::sound::should_chime(
+                    incoming,
+                    ctx.focused,
+                    conversation.muted,
+                    ctx.settings.notifications,
+                ) {
+                    self.chimes += 1;
+                    crate::sound::play_notification_sound();
+                }
+                let mut tasks = vec![self.reload_conversations()];
+                if self.selected == Some(conversation.id) {
+                    tasks.push(self.load_selected());
+                }
+                Task::batch(tasks)
+            }
+            NetEvent::Outbox => self.load_selected(),
+            NetEvent::Account(e) => {
+                panels::on_account_event(self, &e.body, ctx.i18n);
+                Task::batch([self.reload_social(), self.reload_conversations()])
+            }
+            NetEvent::ReadReceipt { .. } => self.reload_conversations(),
+            NetEvent::Typing { conversation, user } => {
+                self.typing.insert(conversation, user);
+                Task::none()
+            }
+            NetEvent::Presence { user, online } => {
+                if online {
+                    self.online.insert(user);
+                } else {
+                    self.online.remove(&user);
+                }
+                Task::none()
+            }
+            NetEvent::Problem(e) => {
+                tracing::debug!(error = %e, "session problem");
+                Task::none()
+            }
+            NetEvent::SignedOut => return (Task::none(), Some(Event::SignedOut)),
+            NetEvent::Call(notice) => {
+                self.on_call_notice(notice);
+                Task::none()
+            }
+            // Session events added later have no screen yet.
+            #[allow(unreachable_patterns)]
+            _ => Task::none(),
+        };
+        (task, None)
+    }
+}
+
+/// An OS notification for new messages (best effort: no notification daemon is
+/// not an error).
+fn notify(
+    ctx: Context<'_>,
+    conversation: &Conversation,
+    new: &[ChatMessage],
+    users: &HashMap<UserId, UserSummary>,
+) {
+    if !ctx.settings.notifications {
+        return;
+    }
+    let Some(m) = new.iter().rev().find(|m| m.body.target().is_none()) else {
+        return;
+    };
+    let name = users
+        .get(&m.sender)
+        .map(|u| u.nickname.clone())
+        .unwrap_or_else(|| conversation.title.clone());
+    let title = ctx
+        .i18n
+        .tr_args("notify-new-message", &[("name", name.into())]);
+    let body = natter_store::model::preview_text(&m.body).unwrap_or_default();
+    std::thread::spawn(move || {
+        let _ = notify_rust::Notification::new()
+            .appname("Natter")
+            .summary(&title)
+            .body(&body)
+            .show();
+    });
+}
