@@ -31,6 +31,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -60,6 +61,12 @@ impl Relay {
         let service = Arc::new(Service::new(config, Arc::new(storage), shutdown_rx.clone()).await?);
         let app = api::router(service.clone());
         let mut stop = shutdown_rx;
+        // Frames are small and latency matters more than packet count: no Nagle.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
         let server = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {

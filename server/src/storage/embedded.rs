@@ -1,10 +1,12 @@
 //! The embedded backend: one redb file in the data directory.
 //!
 //! Writes go through a single writer thread that groups whatever jobs are waiting
-//! into one transaction and commits it with full durability before answering any
-//! of them (group commit): one fsync covers many messages, so throughput grows
-//! with load while every acknowledgement still follows its commit. Reads run on
-//! tokio's blocking pool against a snapshot.
+//! into one transaction and makes it durable before answering any of them (group
+//! commit): one fsync covers many messages, so throughput grows with load while
+//! every acknowledgement still follows its commit. A batch of message appends
+//! only is made durable by the message log ([`wal`]) and committed to redb
+//! without an fsync; any other batch is a full durable commit, which also
+//! checkpoints the log. Reads run on tokio's blocking pool against a snapshot.
 //!
 //! Values are JSON so the schema can grow fields without a migration; keys are
 //! fixed-width integers or tuples so range scans stay ordered.
@@ -12,6 +14,7 @@
 mod messages;
 mod social;
 mod tables;
+mod wal;
 
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
@@ -20,7 +23,9 @@ use std::sync::{Arc, mpsc};
 use async_trait::async_trait;
 use natter_proto::event::{Event, EventBody};
 use natter_proto::model::{ConversationId, Message, UserId};
-use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
+use redb::{
+    Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
@@ -32,6 +37,7 @@ use super::{
 use crate::error::{Error, Result};
 use crate::util::now_ms;
 use tables::*;
+use wal::{Op, Wal};
 
 /// Most jobs committed together.
 const MAX_BATCH: usize = 512;
@@ -39,7 +45,21 @@ const MAX_BATCH: usize = 512;
 const SCHEMA_VERSION: u64 = 1;
 
 type Finish = Box<dyn FnOnce(Option<&str>) + Send>;
-type Job = Box<dyn FnOnce(&WriteTransaction) -> (Finish, bool) + Send>;
+
+/// What applying a job left behind: how to answer it, whether the batch must be
+/// aborted, and the writes to log (for a logged job that succeeded).
+struct Applied {
+    finish: Finish,
+    poisoned: bool,
+    ops: Vec<Op>,
+}
+
+/// One write for the writer thread. A logged job may only write what it
+/// returns as [`Op`]s, so that replaying the log restores it.
+struct Job {
+    logged: bool,
+    run: Box<dyn FnOnce(&WriteTransaction) -> Applied + Send>,
+}
 
 /// The open database. Dropping the last handle closes the file and then says so
 /// on `closed`, so a restart in the same process knows when it may reopen it
@@ -82,6 +102,7 @@ impl Embedded {
             .map_err(|e| Error::Internal(format!("create {}: {e}", dir.display())))?;
         let database = Database::create(dir.join("natter.redb"))?;
         init(&database)?;
+        let wal = recover(&database, &dir.join("natter.wal"))?;
         let (closed, closed_rx) = mpsc::channel();
         let db = Arc::new(Db {
             db: Some(database),
@@ -91,21 +112,44 @@ impl Embedded {
         let writer_db = db.clone();
         std::thread::Builder::new()
             .name("natter-db-writer".into())
-            .spawn(move || writer(&writer_db, rx))
+            .spawn(move || writer(&writer_db, wal, rx))
             .map_err(|e| Error::Internal(format!("spawn writer: {e}")))?;
         Ok((Embedded { db, jobs }, closed_rx))
     }
 
+    /// Runs `f` in the writer's next batch, committed durably.
     async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&WriteTransaction) -> Result<T> + Send + 'static,
     {
+        self.submit(false, move |txn, _| f(txn)).await
+    }
+
+    /// Runs `f` in the writer's next batch, made durable by the message log:
+    /// `f` must push every write it makes as an [`Op`].
+    async fn write_logged<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&WriteTransaction, &mut Vec<Op>) -> Result<T> + Send + 'static,
+    {
+        self.submit(true, f).await
+    }
+
+    async fn submit<T, F>(&self, logged: bool, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&WriteTransaction, &mut Vec<Op>) -> Result<T> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |txn| {
-            let res = std::panic::catch_unwind(AssertUnwindSafe(|| f(txn)))
+        let run = Box::new(move |txn: &WriteTransaction| {
+            let mut ops = Vec::new();
+            let res = std::panic::catch_unwind(AssertUnwindSafe(|| f(txn, &mut ops)))
                 .unwrap_or_else(|_| Err(Error::Internal("write job panicked".into())));
             let poisoned = matches!(res, Err(Error::Internal(_)));
+            if res.is_err() {
+                ops.clear();
+            }
             let finish: Finish = Box::new(move |commit_err| {
                 let out = match (res, commit_err) {
                     (Err(e), _) => Err(e),
@@ -115,8 +159,13 @@ impl Embedded {
                 // The caller may have gone away (connection closed); the write stands.
                 let _ = tx.send(out);
             });
-            (finish, poisoned)
+            Applied {
+                finish,
+                poisoned,
+                ops,
+            }
         });
+        let job = Job { logged, run };
         self.jobs
             .send(job)
             .map_err(|_| Error::Internal("storage writer stopped".into()))?;
@@ -192,9 +241,84 @@ impl WriterStats {
     }
 }
 
-fn writer(db: &Database, rx: mpsc::Receiver<Job>) {
+/// `"wal_generation"` in `META`: the generation of the message log whose
+/// records are not yet in a durable commit.
+const WAL_GENERATION: &str = "wal_generation";
+
+/// Opens the message log and replays what it holds into the database, then
+/// checkpoints so the log starts empty.
+fn recover(db: &Database, path: &Path) -> Result<Wal> {
+    let generation = {
+        let txn = db.begin_read()?;
+        let meta = txn.open_table(META)?;
+        meta.get(WAL_GENERATION)?.map(|v| v.value()).unwrap_or(0)
+    };
+    let (mut wal, ops) = Wal::open(path, generation)
+        .map_err(|e| Error::Internal(format!("open {}: {e}", path.display())))?;
+    if wal.is_empty() {
+        return Ok(wal);
+    }
+    let count = ops.len();
+    let txn = db.begin_write()?;
+    {
+        let mut messages = txn.open_table(MESSAGES)?;
+        let mut ids = txn.open_table(CLIENT_IDS)?;
+        for op in ops {
+            match op {
+                Op::Message {
+                    conversation,
+                    seq,
+                    value,
+                } => {
+                    messages.insert((conversation, seq), value.as_slice())?;
+                }
+                Op::ClientId {
+                    conversation,
+                    sender,
+                    client_id,
+                    seq,
+                } => {
+                    ids.insert((conversation, sender, client_id.as_str()), seq)?;
+                }
+            }
+        }
+    }
+    checkpoint(&txn, &wal)?;
+    txn.commit()?;
+    wal.reset(generation + 1);
+    tracing::info!(writes = count, "replayed the message log");
+    Ok(wal)
+}
+
+/// Makes `txn` a checkpoint: once it is committed durably, the log's records
+/// are redundant and the log starts over under the next generation.
+fn checkpoint(txn: &WriteTransaction, wal: &Wal) -> Result<()> {
+    txn.open_table(META)?
+        .insert(WAL_GENERATION, wal.generation() + 1)?;
+    Ok(())
+}
+
+/// How long the writer waits for work before checkpointing a non-empty log.
+const IDLE_CHECKPOINT: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn writer(db: &Database, mut wal: Wal, rx: mpsc::Receiver<Job>) {
     let mut stats = WriterStats::default();
-    while let Ok(first) = rx.recv() {
+    loop {
+        let first = match rx.recv_timeout(IDLE_CHECKPOINT) {
+            Ok(job) => job,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if !wal.is_empty() {
+                    commit_batch(db, &mut wal, Vec::new(), &mut stats);
+                }
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                if !wal.is_empty() {
+                    commit_batch(db, &mut wal, Vec::new(), &mut stats);
+                }
+                return;
+            }
+        };
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -202,38 +326,90 @@ fn writer(db: &Database, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let txn = match db.begin_write() {
-            Ok(txn) => txn,
-            Err(e) => {
-                // Dropping the jobs drops their reply channels: every caller gets
-                // "storage writer stopped" and nothing was written.
-                tracing::error!(error = %e, "cannot begin write transaction");
-                drop(jobs);
-                continue;
-            }
-        };
-        let started = std::time::Instant::now();
-        let count = jobs.len();
-        let mut finishes = Vec::with_capacity(jobs.len());
-        let mut poisoned = false;
-        for job in jobs {
-            let (finish, bad) = job(&txn);
-            poisoned |= bad;
-            finishes.push(finish);
+        commit_batch(db, &mut wal, jobs, &mut stats);
+    }
+}
+
+/// Applies `jobs` in one transaction and commits it: through the log when
+/// every job is logged and no checkpoint is due, durably (a checkpoint)
+/// otherwise. An empty batch is a checkpoint.
+fn commit_batch(db: &Database, wal: &mut Wal, jobs: Vec<Job>, stats: &mut WriterStats) {
+    let txn = match db.begin_write() {
+        Ok(txn) => txn,
+        Err(e) => {
+            // Dropping the jobs drops their reply channels: every caller gets
+            // "storage writer stopped" and nothing was written.
+            tracing::error!(error = %e, "cannot begin write transaction");
+            return;
         }
-        let applied = started.elapsed();
-        let outcome = if poisoned {
-            let _ = txn.abort();
-            Some("batch aborted after a storage error".to_string())
-        } else {
-            txn.commit().err().map(|e| {
+    };
+    let logged = !jobs.is_empty() && jobs.iter().all(|j| j.logged) && !wal.checkpoint_due();
+    let started = std::time::Instant::now();
+    let count = jobs.len();
+    let mut finishes = Vec::with_capacity(jobs.len());
+    let mut ops = Vec::new();
+    let mut poisoned = false;
+    for job in jobs {
+        let mut applied = (job.run)(&txn);
+        poisoned |= applied.poisoned;
+        ops.append(&mut applied.ops);
+        finishes.push(applied.finish);
+    }
+    let applied = started.elapsed();
+    let outcome = if poisoned {
+        let _ = txn.abort();
+        Some("batch aborted after a storage error".to_string())
+    } else if logged {
+        commit_logged(txn, wal, &ops)
+    } else {
+        let res = checkpoint(&txn, wal)
+            .map_err(|e| e.to_string())
+            .and_then(|()| txn.commit().map_err(|e| e.to_string()));
+        match res {
+            Ok(()) => {
+                wal.reset(wal.generation() + 1);
+                None
+            }
+            Err(e) => {
                 tracing::error!(error = %e, "commit failed");
-                e.to_string()
-            })
-        };
-        stats.record(count, applied, started.elapsed() - applied);
-        for finish in finishes {
-            finish(outcome.as_deref());
+                Some(e)
+            }
+        }
+    };
+    stats.record(count, applied, started.elapsed() - applied);
+    for finish in finishes {
+        finish(outcome.as_deref());
+    }
+}
+
+/// Logs `ops`, then commits `txn` without an fsync. The writes become visible
+/// to readers only once they are durable in the log.
+fn commit_logged(mut txn: WriteTransaction, wal: &mut Wal, ops: &[Op]) -> Option<String> {
+    if ops.is_empty() {
+        // Nothing written (every job was refused): nothing to make durable.
+        let _ = txn.abort();
+        return None;
+    }
+    if let Err(e) = txn.set_durability(Durability::None) {
+        let _ = txn.abort();
+        return Some(e.to_string());
+    }
+    if let Err(e) = wal.append(ops) {
+        tracing::error!(error = %e, "message log write failed");
+        let _ = txn.abort();
+        return Some(format!("message log: {e}"));
+    }
+    match txn.commit() {
+        Ok(()) => None,
+        Err(e) => {
+            tracing::error!(error = %e, "commit failed");
+            if let Err(e) = wal.undo_last() {
+                // The record stays and would be replayed while the relay goes
+                // on without it: stop writing rather than risk that.
+                tracing::error!(error = %e, "cannot take back a message log record");
+                std::process::abort();
+            }
+            Some(e.to_string())
         }
     }
 }
@@ -507,7 +683,8 @@ impl Storage for Embedded {
     }
 
     async fn append(&self, message: NewMessage) -> Result<Appended> {
-        self.write(move |txn| messages::append(txn, message)).await
+        self.write_logged(move |txn, ops| messages::append(txn, message, ops))
+            .await
     }
 
     async fn messages(

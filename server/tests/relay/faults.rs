@@ -220,6 +220,14 @@ impl Proc {
     }
 }
 
+impl Drop for Proc {
+    /// A failed test must not leave its relay running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 #[tokio::test]
 async fn acked_message_survives_kill_9_and_resend_is_not_duplicated() {
     let dir = tempfile::tempdir().unwrap();
@@ -242,6 +250,10 @@ async fn acked_message_survives_kill_9_and_resend_is_not_duplicated() {
             .unwrap(),
         );
     }
+    // A recall rewrites an earlier message: that write must survive too.
+    wa.send_body(conv, MessageBody::Recall { target: seqs[3] }, "recall-3")
+        .await
+        .unwrap();
     // Kill without any chance to flush, right after the last ack.
     p.child.kill().unwrap();
     p.child.wait().unwrap();
@@ -254,12 +266,13 @@ async fn acked_message_survives_kill_9_and_resend_is_not_duplicated() {
     let s = wb.sync(0, vec![]).await;
     let got: Vec<String> = s.messages[&conv]
         .iter()
+        .filter(|m| matches!(m.body, MessageBody::Text { .. }))
         .map(|m| text(m).to_string())
         .collect();
-    assert_eq!(
-        got,
-        (0..20).map(|i| format!("durable {i}")).collect::<Vec<_>>()
-    );
+    let mut expected: Vec<String> = (0..20).map(|i| format!("durable {i}")).collect();
+    expected.remove(3);
+    assert_eq!(got, expected);
+    assert!(matches!(s.messages[&conv][3].body, MessageBody::Recalled));
     // The sender, unsure about the last one, resends it: same seq, nothing new.
     let mut wa = Ws::connect(&t2.ws_url(), &a.token).await;
     let again = wa
@@ -274,7 +287,29 @@ async fn acked_message_survives_kill_9_and_resend_is_not_duplicated() {
         .unwrap();
     assert_eq!(again, seqs[19]);
     let (msgs, _) = wa.history(conv, None, None, None).await.unwrap();
-    assert_eq!(msgs.len(), 20);
+    assert_eq!(msgs.len(), 21);
+    // New messages continue the sequence, and survive a second crash.
+    let next = wa
+        .send_body(
+            conv,
+            MessageBody::Text {
+                text: "after".into(),
+            },
+            "k-after",
+        )
+        .await
+        .unwrap();
+    assert_eq!(next, seqs[19] + 2);
+    p2.child.kill().unwrap();
+    p2.child.wait().unwrap();
+    drop((wa, wb));
+    let mut p2 = Proc::start(dir.path());
+    let t2 = Api::new(&format!("http://{}", p2.addr));
+    let mut wa = Ws::connect(&t2.ws_url(), &a.token).await;
+    let (msgs, _) = wa.history(conv, None, None, None).await.unwrap();
+    let seqs_now: Vec<u64> = msgs.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs_now, (1..=next).collect::<Vec<_>>());
+    assert_eq!(text(msgs.last().unwrap()), "after");
 
     // SIGTERM: sessions are told and the process exits 0 within seconds.
     let start = Instant::now();

@@ -5,6 +5,7 @@ use natter_proto::model::{ConversationId, Message, Role, UserId};
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
 use super::tables::*;
+use super::wal::Op;
 use super::{dec, enc};
 use crate::error::{Error, Result};
 use crate::storage::{
@@ -12,8 +13,9 @@ use crate::storage::{
 };
 
 /// Checks membership, deduplicates, assigns the next seq and stores the message,
-/// all inside the caller's transaction.
-pub fn append(txn: &WriteTransaction, new: NewMessage) -> Result<Appended> {
+/// all inside the caller's transaction; every write is also pushed to `ops` for
+/// the message log.
+pub fn append(txn: &WriteTransaction, new: NewMessage, ops: &mut Vec<Op>) -> Result<Appended> {
     let conv_id = new.conversation.0;
     let conv: ConversationRecord = match txn.open_table(CONVERSATIONS)?.get(conv_id)? {
         Some(v) => dec(v.value())?,
@@ -82,7 +84,13 @@ pub fn append(txn: &WriteTransaction, new: NewMessage) -> Result<Appended> {
             new.ts,
             new.recall_window_ms,
         )?;
-        messages.insert((conv_id, target_seq), enc(&target)?.as_slice())?;
+        let value = enc(&target)?;
+        messages.insert((conv_id, target_seq), value.as_slice())?;
+        ops.push(Op::Message {
+            conversation: conv_id,
+            seq: target_seq,
+            value,
+        });
     }
     let message = Message {
         conversation: new.conversation,
@@ -95,8 +103,20 @@ pub fn append(txn: &WriteTransaction, new: NewMessage) -> Result<Appended> {
         edited_ts: None,
         reactions: Default::default(),
     };
-    messages.insert((conv_id, seq), enc(&message)?.as_slice())?;
+    let value = enc(&message)?;
+    messages.insert((conv_id, seq), value.as_slice())?;
     ids.insert(id_key, seq)?;
+    ops.push(Op::Message {
+        conversation: conv_id,
+        seq,
+        value,
+    });
+    ops.push(Op::ClientId {
+        conversation: conv_id,
+        sender: new.sender.0,
+        client_id: new.client_id,
+        seq,
+    });
     Ok(Appended {
         message,
         duplicate: false,
