@@ -36,6 +36,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::util::now_ms;
+use messages::{AppendTables, ConvCache};
 use tables::*;
 use wal::{Op, Wal};
 
@@ -54,11 +55,45 @@ struct Applied {
     ops: Vec<Op>,
 }
 
-/// One write for the writer thread. A logged job may only write what it
-/// returns as [`Op`]s, so that replaying the log restores it.
-struct Job {
-    logged: bool,
-    run: Box<dyn FnOnce(&WriteTransaction) -> Applied + Send>,
+type WriteFn = Box<dyn FnOnce(&WriteTransaction) -> Applied + Send>;
+type AppendFn = Box<dyn FnOnce(&mut AppendTables<'_>, &mut ConvCache) -> Applied + Send>;
+
+/// One write for the writer thread.
+enum Job {
+    /// Any write, committed durably.
+    Write(WriteFn),
+    /// A message append: made durable by the message log, so it may only write
+    /// what it returns as [`Op`]s.
+    Append(AppendFn),
+}
+
+/// Runs a job body, turning a panic into an internal error, and packs its
+/// outcome for the writer.
+fn apply<T: Send + 'static>(
+    tx: oneshot::Sender<Result<T>>,
+    body: impl FnOnce(&mut Vec<Op>) -> Result<T>,
+) -> Applied {
+    let mut ops = Vec::new();
+    let res = std::panic::catch_unwind(AssertUnwindSafe(|| body(&mut ops)))
+        .unwrap_or_else(|_| Err(Error::Internal("write job panicked".into())));
+    let poisoned = matches!(res, Err(Error::Internal(_)));
+    if res.is_err() {
+        ops.clear();
+    }
+    let finish: Finish = Box::new(move |commit_err| {
+        let out = match (res, commit_err) {
+            (Err(e), _) => Err(e),
+            (Ok(_), Some(e)) => Err(Error::Internal(format!("commit: {e}"))),
+            (Ok(v), None) => Ok(v),
+        };
+        // The caller may have gone away (connection closed); the write stands.
+        let _ = tx.send(out);
+    });
+    Applied {
+        finish,
+        poisoned,
+        ops,
+    }
 }
 
 /// The open database. Dropping the last handle closes the file and then says so
@@ -123,49 +158,25 @@ impl Embedded {
         T: Send + 'static,
         F: FnOnce(&WriteTransaction) -> Result<T> + Send + 'static,
     {
-        self.submit(false, move |txn, _| f(txn)).await
-    }
-
-    /// Runs `f` in the writer's next batch, made durable by the message log:
-    /// `f` must push every write it makes as an [`Op`].
-    async fn write_logged<T, F>(&self, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&WriteTransaction, &mut Vec<Op>) -> Result<T> + Send + 'static,
-    {
-        self.submit(true, f).await
-    }
-
-    async fn submit<T, F>(&self, logged: bool, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&WriteTransaction, &mut Vec<Op>) -> Result<T> + Send + 'static,
-    {
         let (tx, rx) = oneshot::channel();
-        let run = Box::new(move |txn: &WriteTransaction| {
-            let mut ops = Vec::new();
-            let res = std::panic::catch_unwind(AssertUnwindSafe(|| f(txn, &mut ops)))
-                .unwrap_or_else(|_| Err(Error::Internal("write job panicked".into())));
-            let poisoned = matches!(res, Err(Error::Internal(_)));
-            if res.is_err() {
-                ops.clear();
-            }
-            let finish: Finish = Box::new(move |commit_err| {
-                let out = match (res, commit_err) {
-                    (Err(e), _) => Err(e),
-                    (Ok(_), Some(e)) => Err(Error::Internal(format!("commit: {e}"))),
-                    (Ok(v), None) => Ok(v),
-                };
-                // The caller may have gone away (connection closed); the write stands.
-                let _ = tx.send(out);
-            });
-            Applied {
-                finish,
-                poisoned,
-                ops,
-            }
-        });
-        let job = Job { logged, run };
+        self.submit(Job::Write(Box::new(move |txn| apply(tx, |_| f(txn)))), rx)
+            .await
+    }
+
+    /// Appends a message in the writer's next batch, made durable by the
+    /// message log.
+    async fn write_append(&self, new: NewMessage) -> Result<Appended> {
+        let (tx, rx) = oneshot::channel();
+        self.submit(
+            Job::Append(Box::new(move |tables, cache| {
+                apply(tx, |ops| messages::append(tables, cache, new, ops))
+            })),
+            rx,
+        )
+        .await
+    }
+
+    async fn submit<T>(&self, job: Job, rx: oneshot::Receiver<Result<T>>) -> Result<T> {
         self.jobs
             .send(job)
             .map_err(|_| Error::Internal("storage writer stopped".into()))?;
@@ -303,18 +314,19 @@ const IDLE_CHECKPOINT: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn writer(db: &Database, mut wal: Wal, rx: mpsc::Receiver<Job>) {
     let mut stats = WriterStats::default();
+    let mut cache = ConvCache::default();
     loop {
         let first = match rx.recv_timeout(IDLE_CHECKPOINT) {
             Ok(job) => job,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 if !wal.is_empty() {
-                    commit_batch(db, &mut wal, Vec::new(), &mut stats);
+                    commit_batch(db, &mut wal, &mut cache, Vec::new(), &mut stats);
                 }
                 continue;
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 if !wal.is_empty() {
-                    commit_batch(db, &mut wal, Vec::new(), &mut stats);
+                    commit_batch(db, &mut wal, &mut cache, Vec::new(), &mut stats);
                 }
                 return;
             }
@@ -326,14 +338,20 @@ fn writer(db: &Database, mut wal: Wal, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_batch(db, &mut wal, jobs, &mut stats);
+        commit_batch(db, &mut wal, &mut cache, jobs, &mut stats);
     }
 }
 
 /// Applies `jobs` in one transaction and commits it: through the log when
 /// every job is logged and no checkpoint is due, durably (a checkpoint)
 /// otherwise. An empty batch is a checkpoint.
-fn commit_batch(db: &Database, wal: &mut Wal, jobs: Vec<Job>, stats: &mut WriterStats) {
+fn commit_batch(
+    db: &Database,
+    wal: &mut Wal,
+    cache: &mut ConvCache,
+    jobs: Vec<Job>,
+    stats: &mut WriterStats,
+) {
     let txn = match db.begin_write() {
         Ok(txn) => txn,
         Err(e) => {
@@ -343,18 +361,47 @@ fn commit_batch(db: &Database, wal: &mut Wal, jobs: Vec<Job>, stats: &mut Writer
             return;
         }
     };
-    let logged = !jobs.is_empty() && jobs.iter().all(|j| j.logged) && !wal.checkpoint_due();
+    let logged = !jobs.is_empty()
+        && jobs.iter().all(|j| matches!(j, Job::Append(_)))
+        && !wal.checkpoint_due();
     let started = std::time::Instant::now();
     let count = jobs.len();
     let mut finishes = Vec::with_capacity(jobs.len());
     let mut ops = Vec::new();
     let mut poisoned = false;
+    // Appends share the tables they use, opened once for a run of them.
+    let mut tables: Option<AppendTables<'_>> = None;
     for job in jobs {
-        let mut applied = (job.run)(&txn);
+        let mut applied = match job {
+            Job::Write(run) => {
+                // Any other write may change conversations or members.
+                tables = None;
+                cache.clear();
+                run(&txn)
+            }
+            Job::Append(run) => {
+                if tables.is_none() {
+                    match AppendTables::open(&txn) {
+                        Ok(t) => tables = Some(t),
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot open message tables");
+                            poisoned = true;
+                            drop(run);
+                            continue;
+                        }
+                    }
+                }
+                match tables.as_mut() {
+                    Some(t) => run(t, cache),
+                    None => continue,
+                }
+            }
+        };
         poisoned |= applied.poisoned;
         ops.append(&mut applied.ops);
         finishes.push(applied.finish);
     }
+    drop(tables);
     let applied = started.elapsed();
     let outcome = if poisoned {
         let _ = txn.abort();
@@ -367,6 +414,16 @@ fn commit_batch(db: &Database, wal: &mut Wal, jobs: Vec<Job>, stats: &mut Writer
             .and_then(|()| txn.commit().map_err(|e| e.to_string()));
         match res {
             Ok(()) => {
+                if !wal.is_empty() {
+                    tracing::debug!(
+                        jobs = count,
+                        ms = format!(
+                            "{:.3}",
+                            (started.elapsed() - applied).as_secs_f64() * 1000.0
+                        ),
+                        "checkpoint"
+                    );
+                }
                 wal.reset(wal.generation() + 1);
                 None
             }
@@ -376,6 +433,10 @@ fn commit_batch(db: &Database, wal: &mut Wal, jobs: Vec<Job>, stats: &mut Writer
             }
         }
     };
+    if outcome.is_some() {
+        // Nothing of this batch stands: forget what it taught the cache.
+        cache.clear();
+    }
     stats.record(count, applied, started.elapsed() - applied);
     for finish in finishes {
         finish(outcome.as_deref());
@@ -683,8 +744,7 @@ impl Storage for Embedded {
     }
 
     async fn append(&self, message: NewMessage) -> Result<Appended> {
-        self.write_logged(move |txn, ops| messages::append(txn, message, ops))
-            .await
+        self.write_append(message).await
     }
 
     async fn messages(

@@ -2,7 +2,9 @@
 
 use natter_proto::ErrorCode;
 use natter_proto::model::{ConversationId, Message, Role, UserId};
-use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+use std::collections::HashMap;
+
+use redb::{ReadTransaction, ReadableTable, Table, WriteTransaction};
 
 use super::tables::*;
 use super::wal::Op;
@@ -12,20 +14,93 @@ use crate::storage::{
     Appended, ConversationKind, ConversationRecord, MemberRecord, NewMessage, apply_op,
 };
 
+/// The tables a message append touches, opened once per batch of appends.
+pub struct AppendTables<'t> {
+    conversations: Table<'t, u64, &'static [u8]>,
+    members: Table<'t, (u64, u64), &'static [u8]>,
+    messages: Table<'t, (u64, u64), &'static [u8]>,
+    ids: Table<'t, (u64, u64, &'static str), u64>,
+}
+
+impl<'t> AppendTables<'t> {
+    pub fn open(txn: &'t WriteTransaction) -> Result<AppendTables<'t>> {
+        Ok(AppendTables {
+            conversations: txn.open_table(CONVERSATIONS)?,
+            members: txn.open_table(MEMBERS)?,
+            messages: txn.open_table(MESSAGES)?,
+            ids: txn.open_table(CLIENT_IDS)?,
+        })
+    }
+}
+
+/// What the writer remembers of a conversation between appends: who may send
+/// and the last seq. Only message appends may run while entries are kept; the
+/// writer forgets everything before any other write and after a batch that did
+/// not commit.
+struct Conv {
+    /// `None` for a group; for a 1:1 chat whether the two are still friends.
+    direct_open: Option<bool>,
+    members: Vec<MemberRecord>,
+    last_seq: u64,
+}
+
+/// The writer's conversation cache.
+#[derive(Default)]
+pub struct ConvCache(HashMap<u64, Conv>);
+
+/// Entries kept at most; past it the cache starts over.
+const CACHE_MAX: usize = 100_000;
+
+impl ConvCache {
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    fn get<'c>(&'c mut self, t: &AppendTables<'_>, conv_id: u64) -> Result<&'c mut Conv> {
+        if self.0.len() >= CACHE_MAX && !self.0.contains_key(&conv_id) {
+            self.0.clear();
+        }
+        if self.0.contains_key(&conv_id) {
+            return self
+                .0
+                .get_mut(&conv_id)
+                .ok_or_else(|| Error::Internal("conversation cache".into()));
+        }
+        let record: ConversationRecord = match t.conversations.get(conv_id)? {
+            Some(v) => dec(v.value())?,
+            None => return Err(Error::not_found("no such conversation")),
+        };
+        let members = t
+            .members
+            .range((conv_id, 0)..=(conv_id, u64::MAX))?
+            .map(|item| item.map_err(Error::from).and_then(|(_, v)| dec(v.value())))
+            .collect::<Result<Vec<MemberRecord>>>()?;
+        let conv = Conv {
+            direct_open: match record.kind {
+                ConversationKind::Direct { open, .. } => Some(open),
+                ConversationKind::Group { .. } => None,
+            },
+            members,
+            last_seq: last_seq(&t.messages, conv_id)?,
+        };
+        Ok(self.0.entry(conv_id).or_insert(conv))
+    }
+}
+
 /// Checks membership, deduplicates, assigns the next seq and stores the message,
-/// all inside the caller's transaction; every write is also pushed to `ops` for
+/// all inside the batch's transaction; every write is also pushed to `ops` for
 /// the message log.
-pub fn append(txn: &WriteTransaction, new: NewMessage, ops: &mut Vec<Op>) -> Result<Appended> {
+pub fn append(
+    t: &mut AppendTables<'_>,
+    cache: &mut ConvCache,
+    new: NewMessage,
+    ops: &mut Vec<Op>,
+) -> Result<Appended> {
     let conv_id = new.conversation.0;
-    let conv: ConversationRecord = match txn.open_table(CONVERSATIONS)?.get(conv_id)? {
-        Some(v) => dec(v.value())?,
-        None => return Err(Error::not_found("no such conversation")),
-    };
-    let mut ids = txn.open_table(CLIENT_IDS)?;
-    let mut messages = txn.open_table(MESSAGES)?;
+    let conv = cache.get(t, conv_id)?;
     let id_key = (conv_id, new.sender.0, new.client_id.as_str());
-    if let Some(seq) = ids.get(id_key)?.map(|v| v.value()) {
-        let message: Message = match messages.get((conv_id, seq))? {
+    if let Some(seq) = t.ids.get(id_key)?.map(|v| v.value()) {
+        let message: Message = match t.messages.get((conv_id, seq))? {
             Some(v) => dec(v.value())?,
             None => return Err(Error::Internal("idempotency index points nowhere".into())),
         };
@@ -37,29 +112,17 @@ pub fn append(txn: &WriteTransaction, new: NewMessage, ops: &mut Vec<Op>) -> Res
             members: Vec::new(),
         });
     }
-    let members_table = txn.open_table(MEMBERS)?;
-    let sender: Option<MemberRecord> = members_table
-        .get((conv_id, new.sender.0))?
-        .map(|v| dec(v.value()))
-        .transpose()?;
-    let Some(sender) = sender else {
-        return Err(match conv.kind {
-            ConversationKind::Direct { .. } => Error::client(ErrorCode::NotFriends, "not friends"),
-            ConversationKind::Group { .. } => {
-                Error::client(ErrorCode::NotMember, "not a member of this group")
-            }
+    let Some(sender) = conv.members.iter().find(|m| m.user == new.sender) else {
+        return Err(match conv.direct_open {
+            Some(_) => Error::client(ErrorCode::NotFriends, "not friends"),
+            None => Error::client(ErrorCode::NotMember, "not a member of this group"),
         });
     };
-    if let ConversationKind::Direct { open: false, .. } = conv.kind {
+    if conv.direct_open == Some(false) {
         return Err(Error::client(ErrorCode::NotFriends, "not friends"));
     }
-    let members: Vec<UserId> = members_table
-        .range((conv_id, 0)..=(conv_id, u64::MAX))?
-        .map(|item| item.map(|(k, _)| UserId(k.value().1)))
-        .collect::<Result<_, _>>()?;
-    drop(members_table);
-
-    let last = last_seq(&messages, conv_id)?;
+    let members: Vec<UserId> = conv.members.iter().map(|m| m.user).collect();
+    let last = conv.last_seq;
     let seq = last + 1;
     if let Some(reply) = new.reply_to
         && (reply == 0 || reply > last || reply < sender.first_seq)
@@ -70,12 +133,11 @@ pub fn append(txn: &WriteTransaction, new: NewMessage, ops: &mut Vec<Op>) -> Res
         if target_seq == 0 || target_seq > last || target_seq < sender.first_seq {
             return Err(Error::not_found("target message not found"));
         }
-        let mut target: Message = match messages.get((conv_id, target_seq))? {
+        let mut target: Message = match t.messages.get((conv_id, target_seq))? {
             Some(v) => dec(v.value())?,
             None => return Err(Error::not_found("target message not found")),
         };
-        let privileged =
-            matches!(conv.kind, ConversationKind::Group { .. }) && sender.role >= Role::Admin;
+        let privileged = conv.direct_open.is_none() && sender.role >= Role::Admin;
         apply_op(
             &mut target,
             &new.body,
@@ -85,7 +147,7 @@ pub fn append(txn: &WriteTransaction, new: NewMessage, ops: &mut Vec<Op>) -> Res
             new.recall_window_ms,
         )?;
         let value = enc(&target)?;
-        messages.insert((conv_id, target_seq), value.as_slice())?;
+        t.messages.insert((conv_id, target_seq), value.as_slice())?;
         ops.push(Op::Message {
             conversation: conv_id,
             seq: target_seq,
@@ -104,8 +166,9 @@ pub fn append(txn: &WriteTransaction, new: NewMessage, ops: &mut Vec<Op>) -> Res
         reactions: Default::default(),
     };
     let value = enc(&message)?;
-    messages.insert((conv_id, seq), value.as_slice())?;
-    ids.insert(id_key, seq)?;
+    t.messages.insert((conv_id, seq), value.as_slice())?;
+    t.ids.insert(id_key, seq)?;
+    conv.last_seq = seq;
     ops.push(Op::Message {
         conversation: conv_id,
         seq,
