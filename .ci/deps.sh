@@ -4,10 +4,11 @@
 set -euo pipefail
 
 # Build: a C toolchain for -sys crates. Run: the X11/Wayland client libraries
-# winit loads at run time, and an open-licence CJK font so Chinese renders.
+# winit loads at run time, an open-licence CJK font so Chinese renders, and the
+# colour emoji font the text engine falls back to for emoji.
 # Calls: ALSA headers (cpal), cmake (libopus), libclang (V4L2 bindings for nokhwa),
 # nasm (OpenH264 SIMD).
-packages=(pkg-config build-essential libasound2-dev cmake libclang-dev nasm libxkbcommon-x11-0 libx11-6 libxcursor1 libxrandr2 libxi6 libwayland-client0 fonts-wqy-microhei)
+packages=(pkg-config build-essential libasound2-dev cmake libclang-dev nasm libxkbcommon-x11-0 libx11-6 libxcursor1 libxrandr2 libxi6 libwayland-client0 fonts-wqy-microhei fonts-noto-color-emoji)
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "Not a Debian system. Install the equivalents of: ${packages[*]}" >&2

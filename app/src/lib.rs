@@ -19,6 +19,7 @@ pub mod app;
 pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 pub mod clock;
 pub mod embedded;
+pub mod emoji;
 pub mod fonts;
 pub mod screen;
 pub mod sound;

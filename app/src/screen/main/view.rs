@@ -186,17 +186,22 @@ impl Main {
             .spacing(4)
             .align_y(Center);
         if c.pinned {
-            title = title.push(text("📌").size(12));
+            title = title.push(text("📌").size(12).font(crate::emoji::FONT));
         }
         if c.muted {
-            title = title.push(text("🔕").size(12));
+            title = title.push(text("🔕").size(12).font(crate::emoji::FONT));
         }
         title = title.push(text(time).size(11));
-        let preview = text(preview).size(12).width(Fill);
-        let preview = if missed {
-            preview.style(text::danger)
+        let preview: Element<'a, Message> = if missed {
+            text(preview)
+                .size(12)
+                .width(Fill)
+                .style(text::danger)
+                .into()
         } else {
-            preview
+            container(crate::emoji::text(preview, 12.0))
+                .width(Fill)
+                .into()
         };
         let mut bottom = row![preview].align_y(Center);
         if c.unread > 0 && !c.muted {
@@ -331,7 +336,7 @@ impl Main {
             log = log.push(self.bubble(ctx, conv, m, group));
         }
         for e in &self.pending {
-            log = log.push(self.pending_bubble(i18n, e));
+            log = log.push(self.pending_bubble(i18n, e, ctx.settings.font_size));
         }
         let log = scrollable(log).anchor_bottom().height(Fill).id("log");
         let composer = self.composer(i18n, conv);
@@ -417,11 +422,13 @@ impl Main {
                 .unwrap_or_else(|| m.sender.to_string());
             content = content.push(text(name).size(11));
         }
-        let body = text(body).size(ctx.settings.font_size);
         content = content.push(if missed {
-            body.style(text::danger)
+            text(body)
+                .size(ctx.settings.font_size)
+                .style(text::danger)
+                .into()
         } else {
-            body
+            crate::emoji::text(body, ctx.settings.font_size)
         });
         let mut meta = clock::clock(m.ts, clock::local());
         if m.edited_ts.is_some() {
@@ -442,7 +449,12 @@ impl Main {
         }
     }
 
-    fn pending_bubble<'a>(&'a self, i18n: &I18n, e: &'a OutboxEntry) -> Element<'a, Message> {
+    fn pending_bubble<'a>(
+        &'a self,
+        i18n: &I18n,
+        e: &'a OutboxEntry,
+        size: f32,
+    ) -> Element<'a, Message> {
         let body = natter_store::model::preview_text(&e.body).unwrap_or_default();
         let state: Element<'a, Message> = match &e.state {
             OutboxState::Sending => text(i18n.tr("state-sending")).size(10).into(),
@@ -456,7 +468,7 @@ impl Main {
             .align_y(Center)
             .into(),
         };
-        let bubble = container(column![text(body), state].spacing(2))
+        let bubble = container(column![crate::emoji::text(body, size), state].spacing(2))
             .padding([6, 10])
             .max_width(520)
             .style(style::bubble(true));
@@ -493,7 +505,7 @@ impl Main {
         let mut col = column![].spacing(6).padding(10);
         if self.emoji_open {
             let grid = row(EMOJI.iter().map(|e| {
-                button(text(*e).size(18))
+                button(text(*e).size(18).font(crate::emoji::FONT))
                     .style(button::text)
                     .padding(2)
                     .on_press(Message::Emoji(e))
