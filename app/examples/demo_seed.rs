@@ -10,10 +10,19 @@ use natter_store::Store;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let server = std::env::args()
-        .nth(1)
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let last_text = args.first().is_some_and(|a| a == "--last-text");
+    if last_text {
+        args.remove(0);
+    }
+    let server = args
+        .first()
+        .cloned()
         .unwrap_or_else(|| "http://127.0.0.1:7979".into());
     let home = PathBuf::from(std::env::var_os("NATTER_HOME").ok_or("set NATTER_HOME")?);
+    if last_text {
+        return print_last_text(&server, &home).await;
+    }
     let people = [("alice", "爱丽丝"), ("bob", "Bob"), ("carol", "Carol 陈")];
     let mut clients = Vec::new();
     for (account, nickname) in people {
@@ -111,5 +120,39 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     println!("demo accounts ready: alice / alice-demo-password, bob / bob-demo-password");
+    Ok(())
+}
+
+/// `--last-text`: signs alice in on a fresh device and prints the newest text
+/// message of her chat with bob, as the relay delivered it.
+async fn print_last_text(
+    server: &str,
+    home: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let store = Store::open(natter_store::profile_dir(home, "alice-check")).await?;
+    natter_net::client::sign_in(
+        server,
+        &store,
+        "alice",
+        "alice-demo-password",
+        Some("check".into()),
+    )
+    .await?;
+    let (client, _events) = natter_net::Client::resume(store).await?;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    for conv in client.conversations().await? {
+        if !matches!(conv.kind, natter_proto::model::ConversationKind::Direct { peer } if peer != client.me())
+        {
+            continue;
+        }
+        let messages = client.store().history(conv.id, None, 50).await?;
+        if let Some(text) = messages.iter().rev().find_map(|m| match &m.body {
+            natter_proto::model::MessageBody::Text { text } => Some(text.clone()),
+            _ => None,
+        }) {
+            println!("{text}");
+        }
+    }
+    client.shutdown();
     Ok(())
 }
