@@ -319,10 +319,15 @@ impl Main {
     /// The live session, for as long as this screen shows, and the phone while
     /// the session has a client.
     pub fn subscription(&self) -> Subscription<Message> {
-        Subscription::batch([
+        let mut subs = vec![
             session::subscription(&self.store).map(Message::Session),
             self.call_subscriptions().map(Message::Call),
-        ])
+        ];
+        if self.panel == Panel::Settings {
+            // The device pickers follow devices plugged in or out while they show.
+            subs.push(Subscription::run(device_watch).map(Message::DeviceList));
+        }
+        Subscription::batch(subs)
     }
 
     fn reload_conversations(&self) -> Task<Message> {
@@ -671,4 +676,25 @@ impl Main {
         )
         .chain(self.load_selected())
     }
+}
+
+/// Device lists as they change, re-listed every two seconds off the UI thread.
+fn device_watch() -> impl iced::futures::Stream<Item = natter_media::device::DeviceList> {
+    use iced::futures::SinkExt;
+    iced::stream::channel(2, async |mut out| {
+        let watch = tokio::task::spawn_blocking(|| {
+            natter_media::device::watch_devices(std::time::Duration::from_secs(2))
+        })
+        .await;
+        let Ok(Ok(mut rx)) = watch else {
+            tracing::warn!("cannot watch media devices");
+            return;
+        };
+        while rx.changed().await.is_ok() {
+            let list = rx.borrow_and_update().clone();
+            if out.send(list).await.is_err() {
+                break;
+            }
+        }
+    })
 }
