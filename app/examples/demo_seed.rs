@@ -82,6 +82,34 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         who.send_text(conv, text).await?;
         tokio::time::sleep(std::time::Duration::from_millis(150)).await;
     }
+    // A picture of the route (a made-up skyline) and the plan as a file.
+    let view = image::RgbImage::from_fn(480, 300, |x, y| {
+        let ridge = 170.0 + 45.0 * ((x as f32) / 60.0).sin() + 25.0 * ((x as f32) / 23.0).cos();
+        if (y as f32) > ridge {
+            image::Rgb([60, 110 + (y / 6) as u8, 70])
+        } else {
+            image::Rgb([120 + (y / 3) as u8, 170 + (y / 5) as u8, 235])
+        }
+    });
+    let mut png = std::io::Cursor::new(Vec::new());
+    view.write_to(&mut png, image::ImageFormat::Png)?;
+    let file = bob
+        .http()
+        .upload(&tb, "route.png", "image/png", png.into_inner())
+        .await?;
+    let picture = natter_proto::model::MessageBody::Image {
+        file,
+        width: 480,
+        height: 300,
+    };
+    bob.send(conv, picture, None).await?;
+    let plan = "Saturday\n08:00 station\n09:30 trailhead\n12:00 summit\n";
+    let file = bob
+        .http()
+        .upload(&tb, "plan.txt", "text/plain", plan.as_bytes().to_vec())
+        .await?;
+    bob.send(conv, natter_proto::model::MessageBody::File { file }, None)
+        .await?;
     let group = alice
         .http()
         .create_group(&ta, "周末徒步 Hiking", vec![bob.me(), carol.me()])

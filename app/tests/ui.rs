@@ -584,3 +584,87 @@ async fn a_message_while_unfocused_chimes_unless_muted() {
     pump(a, ea, |app| shows(app, "quiet")).await;
     assert_eq!(a.chimes(), before, "no chime when muted");
 }
+
+#[tokio::test]
+async fn a_picture_and_a_file_from_disk_arrive_and_the_file_saves() {
+    let (relay, _rd) = relay().await;
+    let (mut apps, mut events, _saved, _homes) = people(&relay, &["pia", "quin"]).await;
+    let (mut eb, mut ea) = (events.pop().unwrap(), events.pop().unwrap());
+    let (mut b, mut a) = (apps.pop().unwrap(), apps.pop().unwrap());
+    pump(&mut a, &mut ea, |app| shows(app, "quin")).await;
+    interact(&mut a, |ui| {
+        ui.click("quin").unwrap();
+    })
+    .await;
+    pump(&mut b, &mut eb, |app| shows(app, "pia")).await;
+    interact(&mut b, |ui| {
+        ui.click("pia").unwrap();
+    })
+    .await;
+
+    // A picture and a document, as the file dialog would hand them over.
+    let dir = tempfile::tempdir().unwrap();
+    let picture = dir.path().join("hike.png");
+    image::RgbImage::from_fn(800, 600, |x, y| {
+        image::Rgb([(x % 256) as u8, 120, (y % 256) as u8])
+    })
+    .save(&picture)
+    .unwrap();
+    let document = dir.path().join("route.txt");
+    std::fs::write(&document, "8:00 station → 9:30 summit").unwrap();
+    for path in [picture, document.clone()] {
+        let picked = main::attach::Message::Picked(Some(path));
+        let task = a.update(Message::Main(main::Message::Attach(picked)));
+        drive(&mut a, task).await;
+    }
+
+    // Quin gets both: the picture fetched and decoded for its bubble, the file
+    // by name with a Save button.
+    let store = b.store().unwrap().clone();
+    let conv = store.conversations().await.unwrap()[0].id;
+    let (image_id, file) = loop {
+        let history = store.history(conv, None, 10).await.unwrap();
+        let image_id = history.iter().find_map(|m| match &m.body {
+            natter_proto::model::MessageBody::Image {
+                file,
+                width,
+                height,
+            } => {
+                assert_eq!((*width, *height), (800, 600));
+                Some(file.id.clone())
+            }
+            _ => None,
+        });
+        let file = history.iter().find_map(|m| match &m.body {
+            natter_proto::model::MessageBody::File { file } => Some(file.clone()),
+            _ => None,
+        });
+        if let (Some(i), Some(f)) = (image_id, file) {
+            break (i, f);
+        }
+        let e = tokio::time::timeout(Duration::from_secs(20), eb.next())
+            .await
+            .expect("attachments not received")
+            .unwrap();
+        let task = b.update(Message::Main(main::Message::Session(
+            main::session::Update::Event(e),
+        )));
+        drive(&mut b, task).await;
+    };
+    pump(&mut b, &mut eb, |app| {
+        shows(app, "📄 route.txt") && main_of(app).picture(&image_id).is_some()
+    })
+    .await;
+    assert_eq!(file.name, "route.txt");
+
+    // Saved where the save dialog would say: the same bytes.
+    let out = dir.path().join("saved-route.txt");
+    let save = main::attach::Message::SaveTo(file, Some(out.clone()));
+    let task = b.update(Message::Main(main::Message::Attach(save)));
+    drive(&mut b, task).await;
+    assert!(shows(&b, &format!("Saved to {}", out.display())));
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(&document).unwrap()
+    );
+}

@@ -142,15 +142,26 @@ pub struct OutboxEntry {
     pub attempts: u32,
 }
 
+/// Preview of a picture message; the app shows it in the reader's language.
+pub const PREVIEW_IMAGE: &str = "[image]";
+/// Prefix of a file message's preview, before the file name.
+pub const PREVIEW_FILE: &str = "[file] ";
+/// Preview of a voice message.
+pub const PREVIEW_VOICE: &str = "[voice]";
+/// Preview of a recalled message.
+pub const PREVIEW_RECALLED: &str = "[recalled]";
+/// Preview of a call record.
+pub const PREVIEW_CALL: &str = "[call]";
+
 /// One line of text describing a message body for previews.
 pub fn preview_text(body: &MessageBody) -> Option<String> {
     Some(match body {
         MessageBody::Text { text } => text.lines().next().unwrap_or("").chars().take(80).collect(),
-        MessageBody::Image { .. } => "[image]".into(),
-        MessageBody::File { file } => format!("[file] {}", file.name),
-        MessageBody::Voice { .. } => "[voice]".into(),
-        MessageBody::Recalled => "[recalled]".into(),
-        MessageBody::Call { .. } => "[call]".into(),
+        MessageBody::Image { .. } => PREVIEW_IMAGE.into(),
+        MessageBody::File { file } => format!("{PREVIEW_FILE}{}", file.name),
+        MessageBody::Voice { .. } => PREVIEW_VOICE.into(),
+        MessageBody::Recalled => PREVIEW_RECALLED.into(),
+        MessageBody::Call { .. } => PREVIEW_CALL.into(),
         MessageBody::Recall { .. } | MessageBody::Edit { .. } | MessageBody::Reaction { .. } => {
             return None;
         }

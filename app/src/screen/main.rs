@@ -5,6 +5,7 @@
 //! tells this screen what changed. Sending writes to the outbox first, so a
 //! message typed offline is kept and sent when the connection returns.
 
+pub mod attach;
 pub mod call;
 pub mod group_info;
 mod live;
@@ -106,6 +107,9 @@ pub struct Main {
     nickname: Option<String>,
     avatar_busy: bool,
     avatars: HashMap<String, image::Handle>,
+    /// Pictures of image messages, by file id, once fetched and decoded.
+    pictures: HashMap<String, image::Handle>,
+    pictures_requested: BTreeSet<String>,
     avatar_requested: BTreeSet<String>,
     phone: Option<natter_media::phone::Phone>,
     call: Option<call::Call>,
@@ -209,6 +213,8 @@ pub enum Message {
     Notifications(bool),
     /// Calls.
     Call(call::Message),
+    /// Pictures and files.
+    Attach(attach::Message),
     /// Devices chosen for calls.
     Devices(call::Devices),
     /// The devices present, listed.
@@ -280,6 +286,8 @@ impl Main {
             nickname: None,
             avatar_busy: false,
             avatars: HashMap::new(),
+            pictures: HashMap::new(),
+            pictures_requested: BTreeSet::new(),
             avatar_requested: BTreeSet::new(),
             phone: None,
             call: None,
@@ -479,7 +487,7 @@ impl Main {
                     self.messages = messages;
                     self.pending = pending;
                     self.more_above = more;
-                    self.mark_read()
+                    Task::batch([self.mark_read(), self.fetch_pictures()])
                 } else {
                     Task::none()
                 }
@@ -513,6 +521,7 @@ impl Main {
                     // Keep a window: while reading back, drop the newest beyond it.
                     merged.truncate(WINDOW.max(PAGE));
                     self.messages = merged;
+                    return (self.fetch_pictures(), None);
                 }
                 Task::none()
             }
@@ -612,6 +621,7 @@ impl Main {
             | Message::AvatarPicked(_)
             | Message::ProfileSaved(_)
             | Message::AvatarLoaded(..)) => self.update_profile(m, ctx.i18n),
+            Message::Attach(m) => self.update_attach(m, ctx.i18n),
             other => return panels::update(self, other, ctx),
         };
         (task, None)

@@ -174,7 +174,7 @@ impl Main {
         } else {
             c.last_message
                 .as_ref()
-                .map(|p| p.text.clone())
+                .map(|p| localized_preview(i18n, &p.text))
                 .unwrap_or_default()
         };
         let time = c
@@ -422,14 +422,18 @@ impl Main {
                 .unwrap_or_else(|| m.sender.to_string());
             content = content.push(text(name).size(11));
         }
-        content = content.push(if missed {
-            text(body)
-                .size(ctx.settings.font_size)
-                .style(text::danger)
-                .into()
+        if let Some(part) = self.attachment(i18n, &m.body) {
+            content = content.push(part);
         } else {
-            crate::emoji::text(body, ctx.settings.font_size)
-        });
+            content = content.push(if missed {
+                text(body)
+                    .size(ctx.settings.font_size)
+                    .style(text::danger)
+                    .into()
+            } else {
+                crate::emoji::text(body, ctx.settings.font_size)
+            });
+        }
         let mut meta = clock::clock(m.ts, clock::local());
         if m.edited_ts.is_some() {
             meta = format!("{meta} · {}", i18n.tr("chat-edited"));
@@ -455,7 +459,9 @@ impl Main {
         e: &'a OutboxEntry,
         size: f32,
     ) -> Element<'a, Message> {
-        let body = natter_store::model::preview_text(&e.body).unwrap_or_default();
+        let body = natter_store::model::preview_text(&e.body)
+            .map(|p| localized_preview(i18n, &p))
+            .unwrap_or_default();
         let state: Element<'a, Message> = match &e.state {
             OutboxState::Sending => text(i18n.tr("state-sending")).size(10).into(),
             OutboxState::Failed { .. } => row![
@@ -520,6 +526,9 @@ impl Main {
                 button(text("☺").size(18))
                     .style(button::text)
                     .on_press(Message::ToggleEmoji),
+                button(text("📎").size(16).font(crate::emoji::FONT))
+                    .style(button::text)
+                    .on_press(Message::Attach(super::attach::Message::Pick)),
                 editor,
                 button(text(i18n.tr("composer-send")))
                     .padding([10, 16])
@@ -734,5 +743,20 @@ impl Main {
         .padding(10)
         .width(Length::Fill);
         scrollable(col).height(Fill).into()
+    }
+}
+
+/// A list preview in the reader's language: the store marks pictures, files,
+/// voice messages and recalls with fixed words.
+fn localized_preview(i18n: &I18n, preview: &str) -> String {
+    use natter_store::model::{PREVIEW_FILE, PREVIEW_IMAGE, PREVIEW_RECALLED, PREVIEW_VOICE};
+    if let Some(name) = preview.strip_prefix(PREVIEW_FILE) {
+        return i18n.tr_args("chat-file", &[("name", Arg::from(name))]);
+    }
+    match preview {
+        PREVIEW_IMAGE => i18n.tr("chat-image"),
+        PREVIEW_VOICE => i18n.tr("chat-voice-short"),
+        PREVIEW_RECALLED => i18n.tr("chat-recalled"),
+        _ => preview.to_string(),
     }
 }

@@ -1,0 +1,322 @@
+//! Pictures and files in chats: attaching one from disk (uploaded, then sent as
+//! an image or file message through the outbox), showing pictures in their
+//! bubbles, and saving a received file.
+
+use std::path::PathBuf;
+
+use iced::widget::{button, column, image, row, text};
+use iced::{Center, Element, Task};
+use natter_i18n::{Arg, I18n};
+use natter_net::Client;
+use natter_proto::model::{ConversationId, FileRef, MessageBody};
+
+use super::{Main, Message as MainMessage};
+use crate::app::Shared;
+
+/// Widest a picture is shown in a bubble, in logical pixels.
+const SHOWN_WIDTH: u32 = 320;
+/// Pictures are decoded down to this many pixels a side at most.
+const DECODED_SIDE: u32 = 640;
+/// Extensions sent as pictures (when they decode).
+const PICTURES: &[&str] = &["png", "jpg", "jpeg"];
+
+/// Attachment messages.
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// Open the file picker.
+    Pick,
+    /// A file was picked (or the picker closed).
+    Picked(Option<PathBuf>),
+    /// The attachment was uploaded and queued, or why not.
+    Sent(Result<(), AttachError>),
+    /// A picture shown in the chat was fetched and decoded (or could not be).
+    Loaded(String, Option<image::Handle>),
+    /// Save a received file: ask where.
+    Save(FileRef),
+    /// Where to save it (or the dialog closed).
+    SaveTo(FileRef, Option<PathBuf>),
+    /// Saved at this path, or why not.
+    Saved(Result<PathBuf, AttachError>),
+}
+
+/// Why an attachment could not be sent or saved.
+#[derive(Debug, Clone)]
+pub enum AttachError {
+    /// Larger than the relay accepts.
+    TooLarge,
+    /// Reading or writing the local file failed.
+    Disk(String),
+    /// The relay refused or could not be reached.
+    Net(Shared<natter_net::Error>),
+}
+
+impl Main {
+    /// Handles attachment messages.
+    pub(super) fn update_attach(&mut self, message: Message, i18n: &I18n) -> Task<MainMessage> {
+        match message {
+            Message::Pick => {
+                let title = i18n.tr("chat-attach-choose");
+                Task::perform(
+                    async move {
+                        rfd::AsyncFileDialog::new()
+                            .set_title(title)
+                            .pick_file()
+                            .await
+                            .map(|f| f.path().to_path_buf())
+                    },
+                    |p| MainMessage::Attach(Message::Picked(p)),
+                )
+            }
+            Message::Picked(None) => Task::none(),
+            Message::Picked(Some(path)) => {
+                let (Some(id), Some(client)) = (self.selected, self.client.clone()) else {
+                    return Task::none();
+                };
+                self.notice = Some(i18n.tr("chat-attach-uploading"));
+                Task::perform(send_file(client, id, path), |r| {
+                    MainMessage::Attach(Message::Sent(r))
+                })
+            }
+            Message::Sent(Ok(())) => {
+                self.notice = None;
+                self.load_selected()
+            }
+            Message::Sent(Err(e)) | Message::Saved(Err(e)) => {
+                self.notice = Some(self.attach_error_text(i18n, &e));
+                Task::none()
+            }
+            Message::Loaded(id, handle) => {
+                if let Some(handle) = handle {
+                    self.pictures.insert(id, handle);
+                }
+                Task::none()
+            }
+            Message::Save(file) => {
+                let title = i18n.tr("chat-save-file");
+                Task::perform(
+                    async move {
+                        let path = rfd::AsyncFileDialog::new()
+                            .set_title(title)
+                            .set_file_name(&file.name)
+                            .save_file()
+                            .await
+                            .map(|f| f.path().to_path_buf());
+                        (file, path)
+                    },
+                    |(file, path)| MainMessage::Attach(Message::SaveTo(file, path)),
+                )
+            }
+            Message::SaveTo(_, None) => Task::none(),
+            Message::SaveTo(file, Some(path)) => {
+                let Some(client) = self.client.clone() else {
+                    return Task::none();
+                };
+                Task::perform(save_file(client, file, path), |r| {
+                    MainMessage::Attach(Message::Saved(r))
+                })
+            }
+            Message::Saved(Ok(path)) => {
+                self.notice = Some(i18n.tr_args(
+                    "chat-file-saved",
+                    &[("path", Arg::from(path.display().to_string()))],
+                ));
+                Task::none()
+            }
+        }
+    }
+
+    fn attach_error_text(&self, i18n: &I18n, e: &AttachError) -> String {
+        match e {
+            AttachError::TooLarge => i18n.tr("chat-attach-too-large"),
+            AttachError::Disk(why) => {
+                i18n.tr_args("chat-attach-disk", &[("reason", Arg::from(why.as_str()))])
+            }
+            AttachError::Net(e) => crate::error_text(i18n, &self.account.server, &e.0),
+        }
+    }
+
+    /// The decoded picture of an image message, once fetched.
+    pub fn picture(&self, file_id: &str) -> Option<&image::Handle> {
+        self.pictures.get(file_id)
+    }
+
+    /// Starts fetching the pictures of the messages on screen not fetched yet.
+    pub(super) fn fetch_pictures(&mut self) -> Task<MainMessage> {
+        let Some(client) = self.client.clone() else {
+            return Task::none();
+        };
+        let wanted: Vec<String> = self
+            .messages
+            .iter()
+            .filter_map(|m| match &m.body {
+                MessageBody::Image { file, .. } => Some(file.id.clone()),
+                _ => None,
+            })
+            .collect();
+        let mut tasks = Vec::new();
+        for id in wanted {
+            if !self.pictures_requested.insert(id.clone()) {
+                continue;
+            }
+            tasks.push(Task::perform(
+                fetch_picture(client.clone(), id.clone()),
+                move |h| MainMessage::Attach(Message::Loaded(id.clone(), h)),
+            ));
+        }
+        Task::batch(tasks)
+    }
+
+    /// The picture or file part of a message bubble, if it has one.
+    pub(super) fn attachment<'a>(
+        &'a self,
+        i18n: &I18n,
+        body: &'a MessageBody,
+    ) -> Option<Element<'a, MainMessage>> {
+        match body {
+            MessageBody::Image {
+                file,
+                width,
+                height,
+            } => {
+                let handle = self.pictures.get(&file.id)?;
+                let shown = (*width).clamp(1, SHOWN_WIDTH);
+                let tall = (u64::from(*height) * u64::from(shown) / u64::from((*width).max(1)))
+                    .clamp(1, u64::from(SHOWN_WIDTH) * 2);
+                Some(
+                    image(handle.clone())
+                        .width(shown as f32)
+                        .height(tall as f32)
+                        .into(),
+                )
+            }
+            MessageBody::File { file } => Some(
+                column![
+                    crate::emoji::text(format!("📄 {}", file.name), 14.0),
+                    row![
+                        text(size_text(file.size)).size(11),
+                        button(text(i18n.tr("chat-save-file")).size(12))
+                            .padding([2, 8])
+                            .on_press(MainMessage::Attach(Message::Save(file.clone()))),
+                    ]
+                    .spacing(8)
+                    .align_y(Center),
+                ]
+                .spacing(4)
+                .into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// `1.4 MB`, `820 KB`, `12 B`.
+pub fn size_text(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1_000_000.0),
+        b if b >= 1_000 => format!("{} KB", b / 1_000),
+        b => format!("{b} B"),
+    }
+}
+
+/// Reads `path`, uploads it and queues an image (if it is a picture that
+/// decodes) or file message for `conversation`.
+async fn send_file(
+    client: Client,
+    conversation: ConversationId,
+    path: PathBuf,
+) -> Result<(), AttachError> {
+    let max = natter_proto::limits::Limits::default().max_file_bytes;
+    let meta = tokio::fs::metadata(&path)
+        .await
+        .map_err(|e| AttachError::Disk(e.to_string()))?;
+    if meta.len() > max {
+        return Err(AttachError::TooLarge);
+    }
+    let bytes = tokio::fs::read(&path)
+        .await
+        .map_err(|e| AttachError::Disk(e.to_string()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let picture = if PICTURES.contains(&ext.as_str()) {
+        let probe = bytes.clone();
+        tokio::task::spawn_blocking(move || {
+            ::image::ImageReader::new(std::io::Cursor::new(probe))
+                .with_guessed_format()
+                .ok()
+                .and_then(|r| r.into_dimensions().ok())
+        })
+        .await
+        .ok()
+        .flatten()
+    } else {
+        None
+    };
+    let mime = match (picture, ext.as_str()) {
+        (Some(_), "png") => "image/png",
+        (Some(_), _) => "image/jpeg",
+        (None, _) => "application/octet-stream",
+    };
+    let net = |e: natter_net::Error| AttachError::Net(Shared(std::sync::Arc::new(e)));
+    let token = client.token().await.map_err(net)?;
+    let file = client
+        .http()
+        .upload(&token, &name, mime, bytes)
+        .await
+        .map_err(net)?;
+    let body = match picture {
+        Some((width, height)) => MessageBody::Image {
+            file,
+            width,
+            height,
+        },
+        None => MessageBody::File { file },
+    };
+    client.send(conversation, body, None).await.map_err(net)?;
+    Ok(())
+}
+
+async fn fetch_picture(client: Client, id: String) -> Option<image::Handle> {
+    let token = client.token().await.ok()?;
+    let (bytes, _) = client.http().download(&token, &id).await.ok()?;
+    tokio::task::spawn_blocking(move || {
+        let picture = ::image::load_from_memory(&bytes).ok()?;
+        let rgba = picture.thumbnail(DECODED_SIDE, DECODED_SIDE).to_rgba8();
+        let (w, h) = rgba.dimensions();
+        Some(image::Handle::from_rgba(w, h, rgba.into_raw()))
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+async fn save_file(client: Client, file: FileRef, path: PathBuf) -> Result<PathBuf, AttachError> {
+    let net = |e: natter_net::Error| AttachError::Net(Shared(std::sync::Arc::new(e)));
+    let token = client.token().await.map_err(net)?;
+    let (bytes, _) = client
+        .http()
+        .download(&token, &file.id)
+        .await
+        .map_err(net)?;
+    tokio::fs::write(&path, bytes)
+        .await
+        .map_err(|e| AttachError::Disk(e.to_string()))?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::size_text;
+
+    #[test]
+    fn sizes_read_like_a_file_manager() {
+        assert_eq!(size_text(12), "12 B");
+        assert_eq!(size_text(820_400), "820 KB");
+        assert_eq!(size_text(1_400_000), "1.4 MB");
+    }
+}
