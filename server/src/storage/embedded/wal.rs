@@ -47,7 +47,7 @@ const CHUNK: u64 = 4 << 20;
 /// A checkpoint is due once the log holds this much…
 const CHECKPOINT_BYTES: u64 = 16 << 20;
 /// …or its oldest record is this old.
-const CHECKPOINT_AGE: Duration = Duration::from_secs(10);
+const CHECKPOINT_AGE: Duration = Duration::from_secs(1);
 /// A record larger than this is corrupt (a batch of 512 maximal messages fits).
 const MAX_RECORD: usize = 64 << 20;
 
