@@ -159,7 +159,7 @@ impl Main {
                 continue;
             }
             tasks.push(Task::perform(
-                fetch_picture(client.clone(), id.clone()),
+                fetch_thumbnail(client.clone(), id.clone(), DECODED_SIDE),
                 move |h| MainMessage::Attach(Message::Loaded(id.clone(), h)),
             ));
         }
@@ -281,18 +281,36 @@ async fn send_file(
     Ok(())
 }
 
-async fn fetch_picture(client: Client, id: String) -> Option<image::Handle> {
+/// Downloads a picture from the relay and decodes it to at most `side`
+/// pixels a side, off the UI thread; `None` if it cannot be had.
+pub(super) async fn fetch_thumbnail(
+    client: Client,
+    id: String,
+    side: u32,
+) -> Option<image::Handle> {
     let token = client.token().await.ok()?;
     let (bytes, _) = client.http().download(&token, &id).await.ok()?;
-    tokio::task::spawn_blocking(move || {
-        let picture = ::image::load_from_memory(&bytes).ok()?;
-        let rgba = picture.thumbnail(DECODED_SIDE, DECODED_SIDE).to_rgba8();
-        let (w, h) = rgba.dimensions();
-        Some(image::Handle::from_rgba(w, h, rgba.into_raw()))
-    })
-    .await
-    .ok()
-    .flatten()
+    let rgba = tokio::task::spawn_blocking(move || decode_thumbnail(bytes, side))
+        .await
+        .ok()
+        .flatten()?;
+    let (w, h) = rgba.dimensions();
+    Some(image::Handle::from_rgba(w, h, rgba.into_raw()))
+}
+
+/// Decodes a PNG or JPEG from someone else down to at most `side` pixels a
+/// side. Bounded: a file that claims more than 16384 pixels a side or needs
+/// more than 256 MiB is refused, not allocated.
+fn decode_thumbnail(bytes: Vec<u8>, side: u32) -> Option<::image::RgbaImage> {
+    let mut limits = ::image::Limits::default();
+    limits.max_image_width = Some(16_384);
+    limits.max_image_height = Some(16_384);
+    limits.max_alloc = Some(256 << 20);
+    let mut reader = ::image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()?;
+    reader.limits(limits);
+    Some(reader.decode().ok()?.thumbnail(side, side).to_rgba8())
 }
 
 async fn save_file(client: Client, file: FileRef, path: PathBuf) -> Result<PathBuf, AttachError> {
@@ -310,8 +328,30 @@ async fn save_file(client: Client, file: FileRef, path: PathBuf) -> Result<PathB
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
-    use super::size_text;
+    use super::{decode_thumbnail, size_text};
+
+    #[test]
+    fn pictures_shrink_and_absurd_ones_are_refused() {
+        let mut png = std::io::Cursor::new(Vec::new());
+        ::image::RgbImage::from_pixel(800, 600, ::image::Rgb([10, 200, 30]))
+            .write_to(&mut png, ::image::ImageFormat::Png)
+            .unwrap();
+        let small = decode_thumbnail(png.into_inner(), 640).unwrap();
+        assert_eq!(small.dimensions(), (640, 480));
+        // A PNG header claiming 100000 × 100000 pixels: refused, no panic.
+        let mut bomb = std::io::Cursor::new(Vec::new());
+        ::image::RgbImage::from_pixel(1, 1, ::image::Rgb([0, 0, 0]))
+            .write_to(&mut bomb, ::image::ImageFormat::Png)
+            .unwrap();
+        let mut bomb = bomb.into_inner();
+        // IHDR width and height follow the 8-byte signature and 8-byte chunk head.
+        bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+        bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+        assert!(decode_thumbnail(bomb, 640).is_none());
+        assert!(decode_thumbnail(b"not a picture".to_vec(), 640).is_none());
+    }
 
     #[test]
     fn sizes_read_like_a_file_manager() {

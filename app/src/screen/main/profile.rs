@@ -81,17 +81,7 @@ pub async fn upload_avatar(client: Client, path: PathBuf) -> Result<Profile, Pro
 
 /// Downloads and decodes one avatar; `None` if it cannot be had.
 async fn fetch_avatar(client: Client, id: String) -> Option<image::Handle> {
-    let token = client.token().await.ok()?;
-    let (bytes, _) = client.http().download(&token, &id).await.ok()?;
-    tokio::task::spawn_blocking(move || {
-        let picture = ::image::load_from_memory(&bytes).ok()?;
-        let rgba = picture.thumbnail(SHOWN_SIDE, SHOWN_SIDE).to_rgba8();
-        let (w, h) = rgba.dimensions();
-        Some(image::Handle::from_rgba(w, h, rgba.into_raw()))
-    })
-    .await
-    .ok()
-    .flatten()
+    super::attach::fetch_thumbnail(client, id, SHOWN_SIDE).await
 }
 
 impl Main {
