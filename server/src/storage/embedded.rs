@@ -107,6 +107,18 @@ impl Embedded {
             .await
     }
 
+    /// Like [`Embedded::write`], for a write that changes no conversation,
+    /// member or message.
+    async fn write_aside<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&WriteTransaction) -> Result<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        self.submit(Job::Aside(Box::new(move |txn| apply(tx, |_| f(txn)))), rx)
+            .await
+    }
+
     /// Appends a message in the writer's next batch, made durable by the
     /// message log.
     async fn write_append(&self, new: NewMessage) -> Result<Appended> {
@@ -455,7 +467,7 @@ impl Storage for Embedded {
         conversation: ConversationId,
         seq: u64,
     ) -> Result<(u64, bool)> {
-        self.write(move |txn| messages::set_read(txn, user, conversation, seq))
+        self.write_aside(move |txn| messages::set_read(txn, user, conversation, seq))
             .await
     }
 
@@ -465,7 +477,8 @@ impl Storage for Embedded {
     }
 
     async fn append_events(&self, events: Vec<(UserId, EventBody)>) -> Result<Appends> {
-        self.write(move |txn| append_events(txn, events)).await
+        self.write_aside(move |txn| append_events(txn, events))
+            .await
     }
 
     async fn events(&self, user: UserId, after: u64, limit: usize) -> Result<Vec<Event>> {

@@ -34,6 +34,9 @@ type AppendFn = Box<dyn FnOnce(&mut AppendTables<'_>, &mut ConvCache) -> Applied
 pub(super) enum Job {
     /// Any write, committed durably.
     Write(WriteFn),
+    /// A durable write that touches no conversation, member or message (read
+    /// cursors, account events): the writer's conversation cache stays.
+    Aside(WriteFn),
     /// A message append: made durable by the message log, so it may only write
     /// what it returns as [`Op`]s.
     Append(AppendFn),
@@ -224,6 +227,10 @@ fn commit_batch(
                 // Any other write may change conversations or members.
                 tables = None;
                 cache.clear();
+                run(&txn)
+            }
+            Job::Aside(run) => {
+                tables = None;
                 run(&txn)
             }
             Job::Append(run) => {
