@@ -628,14 +628,7 @@ impl Main {
         let title = ctx
             .i18n
             .tr_args("call-incoming", &[("name", Arg::from(name))]);
-        let body = ctx.i18n.tr(media_key(media));
-        std::thread::spawn(move || {
-            let _ = notify_rust::Notification::new()
-                .appname("Natter")
-                .summary(&title)
-                .body(&body)
-                .show();
-        });
+        super::live::os_notification(title, ctx.i18n.tr(media_key(media)));
     }
 
     pub(super) fn user_name(&self, id: UserId) -> String {

@@ -134,7 +134,15 @@ fn notify(
     let title = ctx
         .i18n
         .tr_args("notify-new-message", &[("name", name.into())]);
-    let body = natter_store::model::preview_text(&m.body).unwrap_or_default();
+    let body = natter_store::model::preview_text(&m.body)
+        .map(|p| super::view::localized_preview(ctx.i18n, &p))
+        .unwrap_or_default();
+    os_notification(title, body);
+}
+
+/// Shows a desktop notification; on its own thread, as the notification
+/// service may be slow or absent.
+pub(super) fn os_notification(title: String, body: String) {
     std::thread::spawn(move || {
         let _ = notify_rust::Notification::new()
             .appname("Natter")

@@ -748,7 +748,7 @@ impl Main {
 
 /// A list preview in the reader's language: the store marks pictures, files,
 /// voice messages and recalls with fixed words.
-fn localized_preview(i18n: &I18n, preview: &str) -> String {
+pub(super) fn localized_preview(i18n: &I18n, preview: &str) -> String {
     use natter_store::model::{PREVIEW_FILE, PREVIEW_IMAGE, PREVIEW_RECALLED, PREVIEW_VOICE};
     if let Some(name) = preview.strip_prefix(PREVIEW_FILE) {
         return i18n.tr_args("chat-file", &[("name", Arg::from(name))]);

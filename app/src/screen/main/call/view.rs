@@ -179,37 +179,21 @@ fn videos<'a>(i18n: &I18n, call: &'a Call, narrow: bool) -> Element<'a, Message>
         };
     }
     let remote: Element<'a, Message> = match &call.remote {
-        Some(_) if call.remote_paused() => container(text(i18n.tr("call-video-paused")).size(13))
-            .width(VIDEO_HEIGHT * 4.0 / 3.0)
-            .height(VIDEO_HEIGHT)
-            .center_x(VIDEO_HEIGHT * 4.0 / 3.0)
-            .center_y(VIDEO_HEIGHT)
-            .style(style::video_tile)
-            .into(),
+        Some(_) if call.remote_paused() => {
+            placeholder_tile(i18n.tr("call-video-paused"), 13.0, VIDEO_HEIGHT)
+        }
         Some(frame) => image(frame.clone())
             .height(VIDEO_HEIGHT)
             .content_fit(ContentFit::Contain)
             .into(),
-        None => container(text(i18n.tr("call-waiting-video")).size(13))
-            .width(VIDEO_HEIGHT * 4.0 / 3.0)
-            .height(VIDEO_HEIGHT)
-            .center_x(VIDEO_HEIGHT * 4.0 / 3.0)
-            .center_y(VIDEO_HEIGHT)
-            .style(style::video_tile)
-            .into(),
+        None => placeholder_tile(i18n.tr("call-waiting-video"), 13.0, VIDEO_HEIGHT),
     };
     let local: Element<'a, Message> = match (&call.local, call.camera) {
         (Some(frame), true) => image(frame.clone())
             .height(PREVIEW_HEIGHT)
             .content_fit(ContentFit::Contain)
             .into(),
-        _ => container(text(i18n.tr("call-self-view-off")).size(11))
-            .width(PREVIEW_HEIGHT * 4.0 / 3.0)
-            .height(PREVIEW_HEIGHT)
-            .center_x(PREVIEW_HEIGHT * 4.0 / 3.0)
-            .center_y(PREVIEW_HEIGHT)
-            .style(style::video_tile)
-            .into(),
+        _ => placeholder_tile(i18n.tr("call-self-view-off"), 11.0, PREVIEW_HEIGHT),
     };
     row![
         remote,
@@ -364,4 +348,16 @@ impl Main {
         }
         col.into()
     }
+}
+
+/// A 4:3 video tile `height` tall with `words` in place of the picture.
+fn placeholder_tile<'a>(words: String, size: f32, height: f32) -> Element<'a, Message> {
+    let width = height * 4.0 / 3.0;
+    container(text(words).size(size))
+        .width(width)
+        .height(height)
+        .center_x(width)
+        .center_y(height)
+        .style(style::video_tile)
+        .into()
 }
