@@ -8,10 +8,7 @@
 
 use std::time::Duration;
 
-use iced::Task;
 use iced::futures::StreamExt;
-use iced_runtime::Action;
-use iced_test::simulator;
 use natter::app::{App, Flags, Message, Screen};
 use natter::screen::main::{self, call};
 use natter_i18n::Language;
@@ -19,48 +16,10 @@ use natter_media::phone::PhoneEvent;
 use natter_media::{AudioSink, AudioSource, MediaConfig, VideoSource};
 use natter_proto::model::{ConversationId, MessageBody};
 use natter_server::{Config, Relay};
+
+mod support;
+use support::*;
 use tokio::sync::mpsc;
-
-/// Generous: two whole apps, a relay and two media engines share two cores.
-const PATIENCE: Duration = Duration::from_secs(60);
-
-async fn drive(app: &mut App, task: Task<Message>) {
-    let mut queue = vec![task];
-    while let Some(task) = queue.pop() {
-        let Some(mut stream) = iced_runtime::task::into_stream(task) else {
-            continue;
-        };
-        while let Some(action) = tokio::time::timeout(PATIENCE, stream.next()).await.unwrap() {
-            if let Action::Output(message) = action {
-                let next = app.update(message);
-                queue.push(next);
-            }
-        }
-    }
-}
-
-async fn interact(app: &mut App, f: impl FnOnce(&mut iced_test::Simulator<'_, Message>)) {
-    let messages: Vec<Message> = {
-        let mut ui = simulator(app.view());
-        f(&mut ui);
-        ui.into_messages().collect()
-    };
-    for m in messages {
-        let task = app.update(m);
-        drive(app, task).await;
-    }
-}
-
-fn shows(app: &App, text: &str) -> bool {
-    simulator(app.view()).find(text).is_ok()
-}
-
-fn main_of(app: &App) -> &main::Main {
-    match &app.screen {
-        Screen::Main(m) => m,
-        _ => panic!("not on the main window"),
-    }
-}
 
 fn the_call(app: &App) -> Option<&call::Call> {
     main_of(app).call()

@@ -6,51 +6,13 @@
 
 use std::time::Duration;
 
-use iced::Task;
-use iced::futures::StreamExt;
-use iced_runtime::Action;
-use iced_test::simulator;
 use natter::app::{App, Flags, Message, Screen};
 use natter::screen::{login, main};
 use natter_i18n::Language;
 use natter_server::{Config, Relay};
 
-/// Runs `task` and everything its outputs lead to.
-async fn drive(app: &mut App, task: Task<Message>) {
-    let mut queue = vec![task];
-    while let Some(task) = queue.pop() {
-        let Some(mut stream) = iced_runtime::task::into_stream(task) else {
-            continue;
-        };
-        while let Some(action) = tokio::time::timeout(Duration::from_secs(20), stream.next())
-            .await
-            .unwrap()
-        {
-            if let Action::Output(message) = action {
-                let next = app.update(message);
-                queue.push(next);
-            }
-        }
-    }
-}
-
-/// Clicks, types and taps on the current view, then applies the messages.
-async fn interact(app: &mut App, f: impl FnOnce(&mut iced_test::Simulator<'_, Message>)) {
-    let messages: Vec<Message> = {
-        let view = app.view();
-        let mut ui = simulator(view);
-        f(&mut ui);
-        ui.into_messages().collect()
-    };
-    for m in messages {
-        let task = app.update(m);
-        drive(app, task).await;
-    }
-}
-
-fn shows(app: &App, text: &str) -> bool {
-    simulator(app.view()).find(text).is_ok()
-}
+mod support;
+use support::*;
 
 async fn relay() -> (Relay, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -324,13 +286,6 @@ async fn people(
             .unwrap();
     }
     (apps, events, saved, homes)
-}
-
-fn main_of(app: &App) -> &main::Main {
-    match &app.screen {
-        Screen::Main(m) => m,
-        _ => panic!("not on the main window"),
-    }
 }
 
 #[tokio::test]

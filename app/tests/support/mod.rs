@@ -1,0 +1,59 @@
+//! What the app's flow tests share: driving an `App` as the iced runtime would,
+//! clicking through its view, and looking at what it shows.
+
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use iced::Task;
+use iced::futures::StreamExt;
+use iced_runtime::Action;
+use iced_test::simulator;
+use natter::app::{App, Message, Screen};
+use natter::screen::main;
+
+/// Generous: two whole apps, a relay and possibly two media engines share two
+/// cores.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Runs `task` and everything its outputs lead to.
+pub async fn drive(app: &mut App, task: Task<Message>) {
+    let mut queue = vec![task];
+    while let Some(task) = queue.pop() {
+        let Some(mut stream) = iced_runtime::task::into_stream(task) else {
+            continue;
+        };
+        while let Some(action) = tokio::time::timeout(PATIENCE, stream.next()).await.unwrap() {
+            if let Action::Output(message) = action {
+                let next = app.update(message);
+                queue.push(next);
+            }
+        }
+    }
+}
+
+/// Clicks, types and taps on the current view, then applies the messages.
+pub async fn interact(app: &mut App, f: impl FnOnce(&mut iced_test::Simulator<'_, Message>)) {
+    let messages: Vec<Message> = {
+        let mut ui = simulator(app.view());
+        f(&mut ui);
+        ui.into_messages().collect()
+    };
+    for m in messages {
+        let task = app.update(m);
+        drive(app, task).await;
+    }
+}
+
+/// Whether the current view shows `text`.
+pub fn shows(app: &App, text: &str) -> bool {
+    simulator(app.view()).find(text).is_ok()
+}
+
+/// The main window's state.
+pub fn main_of(app: &App) -> &main::Main {
+    match &app.screen {
+        Screen::Main(m) => m,
+        _ => panic!("not on the main window"),
+    }
+}
