@@ -2,6 +2,7 @@
 //! an image or file message through the outbox), showing pictures in their
 //! bubbles, and saving a received file.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use iced::widget::{button, column, image, row, text};
@@ -145,25 +146,17 @@ impl Main {
         let Some(client) = self.client.clone() else {
             return Task::none();
         };
-        let wanted: Vec<String> = self
-            .messages
-            .iter()
-            .filter_map(|m| match &m.body {
-                MessageBody::Image { file, .. } => Some(file.id.clone()),
-                _ => None,
-            })
-            .collect();
-        let mut tasks = Vec::new();
-        for id in wanted {
-            if !self.pictures_requested.insert(id.clone()) {
-                continue;
-            }
-            tasks.push(Task::perform(
-                fetch_thumbnail(client.clone(), id.clone(), DECODED_SIDE),
-                move |h| MainMessage::Attach(Message::Loaded(id.clone(), h)),
-            ));
-        }
-        Task::batch(tasks)
+        let wanted = self.messages.iter().filter_map(|m| match &m.body {
+            MessageBody::Image { file, .. } => Some(file.id.clone()),
+            _ => None,
+        });
+        fetch_thumbnails(
+            &client,
+            wanted,
+            &mut self.pictures_requested,
+            DECODED_SIDE,
+            |id, h| MainMessage::Attach(Message::Loaded(id, h)),
+        )
     }
 
     /// The picture or file part of a message bubble, if it has one.
@@ -281,13 +274,31 @@ async fn send_file(
     Ok(())
 }
 
+/// Starts downloading and decoding each of `ids` not yet in `requested`, which
+/// remembers them; `done` says what each finished one becomes.
+pub(super) fn fetch_thumbnails(
+    client: &Client,
+    ids: impl IntoIterator<Item = String>,
+    requested: &mut BTreeSet<String>,
+    side: u32,
+    done: fn(String, Option<image::Handle>) -> MainMessage,
+) -> Task<MainMessage> {
+    let tasks: Vec<_> = ids
+        .into_iter()
+        .filter(|id| requested.insert(id.clone()))
+        .map(|id| {
+            Task::perform(
+                fetch_thumbnail(client.clone(), id.clone(), side),
+                move |h| done(id.clone(), h),
+            )
+        })
+        .collect();
+    Task::batch(tasks)
+}
+
 /// Downloads a picture from the relay and decodes it to at most `side`
 /// pixels a side, off the UI thread; `None` if it cannot be had.
-pub(super) async fn fetch_thumbnail(
-    client: Client,
-    id: String,
-    side: u32,
-) -> Option<image::Handle> {
+async fn fetch_thumbnail(client: Client, id: String, side: u32) -> Option<image::Handle> {
     let token = client.token().await.ok()?;
     let (bytes, _) = client.http().download(&token, &id).await.ok()?;
     let rgba = tokio::task::spawn_blocking(move || decode_thumbnail(bytes, side))

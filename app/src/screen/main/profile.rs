@@ -79,36 +79,27 @@ pub async fn upload_avatar(client: Client, path: PathBuf) -> Result<Profile, Pro
     Ok(client.http().update_profile(&token, &patch).await?)
 }
 
-/// Downloads and decodes one avatar; `None` if it cannot be had.
-async fn fetch_avatar(client: Client, id: String) -> Option<image::Handle> {
-    super::attach::fetch_thumbnail(client, id, SHOWN_SIDE).await
-}
-
 impl Main {
     /// Starts downloading every avatar shown and not yet fetched.
     pub(super) fn fetch_avatars(&mut self) -> Task<Message> {
         let Some(client) = self.client.clone() else {
             return Task::none();
         };
+        // Collected first: the users are borrowed while the set is updated.
         let wanted: Vec<String> = self
             .users
             .values()
             .chain(std::iter::once(&self.account.profile.user))
             .filter_map(|u| u.avatar.clone())
-            .filter(|a| is_file_id(a) && !self.avatar_requested.contains(a))
+            .filter(|a| is_file_id(a))
             .collect();
-        let mut tasks = Vec::new();
-        for id in wanted {
-            if !self.avatar_requested.insert(id.clone()) {
-                continue;
-            }
-            let client = client.clone();
-            tasks.push(Task::perform(
-                fetch_avatar(client, id.clone()),
-                move |handle| Message::AvatarLoaded(id.clone(), handle),
-            ));
-        }
-        Task::batch(tasks)
+        super::attach::fetch_thumbnails(
+            &client,
+            wanted,
+            &mut self.avatar_requested,
+            SHOWN_SIDE,
+            Message::AvatarLoaded,
+        )
     }
 
     /// The decoded avatar of `avatar`, if it has arrived.
