@@ -35,7 +35,7 @@ use super::{
 use crate::error::{Error, Result};
 use crate::util::now_ms;
 use tables::*;
-use writer::{Job, apply};
+use writer::{Job, WriteFn, apply};
 
 /// Schema version written to a new database.
 const SCHEMA_VERSION: u64 = 1;
@@ -102,9 +102,7 @@ impl Embedded {
         T: Send + 'static,
         F: FnOnce(&WriteTransaction) -> Result<T> + Send + 'static,
     {
-        let (tx, rx) = oneshot::channel();
-        self.submit(Job::Write(Box::new(move |txn| apply(tx, |_| f(txn)))), rx)
-            .await
+        self.durable(Job::Write, f).await
     }
 
     /// Like [`Embedded::write`], for a write that changes no conversation,
@@ -114,8 +112,16 @@ impl Embedded {
         T: Send + 'static,
         F: FnOnce(&WriteTransaction) -> Result<T> + Send + 'static,
     {
+        self.durable(Job::Aside, f).await
+    }
+
+    async fn durable<T, F>(&self, kind: fn(WriteFn) -> Job, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&WriteTransaction) -> Result<T> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel();
-        self.submit(Job::Aside(Box::new(move |txn| apply(tx, |_| f(txn)))), rx)
+        self.submit(kind(Box::new(move |txn| apply(tx, |_| f(txn)))), rx)
             .await
     }
 

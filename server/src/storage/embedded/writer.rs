@@ -27,7 +27,7 @@ pub(super) struct Applied {
     ops: Vec<Op>,
 }
 
-type WriteFn = Box<dyn FnOnce(&WriteTransaction) -> Applied + Send>;
+pub(super) type WriteFn = Box<dyn FnOnce(&WriteTransaction) -> Applied + Send>;
 type AppendFn = Box<dyn FnOnce(&mut AppendTables<'_>, &mut ConvCache) -> Applied + Send>;
 
 /// One write for the writer thread.
