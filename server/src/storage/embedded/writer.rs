@@ -168,17 +168,15 @@ pub(super) fn writer(db: &Database, mut wal: Wal, rx: mpsc::Receiver<Job>) {
     loop {
         let first = match rx.recv_timeout(IDLE_CHECKPOINT) {
             Ok(job) => job,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
+            Err(idle_or_closed) => {
+                // Idle, or every handle is gone: leave nothing only in the log.
                 if !wal.is_empty() {
                     commit_batch(db, &mut wal, &mut cache, Vec::new(), &mut stats);
+                }
+                if idle_or_closed == mpsc::RecvTimeoutError::Disconnected {
+                    return;
                 }
                 continue;
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                if !wal.is_empty() {
-                    commit_batch(db, &mut wal, &mut cache, Vec::new(), &mut stats);
-                }
-                return;
             }
         };
         let mut jobs = vec![first];
