@@ -1,16 +1,19 @@
 //! The embedded backend: one redb file in the data directory.
 //!
-//! Writes go through a single writer thread that groups whatever jobs are waiting
-//! into one transaction and makes it durable before answering any of them (group
-//! commit): one fsync covers many messages, so throughput grows with load while
-//! every acknowledgement still follows its commit. A batch of message appends
-//! only is made durable by the message log ([`wal`]) and committed to redb
-//! without an fsync; any other batch is a full durable commit, which also
-//! checkpoints the log. Reads run on tokio's blocking pool against a snapshot.
+//! Every write goes through one writer thread, in order. Message appends that
+//! are waiting together become one record of the message log ([`wal`]), made
+//! durable with one `fdatasync` before any of them is acknowledged (group
+//! commit); the applier thread ([`apply`]) then writes them into redb behind
+//! the log, with a durable checkpoint every second that never holds up a send.
+//! Any other write is committed durably by the applier, in order with the
+//! appends, before it is answered. Reads run on tokio's blocking pool against a
+//! snapshot; reads of messages first wait until the applier has written every
+//! message acknowledged so far.
 //!
 //! Values are JSON so the schema can grow fields without a migration; keys are
 //! fixed-width integers or tuples so range scans stay ordered.
 
+mod apply;
 mod messages;
 mod social;
 mod tables;
@@ -18,6 +21,7 @@ mod wal;
 mod writer;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 
 use async_trait::async_trait;
@@ -26,7 +30,7 @@ use natter_proto::model::{ConversationId, Message, UserId};
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use super::{
     Appended, Appends, ConversationRecord, EventsFn, FriendshipRecord, GroupChange, Lookup,
@@ -35,7 +39,7 @@ use super::{
 use crate::error::{Error, Result};
 use crate::util::now_ms;
 use tables::*;
-use writer::{Job, WriteFn, apply};
+use writer::{Job, Progress, WriteFn, apply};
 
 /// Schema version written to a new database.
 const SCHEMA_VERSION: u64 = 1;
@@ -70,30 +74,76 @@ impl Drop for Db {
 pub struct Embedded {
     db: Arc<Db>,
     jobs: mpsc::Sender<Job>,
+    applied: watch::Receiver<u64>,
+    progress: Arc<Progress>,
 }
 
 impl Embedded {
-    /// Opens (or creates) `natter.redb` in `dir` and starts the writer thread,
-    /// which ends when the last clone of this handle is dropped. The receiver
-    /// gets one message once the file is closed.
+    /// Opens (or creates) `natter.redb` in `dir`, replays the message log and
+    /// starts the writer and applier threads, which end when the last clone of
+    /// this handle is dropped. The receiver gets one message once the file is
+    /// closed.
     pub fn open(dir: &Path) -> Result<(Embedded, mpsc::Receiver<()>)> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::Internal(format!("create {}: {e}", dir.display())))?;
         let database = Database::create(dir.join("natter.redb"))?;
         init(&database)?;
-        let wal = writer::recover(&database, &dir.join("natter.wal"))?;
+        let (wal, start) = apply::recover(&database, dir)?;
         let (closed, closed_rx) = mpsc::channel();
         let db = Arc::new(Db {
             db: Some(database),
             closed,
         });
+        let progress = Arc::new(Progress {
+            logged: AtomicU64::new(0),
+            durable_generation: AtomicU64::new(start.generation),
+        });
+        let (applied_tx, applied) = watch::channel(0u64);
+        // Bounded: a writer far ahead of the applier waits for it.
+        let (items, items_rx) = mpsc::sync_channel(64);
         let (jobs, rx) = mpsc::channel::<Job>();
-        let writer_db = db.clone();
-        std::thread::Builder::new()
-            .name("natter-db-writer".into())
-            .spawn(move || writer::writer(&writer_db, wal, rx))
-            .map_err(|e| Error::Internal(format!("spawn writer: {e}")))?;
-        Ok((Embedded { db, jobs }, closed_rx))
+        let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(f)
+                .map(drop)
+                .map_err(|e| Error::Internal(format!("spawn {name}: {e}")))
+        };
+        let (apply_db, apply_progress) = (db.clone(), progress.clone());
+        spawn(
+            "natter-db-apply",
+            Box::new(move || {
+                apply::applier(&apply_db, items_rx, applied_tx, &apply_progress, start)
+            }),
+        )?;
+        let (writer_db, writer_progress, writer_applied) =
+            (db.clone(), progress.clone(), applied.clone());
+        spawn(
+            "natter-db-write",
+            Box::new(move || {
+                writer::writer(&writer_db, wal, rx, items, writer_applied, &writer_progress)
+            }),
+        )?;
+        Ok((
+            Embedded {
+                db,
+                jobs,
+                applied,
+                progress,
+            },
+            closed_rx,
+        ))
+    }
+
+    /// Waits until the applier has written every message acknowledged so far.
+    async fn caught_up(&self) -> Result<()> {
+        let logged = self.progress.logged.load(Ordering::Acquire);
+        let mut applied = self.applied.clone();
+        applied
+            .wait_for(|a| *a >= logged)
+            .await
+            .map(drop)
+            .map_err(|_| Error::Internal("storage writer stopped".into()))
     }
 
     /// Runs `f` in the writer's next batch, committed durably.
@@ -130,8 +180,8 @@ impl Embedded {
     async fn write_append(&self, new: NewMessage) -> Result<Appended> {
         let (tx, rx) = oneshot::channel();
         self.submit(
-            Job::Append(Box::new(move |tables, cache| {
-                apply(tx, |ops| messages::append(tables, cache, new, ops))
+            Job::Append(Box::new(move |tables, cache, pending| {
+                apply(tx, |ops| messages::append(tables, cache, pending, new, ops))
             })),
             rx,
         )
@@ -442,6 +492,7 @@ impl Storage for Embedded {
         &self,
         user: UserId,
     ) -> Result<Vec<(ConversationRecord, MemberRecord, u64)>> {
+        self.caught_up().await?;
         self.read(move |txn| social::conversations_of(txn, user))
             .await
     }
@@ -463,6 +514,7 @@ impl Storage for Embedded {
         limit: usize,
         newest: bool,
     ) -> Result<Vec<Message>> {
+        self.caught_up().await?;
         self.read(move |txn| messages::range(txn, conversation, after, before, limit, newest))
             .await
     }

@@ -2,9 +2,9 @@
 
 use natter_proto::ErrorCode;
 use natter_proto::model::{ConversationId, Message, Role, UserId};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
-use redb::{ReadTransaction, ReadableTable, Table, WriteTransaction};
+use redb::{ReadOnlyTable, ReadTransaction, ReadableTable, WriteTransaction};
 
 use super::tables::*;
 use super::wal::Op;
@@ -14,17 +14,18 @@ use crate::storage::{
     Appended, ConversationKind, ConversationRecord, MemberRecord, NewMessage, apply_op,
 };
 
-/// The tables a message append touches, opened once per batch of appends.
-pub struct AppendTables<'t> {
-    conversations: Table<'t, u64, &'static [u8]>,
-    members: Table<'t, (u64, u64), &'static [u8]>,
-    messages: Table<'t, (u64, u64), &'static [u8]>,
-    ids: Table<'t, (u64, u64, &'static str), u64>,
+/// The tables a message append reads, from a snapshot taken after the writer
+/// last forgot what the applier has written (see [`Pending`]).
+pub struct ReadTables {
+    conversations: ReadOnlyTable<u64, &'static [u8]>,
+    members: ReadOnlyTable<(u64, u64), &'static [u8]>,
+    messages: ReadOnlyTable<(u64, u64), &'static [u8]>,
+    ids: ReadOnlyTable<(u64, u64, &'static str), u64>,
 }
 
-impl<'t> AppendTables<'t> {
-    pub fn open(txn: &'t WriteTransaction) -> Result<AppendTables<'t>> {
-        Ok(AppendTables {
+impl ReadTables {
+    pub fn open(txn: &ReadTransaction) -> Result<ReadTables> {
+        Ok(ReadTables {
             conversations: txn.open_table(CONVERSATIONS)?,
             members: txn.open_table(MEMBERS)?,
             messages: txn.open_table(MESSAGES)?,
@@ -33,10 +34,115 @@ impl<'t> AppendTables<'t> {
     }
 }
 
+/// Writes the writer has logged (or is about to log) that the applier may not
+/// have written to redb yet, each with the ticket of its log record. The writer
+/// reads these before the database; it forgets a write once the applier
+/// reports its ticket applied, and only before taking a new snapshot, so every
+/// write is always in one of the two.
+#[derive(Default)]
+pub struct Pending {
+    /// The ticket the writes being gathered now will be logged under.
+    pub ticket: u64,
+    messages: HashMap<(u64, u64), (u64, Vec<u8>)>,
+    ids: HashMap<(u64, u64, String), (u64, u64)>,
+    order: VecDeque<(u64, Vec<Key>)>,
+}
+
+/// What a pending write wrote to.
+enum Key {
+    Message(u64, u64),
+    ClientId(u64, u64, String),
+}
+
+impl Pending {
+    /// Takes note of a logged or about-to-be-logged write.
+    pub fn note(&mut self, ops: &[Op]) {
+        let ticket = self.ticket;
+        let mut keys = Vec::with_capacity(ops.len());
+        for op in ops {
+            match op {
+                Op::Message {
+                    conversation,
+                    seq,
+                    value,
+                } => {
+                    self.messages
+                        .insert((*conversation, *seq), (ticket, value.clone()));
+                    keys.push(Key::Message(*conversation, *seq));
+                }
+                Op::ClientId {
+                    conversation,
+                    sender,
+                    client_id,
+                    seq,
+                } => {
+                    let key = (*conversation, *sender, client_id.clone());
+                    self.ids.insert(key.clone(), (ticket, *seq));
+                    keys.push(Key::ClientId(key.0, key.1, key.2));
+                }
+            }
+        }
+        match self.order.back_mut() {
+            Some((t, pending)) if *t == ticket => pending.append(&mut keys),
+            _ => self.order.push_back((ticket, keys)),
+        }
+    }
+
+    /// Forgets the writes of tickets up to `applied`, now in the database
+    /// (a key written again since keeps its newer value).
+    pub fn forget(&mut self, applied: u64) {
+        while self.order.front().is_some_and(|(t, _)| *t <= applied) {
+            let Some((_, keys)) = self.order.pop_front() else {
+                break;
+            };
+            for key in keys {
+                match key {
+                    Key::Message(conversation, seq) => {
+                        let key = (conversation, seq);
+                        if self.messages.get(&key).is_some_and(|(t, _)| *t <= applied) {
+                            self.messages.remove(&key);
+                        }
+                    }
+                    Key::ClientId(conversation, sender, client_id) => {
+                        let key = (conversation, sender, client_id);
+                        if self.ids.get(&key).is_some_and(|(t, _)| *t <= applied) {
+                            self.ids.remove(&key);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Forgets everything (the applier has written all of it, or it was never
+    /// logged).
+    pub fn clear(&mut self) {
+        self.messages.clear();
+        self.ids.clear();
+        self.order.clear();
+    }
+
+    fn message(&self, t: &ReadTables, conversation: u64, seq: u64) -> Result<Option<Message>> {
+        if let Some((_, value)) = self.messages.get(&(conversation, seq)) {
+            return dec(value).map(Some);
+        }
+        t.messages
+            .get((conversation, seq))?
+            .map(|v| dec(v.value()))
+            .transpose()
+    }
+
+    fn client_id(&self, t: &ReadTables, key: (u64, u64, &str)) -> Result<Option<u64>> {
+        if let Some((_, seq)) = self.ids.get(&(key.0, key.1, key.2.to_string())) {
+            return Ok(Some(*seq));
+        }
+        Ok(t.ids.get(key)?.map(|v| v.value()))
+    }
+}
+
 /// What the writer remembers of a conversation between appends: who may send
-/// and the last seq. Only message appends may run while entries are kept; the
-/// writer forgets everything before any other write and after a batch that did
-/// not commit.
+/// and the last seq. The writer forgets everything after any other write that
+/// may change conversations or members, and after a batch that was not logged.
 struct Conv {
     /// `None` for a group; for a 1:1 chat whether the two are still friends.
     direct_open: Option<bool>,
@@ -44,22 +150,26 @@ struct Conv {
     last_seq: u64,
 }
 
-/// The writer's conversation cache.
+/// The writer's conversation cache. A conversation is read from the database
+/// only when it is not cached, and the writer clears the cache only when no
+/// write is pending: a conversation's pending writes always went through its
+/// cached entry, so the database's last seq is current when it is read.
 #[derive(Default)]
 pub struct ConvCache(HashMap<u64, Conv>);
 
-/// Entries kept at most; past it the cache starts over.
-const CACHE_MAX: usize = 100_000;
+/// Entries kept at most; past it the writer starts over.
+pub const CACHE_MAX: usize = 100_000;
 
 impl ConvCache {
     pub fn clear(&mut self) {
         self.0.clear();
     }
 
-    fn get<'c>(&'c mut self, t: &AppendTables<'_>, conv_id: u64) -> Result<&'c mut Conv> {
-        if self.0.len() >= CACHE_MAX && !self.0.contains_key(&conv_id) {
-            self.0.clear();
-        }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn get<'c>(&'c mut self, t: &ReadTables, conv_id: u64) -> Result<&'c mut Conv> {
         if self.0.contains_key(&conv_id) {
             return self
                 .0
@@ -87,22 +197,21 @@ impl ConvCache {
     }
 }
 
-/// Checks membership, deduplicates, assigns the next seq and stores the message,
-/// all inside the batch's transaction; every write is also pushed to `ops` for
-/// the message log.
+/// Checks membership, deduplicates, assigns the next seq and builds the
+/// message; the writes are returned in `ops` (for the log, then the applier)
+/// and noted in `pending` by the writer. Nothing is changed unless it succeeds.
 pub fn append(
-    t: &mut AppendTables<'_>,
+    t: &ReadTables,
     cache: &mut ConvCache,
+    pending: &Pending,
     new: NewMessage,
     ops: &mut Vec<Op>,
 ) -> Result<Appended> {
     let conv_id = new.conversation.0;
     let conv = cache.get(t, conv_id)?;
-    let id_key = (conv_id, new.sender.0, new.client_id.as_str());
-    if let Some(seq) = t.ids.get(id_key)?.map(|v| v.value()) {
-        let message: Message = match t.messages.get((conv_id, seq))? {
-            Some(v) => dec(v.value())?,
-            None => return Err(Error::Internal("idempotency index points nowhere".into())),
+    if let Some(seq) = pending.client_id(t, (conv_id, new.sender.0, new.client_id.as_str()))? {
+        let Some(message) = pending.message(t, conv_id, seq)? else {
+            return Err(Error::Internal("idempotency index points nowhere".into()));
         };
         // A resend of a stored message gets its original ack, even if the sender
         // has since lost the right to send here; nobody is told twice.
@@ -129,13 +238,13 @@ pub fn append(
     {
         return Err(Error::bad_request("reply_to names no message"));
     }
+    let mut writes = Vec::with_capacity(3);
     if let Some(target_seq) = new.body.target() {
         if target_seq == 0 || target_seq > last || target_seq < sender.first_seq {
             return Err(Error::not_found("target message not found"));
         }
-        let mut target: Message = match t.messages.get((conv_id, target_seq))? {
-            Some(v) => dec(v.value())?,
-            None => return Err(Error::not_found("target message not found")),
+        let Some(mut target) = pending.message(t, conv_id, target_seq)? else {
+            return Err(Error::not_found("target message not found"));
         };
         let privileged = conv.direct_open.is_none() && sender.role >= Role::Admin;
         apply_op(
@@ -146,12 +255,10 @@ pub fn append(
             new.ts,
             new.recall_window_ms,
         )?;
-        let value = enc(&target)?;
-        t.messages.insert((conv_id, target_seq), value.as_slice())?;
-        ops.push(Op::Message {
+        writes.push(Op::Message {
             conversation: conv_id,
             seq: target_seq,
-            value,
+            value: enc(&target)?,
         });
     }
     let message = Message {
@@ -165,21 +272,19 @@ pub fn append(
         edited_ts: None,
         reactions: Default::default(),
     };
-    let value = enc(&message)?;
-    t.messages.insert((conv_id, seq), value.as_slice())?;
-    t.ids.insert(id_key, seq)?;
-    conv.last_seq = seq;
-    ops.push(Op::Message {
+    writes.push(Op::Message {
         conversation: conv_id,
         seq,
-        value,
+        value: enc(&message)?,
     });
-    ops.push(Op::ClientId {
+    writes.push(Op::ClientId {
         conversation: conv_id,
         sender: new.sender.0,
         client_id: new.client_id,
         seq,
     });
+    conv.last_seq = seq;
+    ops.append(&mut writes);
     Ok(Appended {
         message,
         duplicate: false,

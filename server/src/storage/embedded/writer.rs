@@ -1,41 +1,46 @@
-//! The writer thread: groups waiting jobs into one transaction, makes it
-//! durable — through the message log for a batch of message appends, with a
-//! full durable commit (a checkpoint) otherwise — and then answers every job.
+//! The writer thread: orders every write. Message appends are checked against
+//! what it remembers and the database, gathered into one log record,
+//! `fdatasync`ed and answered — the ack never waits for redb. Their writes then
+//! go to the applier thread ([`super::apply`]), which writes them into redb
+//! behind the log. Any other write is handed to the applier in order; a write
+//! that may change conversations or members is waited for before the next
+//! append is looked at.
 
 use std::panic::AssertUnwindSafe;
-use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
-use redb::{Database, Durability, ReadableDatabase, WriteTransaction};
-use tokio::sync::oneshot;
+use redb::{Database, ReadableDatabase, WriteTransaction};
+use tokio::sync::{oneshot, watch};
 
-use super::messages::{AppendTables, ConvCache};
-use super::tables::*;
+use super::apply::Item;
+use super::messages::{CACHE_MAX, ConvCache, Pending, ReadTables};
 use super::wal::{Op, Wal};
 use crate::error::{Error, Result};
 
-/// Most jobs committed together.
+/// Most jobs looked at together.
 const MAX_BATCH: usize = 512;
 
 type Finish = Box<dyn FnOnce(Option<&str>) + Send>;
 
-/// What applying a job left behind: how to answer it, whether the batch must be
-/// aborted, and the writes to log (for a logged job that succeeded).
+/// What running a job left behind: how to answer it, whether its transaction
+/// must be aborted, and the writes to log (for an append that succeeded).
 pub(super) struct Applied {
-    finish: Finish,
-    poisoned: bool,
+    pub(super) finish: Finish,
+    pub(super) poisoned: bool,
     ops: Vec<Op>,
 }
 
 pub(super) type WriteFn = Box<dyn FnOnce(&WriteTransaction) -> Applied + Send>;
-type AppendFn = Box<dyn FnOnce(&mut AppendTables<'_>, &mut ConvCache) -> Applied + Send>;
+type AppendFn = Box<dyn FnOnce(&ReadTables, &mut ConvCache, &Pending) -> Applied + Send>;
 
 /// One write for the writer thread.
 pub(super) enum Job {
-    /// Any write, committed durably.
+    /// Any write, committed durably by the applier.
     Write(WriteFn),
     /// A durable write that touches no conversation, member or message (read
-    /// cursors, account events): the writer's conversation cache stays.
+    /// cursors, account events): appends need not wait for it.
     Aside(WriteFn),
     /// A message append: made durable by the message log, so it may only write
     /// what it returns as [`Op`]s.
@@ -43,7 +48,7 @@ pub(super) enum Job {
 }
 
 /// Runs a job body, turning a panic into an internal error, and packs its
-/// outcome for the writer.
+/// outcome.
 pub(super) fn apply<T: Send + 'static>(
     tx: oneshot::Sender<Result<T>>,
     body: impl FnOnce(&mut Vec<Op>) -> Result<T>,
@@ -71,114 +76,86 @@ pub(super) fn apply<T: Send + 'static>(
     }
 }
 
-/// Commit statistics, logged at debug level every few seconds.
+/// Where the writer and the applier meet the readers.
+pub(super) struct Progress {
+    /// The last ticket logged and answered.
+    pub logged: AtomicU64,
+    /// The generation of the log position the last checkpoint covers.
+    pub durable_generation: AtomicU64,
+}
+
+/// Log statistics, at debug level every few seconds.
 #[derive(Default)]
-struct WriterStats {
-    batches: u64,
+struct Stats {
+    records: u64,
     jobs: u64,
-    busy: std::time::Duration,
-    commit: std::time::Duration,
-    since: Option<std::time::Instant>,
+    log: Duration,
+    slowest: Duration,
+    since: Option<Instant>,
 }
 
-impl WriterStats {
-    fn record(&mut self, jobs: usize, busy: std::time::Duration, commit: std::time::Duration) {
-        let since = *self.since.get_or_insert_with(std::time::Instant::now);
-        self.batches += 1;
+impl Stats {
+    fn record(&mut self, jobs: usize, log: Duration) {
+        let since = *self.since.get_or_insert_with(Instant::now);
+        self.records += 1;
         self.jobs += jobs as u64;
-        self.busy += busy;
-        self.commit += commit;
-        if since.elapsed() >= std::time::Duration::from_secs(1) {
-            let b = self.batches.max(1) as f64;
+        self.log += log;
+        self.slowest = self.slowest.max(log);
+        if since.elapsed() >= Duration::from_secs(1) {
+            let r = self.records.max(1) as f64;
             tracing::debug!(
-                batches = self.batches,
-                jobs_per_batch = format!("{:.1}", self.jobs as f64 / b),
-                apply_ms = format!("{:.3}", self.busy.as_secs_f64() * 1000.0 / b),
-                commit_ms = format!("{:.3}", self.commit.as_secs_f64() * 1000.0 / b),
-                "group commit"
+                records = self.records,
+                appends_per_record = format!("{:.1}", self.jobs as f64 / r),
+                log_ms = format!("{:.3}", self.log.as_secs_f64() * 1000.0 / r),
+                slowest_ms = format!("{:.3}", self.slowest.as_secs_f64() * 1000.0),
+                "message log"
             );
-            *self = WriterStats::default();
+            *self = Stats::default();
         }
     }
 }
 
-/// `"wal_generation"` in `META`: the generation of the message log whose
-/// records are not yet in a durable commit.
-const WAL_GENERATION: &str = "wal_generation";
+/// The writer's state between jobs.
+struct Writer<'a> {
+    db: &'a Database,
+    wal: Wal,
+    cache: ConvCache,
+    pending: Pending,
+    tables: Option<ReadTables>,
+    applier: mpsc::SyncSender<Item>,
+    applied: watch::Receiver<u64>,
+    progress: &'a Progress,
+    /// Appends gathered for the next record: answers and writes.
+    finishes: Vec<Finish>,
+    ops: Vec<Op>,
+    stats: Stats,
+}
 
-/// Opens the message log and replays what it holds into the database, then
-/// checkpoints so the log starts empty.
-pub(super) fn recover(db: &Database, path: &Path) -> Result<Wal> {
-    let generation = {
-        let txn = db.begin_read()?;
-        let meta = txn.open_table(META)?;
-        meta.get(WAL_GENERATION)?.map(|v| v.value()).unwrap_or(0)
+/// The writer thread: runs until every handle is gone, then lets the applier
+/// finish.
+pub(super) fn writer(
+    db: &Database,
+    wal: Wal,
+    rx: mpsc::Receiver<Job>,
+    applier: mpsc::SyncSender<Item>,
+    applied: watch::Receiver<u64>,
+    progress: &Progress,
+) {
+    let mut w = Writer {
+        db,
+        wal,
+        cache: ConvCache::default(),
+        pending: Pending::default(),
+        tables: None,
+        applier,
+        applied,
+        progress,
+        finishes: Vec::new(),
+        ops: Vec::new(),
+        stats: Stats::default(),
     };
-    let (mut wal, ops) = Wal::open(path, generation)
-        .map_err(|e| Error::Internal(format!("open {}: {e}", path.display())))?;
-    if wal.is_empty() {
-        return Ok(wal);
-    }
-    let count = ops.len();
-    let txn = db.begin_write()?;
-    {
-        let mut messages = txn.open_table(MESSAGES)?;
-        let mut ids = txn.open_table(CLIENT_IDS)?;
-        for op in ops {
-            match op {
-                Op::Message {
-                    conversation,
-                    seq,
-                    value,
-                } => {
-                    messages.insert((conversation, seq), value.as_slice())?;
-                }
-                Op::ClientId {
-                    conversation,
-                    sender,
-                    client_id,
-                    seq,
-                } => {
-                    ids.insert((conversation, sender, client_id.as_str()), seq)?;
-                }
-            }
-        }
-    }
-    checkpoint(&txn, &wal)?;
-    txn.commit()?;
-    wal.reset(generation + 1);
-    tracing::info!(writes = count, "replayed the message log");
-    Ok(wal)
-}
-
-/// Makes `txn` a checkpoint: once it is committed durably, the log's records
-/// are redundant and the log starts over under the next generation.
-fn checkpoint(txn: &WriteTransaction, wal: &Wal) -> Result<()> {
-    txn.open_table(META)?
-        .insert(WAL_GENERATION, wal.generation() + 1)?;
-    Ok(())
-}
-
-/// How long the writer waits for work before checkpointing a non-empty log.
-const IDLE_CHECKPOINT: std::time::Duration = std::time::Duration::from_secs(2);
-
-pub(super) fn writer(db: &Database, mut wal: Wal, rx: mpsc::Receiver<Job>) {
-    let mut stats = WriterStats::default();
-    let mut cache = ConvCache::default();
-    loop {
-        let first = match rx.recv_timeout(IDLE_CHECKPOINT) {
-            Ok(job) => job,
-            Err(idle_or_closed) => {
-                // Idle, or every handle is gone: leave nothing only in the log.
-                if !wal.is_empty() {
-                    commit_batch(db, &mut wal, &mut cache, Vec::new(), &mut stats);
-                }
-                if idle_or_closed == mpsc::RecvTimeoutError::Disconnected {
-                    return;
-                }
-                continue;
-            }
-        };
+    w.pending.ticket = progress.logged.load(Ordering::Acquire) + 1;
+    while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
             match rx.try_recv() {
@@ -186,143 +163,154 @@ pub(super) fn writer(db: &Database, mut wal: Wal, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_batch(db, &mut wal, &mut cache, jobs, &mut stats);
-    }
-}
-
-/// Applies `jobs` in one transaction and commits it: through the log when
-/// every job is logged and no checkpoint is due, durably (a checkpoint)
-/// otherwise. An empty batch is a checkpoint.
-fn commit_batch(
-    db: &Database,
-    wal: &mut Wal,
-    cache: &mut ConvCache,
-    jobs: Vec<Job>,
-    stats: &mut WriterStats,
-) {
-    let txn = match db.begin_write() {
-        Ok(txn) => txn,
-        Err(e) => {
-            // Dropping the jobs drops their reply channels: every caller gets
-            // "storage writer stopped" and nothing was written.
-            tracing::error!(error = %e, "cannot begin write transaction");
+        if w.run(jobs).is_err() {
+            tracing::error!("the storage applier stopped; writes are refused");
             return;
         }
-    };
-    let logged = !jobs.is_empty()
-        && jobs.iter().all(|j| matches!(j, Job::Append(_)))
-        && !wal.checkpoint_due();
-    let started = std::time::Instant::now();
-    let count = jobs.len();
-    let mut finishes = Vec::with_capacity(jobs.len());
-    let mut ops = Vec::new();
-    let mut poisoned = false;
-    // Appends share the tables they use, opened once for a run of them.
-    let mut tables: Option<AppendTables<'_>> = None;
-    for job in jobs {
-        let mut applied = match job {
-            Job::Write(run) => {
-                // Any other write may change conversations or members.
-                tables = None;
-                cache.clear();
-                run(&txn)
-            }
-            Job::Aside(run) => {
-                tables = None;
-                run(&txn)
-            }
-            Job::Append(run) => {
-                if tables.is_none() {
-                    match AppendTables::open(&txn) {
-                        Ok(t) => tables = Some(t),
-                        Err(e) => {
-                            tracing::error!(error = %e, "cannot open message tables");
-                            poisoned = true;
-                            drop(run);
-                            continue;
-                        }
-                    }
-                }
-                match tables.as_mut() {
-                    Some(t) => run(t, cache),
-                    None => continue,
-                }
-            }
-        };
-        poisoned |= applied.poisoned;
-        ops.append(&mut applied.ops);
-        finishes.push(applied.finish);
-    }
-    drop(tables);
-    let applied = started.elapsed();
-    let outcome = if poisoned {
-        let _ = txn.abort();
-        Some("batch aborted after a storage error".to_string())
-    } else if logged {
-        commit_logged(txn, wal, &ops)
-    } else {
-        let res = checkpoint(&txn, wal)
-            .map_err(|e| e.to_string())
-            .and_then(|()| txn.commit().map_err(|e| e.to_string()));
-        match res {
-            Ok(()) => {
-                if !wal.is_empty() {
-                    tracing::debug!(
-                        jobs = count,
-                        ms = format!(
-                            "{:.3}",
-                            (started.elapsed() - applied).as_secs_f64() * 1000.0
-                        ),
-                        "checkpoint"
-                    );
-                }
-                wal.reset(wal.generation() + 1);
-                None
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "commit failed");
-                Some(e)
-            }
-        }
-    };
-    if outcome.is_some() {
-        // Nothing of this batch stands: forget what it taught the cache.
-        cache.clear();
-    }
-    stats.record(count, applied, started.elapsed() - applied);
-    for finish in finishes {
-        finish(outcome.as_deref());
     }
 }
 
-/// Logs `ops`, then commits `txn` without an fsync. The writes become visible
-/// to readers only once they are durable in the log.
-fn commit_logged(mut txn: WriteTransaction, wal: &mut Wal, ops: &[Op]) -> Option<String> {
-    if ops.is_empty() {
-        // Nothing written (every job was refused): nothing to make durable.
-        let _ = txn.abort();
-        return None;
-    }
-    if let Err(e) = txn.set_durability(Durability::None) {
-        let _ = txn.abort();
-        return Some(e.to_string());
-    }
-    if let Err(e) = wal.append(ops) {
-        tracing::error!(error = %e, "message log write failed");
-        let _ = txn.abort();
-        return Some(format!("message log: {e}"));
-    }
-    match txn.commit() {
-        Ok(()) => None,
-        Err(e) => {
-            tracing::error!(error = %e, "commit failed");
-            if let Err(e) = wal.undo_last() {
-                // The record stays and would be replayed while the relay goes
-                // on without it: stop writing rather than risk that.
-                tracing::error!(error = %e, "cannot take back a message log record");
-                std::process::abort();
+/// The applier is gone.
+struct Stopped;
+
+impl Writer<'_> {
+    fn run(&mut self, jobs: Vec<Job>) -> std::result::Result<(), Stopped> {
+        // What the applier has written is in any snapshot taken from now on.
+        let applied = *self.applied.borrow();
+        self.pending.forget(applied);
+        if self.cache.len() >= CACHE_MAX {
+            self.start_over()?;
+        }
+        self.tables = None;
+        for job in jobs {
+            match job {
+                Job::Append(run) => {
+                    let tables = match self.tables.take() {
+                        Some(t) => t,
+                        None => match self
+                            .db
+                            .begin_read()
+                            .map_err(Error::from)
+                            .and_then(|txn| ReadTables::open(&txn))
+                        {
+                            Ok(t) => t,
+                            Err(e) => {
+                                tracing::error!(error = %e, "cannot read the message tables");
+                                drop(run);
+                                continue;
+                            }
+                        },
+                    };
+                    let mut applied = run(&tables, &mut self.cache, &self.pending);
+                    self.tables = Some(tables);
+                    self.pending.note(&applied.ops);
+                    self.ops.append(&mut applied.ops);
+                    self.finishes.push(applied.finish);
+                }
+                Job::Write(run) => {
+                    self.log()?;
+                    let (done, wait) = mpsc::sync_channel(1);
+                    self.applier
+                        .send(Item::Job {
+                            run,
+                            done: Some(done),
+                        })
+                        .map_err(|_| Stopped)?;
+                    wait.recv().map_err(|_| Stopped)?;
+                    // It may have changed conversations or members.
+                    self.start_over()?;
+                }
+                Job::Aside(run) => {
+                    self.log()?;
+                    self.applier
+                        .send(Item::Job { run, done: None })
+                        .map_err(|_| Stopped)?;
+                }
             }
-            Some(e.to_string())
+        }
+        self.log()?;
+        self.tables = None;
+        Ok(())
+    }
+
+    /// Logs the gathered appends as one record, answers them and hands their
+    /// writes to the applier.
+    fn log(&mut self) -> std::result::Result<(), Stopped> {
+        let finishes = std::mem::take(&mut self.finishes);
+        if finishes.is_empty() {
+            return Ok(());
+        }
+        let ops = std::mem::take(&mut self.ops);
+        if ops.is_empty() {
+            // Every append was refused or a resend: nothing to make durable.
+            for finish in finishes {
+                finish(None);
+            }
+            return Ok(());
+        }
+        let started = Instant::now();
+        let may_rotate =
+            self.progress.durable_generation.load(Ordering::Acquire) >= self.wal.generation();
+        let ticket = self.pending.ticket;
+        self.pending.ticket += 1;
+        let at = match self.wal.append(&ops, may_rotate) {
+            Ok(at) => at,
+            Err(e) => {
+                tracing::error!(error = %e, "message log write failed");
+                if let Err(e) = self.wal.undo_last() {
+                    // The record might be replayed while the relay goes on
+                    // without it: stop writing rather than risk that.
+                    tracing::error!(error = %e, "cannot take back a message log record");
+                    std::process::abort();
+                }
+                // The seqs given out in this record are void.
+                self.start_over()?;
+                let why = format!("message log: {e}");
+                for finish in finishes {
+                    finish(Some(&why));
+                }
+                return Ok(());
+            }
+        };
+        self.progress.logged.store(ticket, Ordering::Release);
+        self.stats.record(finishes.len(), started.elapsed());
+        for finish in finishes {
+            finish(None);
+        }
+        self.applier
+            .send(Item::Logged { ticket, ops, at })
+            .map_err(|_| Stopped)
+    }
+
+    /// Forgets every conversation and pending write, once the applier has
+    /// written everything logged.
+    fn start_over(&mut self) -> std::result::Result<(), Stopped> {
+        let logged = self.progress.logged.load(Ordering::Acquire);
+        self.applied
+            .wait_for_blocking(logged)
+            .map_err(|_| Stopped)?;
+        self.pending.clear();
+        self.cache.clear();
+        self.tables = None;
+        Ok(())
+    }
+}
+
+/// Blocking wait on the applier's progress, for the writer thread.
+trait WaitBlocking {
+    fn wait_for_blocking(&mut self, ticket: u64) -> std::result::Result<(), ()>;
+}
+
+impl WaitBlocking for watch::Receiver<u64> {
+    fn wait_for_blocking(&mut self, ticket: u64) -> std::result::Result<(), ()> {
+        loop {
+            if *self.borrow_and_update() >= ticket {
+                return Ok(());
+            }
+            if self.has_changed().is_err() {
+                return Err(());
+            }
+            std::thread::sleep(Duration::from_micros(200));
         }
     }
 }

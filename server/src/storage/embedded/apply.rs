@@ -1,0 +1,284 @@
+//! The applier thread: writes what the message log holds into redb, behind
+//! the log, and runs every other write in order with the appends.
+//!
+//! Logged writes are committed without an fsync; every second (or 16 MiB) one
+//! commit is durable — a checkpoint — and records the log position it covers,
+//! so that after a crash only the records past it are replayed. A checkpoint
+//! holds up no sender: acks only wait for the log. Any other write is committed
+//! durably, which is also a checkpoint.
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use redb::{Database, Durability, ReadableDatabase, WriteTransaction};
+use tokio::sync::watch;
+
+use super::tables::*;
+use super::wal::{self, Op, Wal, WalPos};
+use super::writer::{Progress, WriteFn};
+use crate::error::{Error, Result};
+
+/// Something for the applier, in the writer's order.
+pub(super) enum Item {
+    /// A log record: write it, then report `ticket` applied.
+    Logged {
+        ticket: u64,
+        ops: Vec<Op>,
+        at: WalPos,
+    },
+    /// Any other write; `done` is told once it is committed or refused.
+    Job {
+        run: WriteFn,
+        done: Option<mpsc::SyncSender<()>>,
+    },
+}
+
+/// A checkpoint is due once this long has passed since the last one…
+const CHECKPOINT_AGE: Duration = Duration::from_secs(1);
+/// …or this much was written.
+const CHECKPOINT_BYTES: usize = 16 << 20;
+/// Items taken together.
+const MAX_ITEMS: usize = 512;
+
+/// `META` keys: the log position the last durable commit covers.
+const WAL_GENERATION: &str = "wal_generation";
+const WAL_OFFSET: &str = "wal_offset";
+
+/// Replays the log records no checkpoint covers, then makes that durable and
+/// starts a fresh log generation. Returns the log and its start.
+pub(super) fn recover(db: &Database, dir: &Path) -> Result<(Wal, WalPos)> {
+    let from = {
+        let txn = db.begin_read()?;
+        let meta = txn.open_table(META)?;
+        WalPos {
+            generation: meta.get(WAL_GENERATION)?.map(|v| v.value()).unwrap_or(0),
+            offset: meta.get(WAL_OFFSET)?.map(|v| v.value()).unwrap_or(0),
+        }
+    };
+    let io = |e: std::io::Error| Error::Internal(format!("message log in {}: {e}", dir.display()));
+    // A log of the earlier single-file layout: its generation is the one the
+    // database names, and all of it is past the last checkpoint.
+    let single = dir.join("natter.wal");
+    let mut ops = wal::replay_single_file(&single, from.generation).map_err(io)?;
+    ops.append(&mut wal::replay(dir, from).map_err(io)?);
+    // The writer may have been one generation ahead of the checkpoint; the one
+    // after that has never held a record.
+    let start = WalPos {
+        generation: from.generation + 2,
+        offset: 0,
+    };
+    let count = ops.len();
+    let txn = db.begin_write()?;
+    write_ops(&txn, ops)?;
+    record_position(&txn, start)?;
+    txn.commit()?;
+    if single.exists() {
+        std::fs::remove_file(&single).map_err(io)?;
+    }
+    if count > 0 {
+        tracing::info!(writes = count, "replayed the message log");
+    }
+    Ok((Wal::create(dir, start.generation).map_err(io)?, start))
+}
+
+fn write_ops(txn: &WriteTransaction, ops: Vec<Op>) -> Result<()> {
+    if ops.is_empty() {
+        return Ok(());
+    }
+    let mut messages = txn.open_table(MESSAGES)?;
+    let mut ids = txn.open_table(CLIENT_IDS)?;
+    for op in ops {
+        match op {
+            Op::Message {
+                conversation,
+                seq,
+                value,
+            } => {
+                messages.insert((conversation, seq), value.as_slice())?;
+            }
+            Op::ClientId {
+                conversation,
+                sender,
+                client_id,
+                seq,
+            } => {
+                ids.insert((conversation, sender, client_id.as_str()), seq)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Makes `txn` a checkpoint up to `at`.
+fn record_position(txn: &WriteTransaction, at: WalPos) -> Result<()> {
+    let mut meta = txn.open_table(META)?;
+    meta.insert(WAL_GENERATION, at.generation)?;
+    meta.insert(WAL_OFFSET, at.offset)?;
+    Ok(())
+}
+
+struct Applier<'a> {
+    db: &'a Database,
+    applied: watch::Sender<u64>,
+    progress: &'a Progress,
+    /// The end of the last record written.
+    at: WalPos,
+    /// Whether commits since the last checkpoint were not durable.
+    dirty: bool,
+    checkpointed: Instant,
+    bytes: usize,
+}
+
+/// The applier thread: runs until the writer is gone, then checkpoints.
+pub(super) fn applier(
+    db: &Database,
+    rx: mpsc::Receiver<Item>,
+    applied: watch::Sender<u64>,
+    progress: &Progress,
+    start: WalPos,
+) {
+    let mut a = Applier {
+        db,
+        applied,
+        progress,
+        at: start,
+        dirty: false,
+        checkpointed: Instant::now(),
+        bytes: 0,
+    };
+    loop {
+        let wait = if a.dirty {
+            CHECKPOINT_AGE.saturating_sub(a.checkpointed.elapsed())
+        } else {
+            Duration::from_secs(3600)
+        };
+        let first = match rx.recv_timeout(wait) {
+            Ok(item) => item,
+            Err(idle_or_closed) => {
+                if a.dirty {
+                    a.logged(Vec::new(), true);
+                }
+                if idle_or_closed == mpsc::RecvTimeoutError::Disconnected {
+                    return;
+                }
+                continue;
+            }
+        };
+        let mut items = vec![first];
+        while items.len() < MAX_ITEMS {
+            match rx.try_recv() {
+                Ok(item) => items.push(item),
+                Err(_) => break,
+            }
+        }
+        let mut logged = Vec::new();
+        for item in items {
+            match item {
+                Item::Logged { ticket, ops, at } => logged.push((ticket, ops, at)),
+                Item::Job { run, done } => {
+                    a.logged(std::mem::take(&mut logged), false);
+                    a.job(run, done);
+                }
+            }
+        }
+        a.logged(logged, false);
+    }
+}
+
+impl Applier<'_> {
+    /// Writes log records in one transaction, durable if a checkpoint is due
+    /// (or `force`d). A failure here would leave acknowledged messages out of
+    /// the database while the relay goes on: the process stops instead, and
+    /// the log brings them back at the next start.
+    fn logged(&mut self, records: Vec<(u64, Vec<Op>, WalPos)>, force: bool) {
+        if records.is_empty() && !force {
+            return;
+        }
+        let started = Instant::now();
+        let mut ticket = None;
+        let res = (|| -> Result<bool> {
+            let mut txn = self.db.begin_write()?;
+            for (t, ops, at) in records {
+                self.bytes += ops.iter().map(wal::op_len).sum::<usize>();
+                write_ops(&txn, ops)?;
+                self.at = at;
+                ticket = Some(t);
+            }
+            let durable = force
+                || self.checkpointed.elapsed() >= CHECKPOINT_AGE
+                || self.bytes >= CHECKPOINT_BYTES;
+            if durable {
+                record_position(&txn, self.at)?;
+            } else {
+                txn.set_durability(Durability::None)
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+            }
+            txn.commit()?;
+            Ok(durable)
+        })();
+        match res {
+            Ok(true) => {
+                tracing::debug!(
+                    ms = format!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
+                    "checkpoint"
+                );
+                self.checkpointed();
+            }
+            Ok(false) => self.dirty = true,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot write logged messages to the database");
+                std::process::abort();
+            }
+        }
+        if let Some(t) = ticket {
+            self.applied.send_replace(t);
+        }
+    }
+
+    /// Runs one other write in a durable transaction of its own.
+    fn job(&mut self, run: WriteFn, done: Option<mpsc::SyncSender<()>>) {
+        match self.db.begin_write() {
+            Ok(txn) => {
+                let applied = run(&txn);
+                let outcome = if applied.poisoned {
+                    let _ = txn.abort();
+                    Some("write aborted after a storage error".to_string())
+                } else {
+                    match record_position(&txn, self.at)
+                        .map_err(|e| e.to_string())
+                        .and_then(|()| txn.commit().map_err(|e| e.to_string()))
+                    {
+                        Ok(()) => {
+                            self.checkpointed();
+                            None
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "commit failed");
+                            Some(e)
+                        }
+                    }
+                };
+                (applied.finish)(outcome.as_deref());
+            }
+            Err(e) => {
+                // Dropping the job drops its reply channel: the caller gets
+                // "storage writer stopped" and nothing was written.
+                tracing::error!(error = %e, "cannot begin write transaction");
+            }
+        }
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
+    }
+
+    fn checkpointed(&mut self) {
+        self.dirty = false;
+        self.bytes = 0;
+        self.checkpointed = Instant::now();
+        self.progress
+            .durable_generation
+            .store(self.at.generation, Ordering::Release);
+    }
+}
