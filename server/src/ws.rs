@@ -245,7 +245,10 @@ impl Session {
         let mut ticker = interval(heartbeat);
         ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
         ticker.tick().await;
+        // Made once, not on every turn of the loop.
         let mut shutdown = self.svc.shutdown.clone();
+        let shutdown = shutdown.changed();
+        tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 msg = self.socket.recv() => {
@@ -283,7 +286,7 @@ impl Session {
                     }
                     self.socket.send(WsMessage::Ping(Default::default())).await.map_err(|_| Closed)?;
                 }
-                _ = shutdown.changed() => {
+                _ = &mut shutdown => {
                     let _ = self.send_error(ErrorCode::ShuttingDown, "relay is restarting", None, None).await;
                     let _ = self.socket.send(WsMessage::Close(Some(CloseFrame {
                         code: close_code::RESTART,

@@ -41,6 +41,9 @@ const CHECKPOINT_AGE: Duration = Duration::from_secs(1);
 const CHECKPOINT_BYTES: usize = 16 << 20;
 /// Items taken together.
 const MAX_ITEMS: usize = 512;
+/// Log records are gathered this long into one commit: fewer commits cost
+/// less, and only readers of messages (never an ack) wait for them.
+const GATHER: Duration = Duration::from_millis(5);
 
 /// `META` keys: the log position the last durable commit covers.
 const WAL_GENERATION: &str = "wal_generation";
@@ -167,6 +170,15 @@ pub(super) fn applier(
             }
         };
         let mut items = vec![first];
+        let until = Instant::now() + GATHER;
+        // A write the writer waits for is not held back.
+        while items.len() < MAX_ITEMS && matches!(items.last(), Some(Item::Logged { .. })) {
+            let left = until.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(item) => items.push(item),
+                Err(_) => break,
+            }
+        }
         while items.len() < MAX_ITEMS {
             match rx.try_recv() {
                 Ok(item) => items.push(item),

@@ -10,10 +10,10 @@
 //! was acknowledged with.
 //!
 //! The log is two files used in turn, one per generation: generation `g` lives
-//! in `natter-{g % 2}.wal`. When the current file has grown past
-//! [`ROTATE_BYTES`] and a checkpoint has covered a position in the current
-//! generation (so nothing in the other file is needed any more), the writer
-//! moves on to the next generation in the other file, from its start.
+//! in `natter-{g % 2}.wal`. When the current file is full and a checkpoint
+//! has covered a position in the current generation (so nothing in the other
+//! file is needed any more), the writer moves on to the next generation in the
+//! other file, from its start.
 //!
 //! Layout: files are preallocated in chunks of zeros, so appending never
 //! changes their size (an `fdatasync` then writes the data and nothing else).
@@ -57,10 +57,12 @@ pub struct WalPos {
 const HEADER: usize = 16;
 /// A file grows by this much at a time, zero-filled.
 const CHUNK: u64 = 4 << 20;
-/// Past this the writer moves to the other file once it may.
-pub const ROTATE_BYTES: u64 = 8 << 20;
-/// The other file is made this big ahead of use, off the writer's path.
-const PREPARED_BYTES: u64 = ROTATE_BYTES + CHUNK;
+/// Once the current file is this full, or the next record does not fit, the
+/// writer moves to the other file if it may; it grows the current one only
+/// when it may not (so files keep one chunk, and the zero-filling that
+/// growing takes — a burst of writes the log's `fdatasync` would queue
+/// behind — happens almost only when a file is new).
+const ROTATE_BYTES: u64 = CHUNK;
 /// A record larger than this is corrupt (a batch of 512 maximal messages fits).
 const MAX_RECORD: usize = 64 << 20;
 
@@ -189,8 +191,8 @@ impl Wal {
         let (ready, next) = (next_ready.clone(), file_of(dir, generation + 1));
         let prepare = move || {
             let grown = Segment::open(&next, generation + 1).and_then(|mut seg| {
-                if seg.allocated < PREPARED_BYTES {
-                    seg.grow(PREPARED_BYTES)?;
+                if seg.allocated < CHUNK {
+                    seg.grow(CHUNK)?;
                 }
                 Ok(())
             });
