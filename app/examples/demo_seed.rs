@@ -110,6 +110,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     bob.send(conv, natter_proto::model::MessageBody::File { file }, None)
         .await?;
+    // Three seconds of test tone as a voice message.
+    let mut tone = natter_media::source::tone::ToneSource::unpaced(440.0);
+    let note = natter_media::voice::encode((0..150).map(|_| tone.generate()))?;
+    let file = bob
+        .http()
+        .upload(&tb, "voice.natvoice", "audio/x-natter-voice", note.bytes)
+        .await?;
+    let voice = natter_proto::model::MessageBody::Voice {
+        file,
+        duration_ms: note.duration_ms,
+    };
+    bob.send(conv, voice, None).await?;
     let group = alice
         .http()
         .create_group(&ta, "周末徒步 Hiking", vec![bob.me(), carol.me()])

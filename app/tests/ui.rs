@@ -623,3 +623,103 @@ async fn a_picture_and_a_file_from_disk_arrive_and_the_file_saves() {
         std::fs::read(&document).unwrap()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_voice_message_is_recorded_sent_and_opened() {
+    let (relay, _rd) = relay().await;
+    let (mut apps, mut events, _saved, _homes) = people(&relay, &["ria", "sol"]).await;
+    let (mut eb, mut ea) = (events.pop().unwrap(), events.pop().unwrap());
+    let (mut b, mut a) = (apps.pop().unwrap(), apps.pop().unwrap());
+    pump(&mut a, &mut ea, |app| shows(app, "sol")).await;
+    interact(&mut a, |ui| {
+        ui.click("sol").unwrap();
+    })
+    .await;
+    pump(&mut b, &mut eb, |app| shows(app, "ria")).await;
+    interact(&mut b, |ui| {
+        ui.click("ria").unwrap();
+    })
+    .await;
+    let devices = |synthetic, microphone: Option<&str>| {
+        Message::Main(main::Message::Devices(main::call::Devices {
+            synthetic,
+            microphone: microphone.map(str::to_string),
+            ..Default::default()
+        }))
+    };
+
+    // No such microphone: said in words, nothing recorded.
+    let task = a.update(devices(false, Some("no such microphone")));
+    drive(&mut a, task).await;
+    interact(&mut a, |ui| {
+        ui.click("🎤").unwrap();
+    })
+    .await;
+    assert!(shows_part(&a, "No microphone to record with"));
+    assert!(!shows_part(&a, "Recording"));
+
+    // With the test tone standing in: a recording that is thrown away…
+    let task = a.update(devices(true, None));
+    drive(&mut a, task).await;
+    interact(&mut a, |ui| {
+        ui.click("🎤").unwrap();
+    })
+    .await;
+    assert!(shows(&a, "● Recording  0:00"));
+    interact(&mut a, |ui| {
+        ui.click("Cancel").unwrap();
+    })
+    .await;
+    assert!(!shows_part(&a, "Recording"));
+
+    // …and one that is sent after about a second and a half.
+    interact(&mut a, |ui| {
+        ui.click("🎤").unwrap();
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    interact(&mut a, |ui| {
+        ui.click("Send").unwrap();
+    })
+    .await;
+    assert!(!shows_part(&a, "Recording"));
+
+    // Sol gets exactly one voice message, shown with its length; its clip
+    // decodes to that much sound.
+    pump(&mut b, &mut eb, |app| shows(app, "▶  0:01")).await;
+    let store = b.store().unwrap().clone();
+    let conv = store.conversations().await.unwrap()[0].id;
+    let voices: Vec<_> = store
+        .history(conv, None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|m| match m.body {
+            natter_proto::model::MessageBody::Voice { file, duration_ms } => {
+                Some((file, duration_ms))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(voices.len(), 1, "the cancelled recording was not sent");
+    let (file, duration_ms) = voices[0].clone();
+    assert!((1_300..=2_500).contains(&duration_ms), "{duration_ms}");
+    let client = main_of(&b).client().unwrap().clone();
+    let token = client.token().await.unwrap();
+    let (bytes, _) = client.http().download(&token, &file.id).await.unwrap();
+    let clip = natter_media::voice::decode(&bytes).unwrap();
+    assert_eq!(clip.samples().len() as u32, duration_ms * 48);
+
+    // Opening it plays it on the speaker, or — with none, as on a test
+    // machine — says why; either way the bubble is ready again afterwards.
+    interact(&mut b, |ui| {
+        ui.click("▶  0:01").unwrap();
+    })
+    .await;
+    assert!(shows(&b, "▶  0:01"));
+    assert!(!shows(&b, "Playing…"));
+    let speakers = natter_media::device::list_devices().speakers;
+    if speakers.is_empty() {
+        assert!(shows_part(&b, "Cannot play the voice message"));
+    }
+}

@@ -19,6 +19,7 @@
 //! - [`call`]: the [`CallEngine`] — one peer connection, its threads and its events;
 //!   mute, camera on/off, switching devices mid-call, stats, remote video and self-view.
 //! - [`sound`]: short sounds outside calls (chime, ringtone) played on the speaker.
+//! - [`voice`]: voice messages — recording, the container, decoding to play.
 //! - [`phone`]: the [`Phone`](phone::Phone) — one account's calls: the relay's call
 //!   signalling driving a `CallEngine`, for the app and headless clients.
 //!
@@ -59,6 +60,7 @@ pub mod phone;
 pub mod sink;
 pub mod sound;
 pub mod source;
+pub mod voice;
 
 pub use call::{CallEngine, CallEvent, CallStats, Role};
 pub use config::{AudioSink, AudioSource, IceServer, MediaConfig, VideoSource};

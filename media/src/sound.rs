@@ -77,6 +77,11 @@ impl Clip {
         Ok(Clip { samples })
     }
 
+    /// Samples at 48 kHz mono.
+    pub fn from_samples(samples: Vec<i16>) -> Clip {
+        Clip { samples }
+    }
+
     /// Length at 48 kHz.
     pub fn duration(&self) -> Duration {
         Duration::from_secs_f64(self.samples.len() as f64 / f64::from(SAMPLE_RATE))

@@ -13,6 +13,7 @@ mod panels;
 pub mod profile;
 pub mod session;
 mod view;
+pub mod voice;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -110,6 +111,10 @@ pub struct Main {
     /// Pictures of image messages, by file id, once fetched and decoded.
     pictures: HashMap<String, image::Handle>,
     pictures_requested: BTreeSet<String>,
+    /// A voice message being recorded.
+    recording: Option<voice::Recording>,
+    /// The voice message being played, by file id.
+    playing: Option<String>,
     avatar_requested: BTreeSet<String>,
     phone: Option<natter_media::phone::Phone>,
     call: Option<call::Call>,
@@ -215,6 +220,8 @@ pub enum Message {
     Call(call::Message),
     /// Pictures and files.
     Attach(attach::Message),
+    /// Voice messages.
+    Voice(voice::Message),
     /// Devices chosen for calls.
     Devices(call::Devices),
     /// The devices present, listed.
@@ -288,6 +295,8 @@ impl Main {
             avatars: HashMap::new(),
             pictures: HashMap::new(),
             pictures_requested: BTreeSet::new(),
+            recording: None,
+            playing: None,
             avatar_requested: BTreeSet::new(),
             phone: None,
             call: None,
@@ -319,6 +328,11 @@ impl Main {
         &self.account.profile
     }
 
+    /// The live client, once the session has one.
+    pub fn client(&self) -> Option<&Client> {
+        self.client.as_ref()
+    }
+
     /// The group whose info panel is open.
     pub fn group_info_open(&self) -> Option<ConversationId> {
         self.group_info.as_ref().map(|g| g.id)
@@ -330,6 +344,7 @@ impl Main {
         let mut subs = vec![
             session::subscription(&self.store).map(Message::Session),
             self.call_subscriptions().map(Message::Call),
+            self.voice_subscription(),
         ];
         if self.panel == Panel::Settings {
             // The device pickers follow devices plugged in or out while they show.
@@ -622,6 +637,7 @@ impl Main {
             | Message::ProfileSaved(_)
             | Message::AvatarLoaded(..)) => self.update_profile(m, ctx.i18n),
             Message::Attach(m) => self.update_attach(m, ctx.i18n),
+            Message::Voice(m) => self.update_voice(m, ctx.i18n),
             other => return panels::update(self, other, ctx),
         };
         (task, None)

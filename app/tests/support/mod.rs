@@ -50,6 +50,18 @@ pub fn shows(app: &App, text: &str) -> bool {
     simulator(app.view()).find(text).is_ok()
 }
 
+/// Whether the current view shows a text containing `part`.
+#[allow(dead_code)]
+pub fn shows_part(app: &App, part: &str) -> bool {
+    use iced_test::selector::Candidate;
+    simulator(app.view())
+        .find(|c: Candidate<'_>| match c {
+            Candidate::Text { content, .. } if content.contains(part) => Some(()),
+            _ => None,
+        })
+        .is_ok()
+}
+
 /// The main window's state.
 pub fn main_of(app: &App) -> &main::Main {
     match &app.screen {

@@ -49,6 +49,8 @@ pub enum AttachError {
     Disk(String),
     /// The relay refused or could not be reached.
     Net(Shared<natter_net::Error>),
+    /// A voice message could not be recorded.
+    Voice(String),
 }
 
 impl Main {
@@ -133,6 +135,9 @@ impl Main {
                 i18n.tr_args("chat-attach-disk", &[("reason", Arg::from(why.as_str()))])
             }
             AttachError::Net(e) => crate::error_text(i18n, &self.account.server, &e.0),
+            AttachError::Voice(why) => {
+                i18n.tr_args("voice-failed", &[("error", Arg::from(why.as_str()))])
+            }
         }
     }
 
@@ -197,6 +202,9 @@ impl Main {
                 .spacing(4)
                 .into(),
             ),
+            MessageBody::Voice { file, duration_ms } => {
+                Some(self.voice_part(i18n, file, *duration_ms))
+            }
             _ => None,
         }
     }

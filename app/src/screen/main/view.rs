@@ -521,6 +521,13 @@ impl Main {
             .wrap();
             col = col.push(grid);
         }
+        if let Some(bar) = self.recording_bar(i18n, conv.id) {
+            return col.push(bar).into();
+        }
+        let mut voice = button(text("🎤").size(16).font(crate::emoji::FONT)).style(button::text);
+        if self.recording.is_none() {
+            voice = voice.on_press(Message::Voice(super::voice::Message::Record));
+        }
         col = col.push(
             row![
                 button(text("☺").size(18))
@@ -529,6 +536,7 @@ impl Main {
                 button(text("📎").size(16).font(crate::emoji::FONT))
                     .style(button::text)
                     .on_press(Message::Attach(super::attach::Message::Pick)),
+                voice,
                 editor,
                 button(text(i18n.tr("composer-send")))
                     .padding([10, 16])

@@ -1,0 +1,270 @@
+//! Voice messages: the composer's 🎤 records from the microphone chosen in the
+//! settings (or the test tone there, on machines without one); Send uploads the
+//! clip and sends it through the outbox, Cancel throws it away. A voice bubble's
+//! ▶ downloads the clip, decodes it and plays it on the chosen speaker.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use iced::widget::{button, row, text};
+use iced::{Center, Element, Subscription, Task};
+use natter_i18n::{Arg, I18n};
+use natter_media::AudioSource;
+use natter_media::voice::{self, MAX_LENGTH, Recorder};
+use natter_net::Client;
+use natter_proto::model::{ConversationId, FileRef, MessageBody};
+
+use super::attach::{self, AttachError};
+use super::{Main, Message as MainMessage};
+use crate::app::Shared;
+
+/// A recording in progress, for the conversation it was started in.
+#[derive(Debug)]
+pub struct Recording {
+    recorder: Shared<Mutex<Option<Recorder>>>,
+    conversation: ConversationId,
+    started: Instant,
+}
+
+/// Voice message messages.
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// Start recording.
+    Record,
+    /// The microphone opened (or why not).
+    Started(
+        ConversationId,
+        Result<Shared<Mutex<Option<Recorder>>>, String>,
+    ),
+    /// Redraw the running time; stop at the longest length.
+    Tick,
+    /// Stop and send.
+    Send,
+    /// Stop and throw away.
+    Cancel,
+    /// Play a received (or sent) clip.
+    Play(FileRef),
+    /// Playing ended, or why it could not start.
+    Played(Result<(), String>),
+}
+
+impl Main {
+    /// Handles voice message messages.
+    pub(super) fn update_voice(&mut self, message: Message, i18n: &I18n) -> Task<MainMessage> {
+        match message {
+            Message::Record => {
+                let Some(conversation) = self.selected else {
+                    return Task::none();
+                };
+                if self.recording.is_some() {
+                    return Task::none();
+                }
+                let source = if self.devices.synthetic {
+                    AudioSource::Tone { hz: 440.0 }
+                } else {
+                    AudioSource::Device(self.devices.microphone.clone())
+                };
+                Task::perform(
+                    async move {
+                        tokio::task::spawn_blocking(move || Recorder::start(source))
+                            .await
+                            .map_err(|e| e.to_string())
+                            .and_then(|r| r.map_err(|e| e.to_string()))
+                            .map(|r| Shared(Arc::new(Mutex::new(Some(r)))))
+                    },
+                    move |r| MainMessage::Voice(Message::Started(conversation, r)),
+                )
+            }
+            Message::Started(conversation, Ok(recorder)) => {
+                self.notice = None;
+                self.recording = Some(Recording {
+                    recorder,
+                    conversation,
+                    started: Instant::now(),
+                });
+                Task::none()
+            }
+            Message::Started(_, Err(e)) => {
+                self.notice = Some(i18n.tr_args("voice-no-microphone", &[("error", Arg::from(e))]));
+                Task::none()
+            }
+            Message::Tick => match &self.recording {
+                Some(r) if r.started.elapsed() >= MAX_LENGTH => {
+                    self.update_voice(Message::Send, i18n)
+                }
+                _ => Task::none(),
+            },
+            Message::Cancel => {
+                // Dropping the recorder stops it.
+                self.recording = None;
+                Task::none()
+            }
+            Message::Send => {
+                let (Some(recording), Some(client)) = (self.recording.take(), self.client.clone())
+                else {
+                    return Task::none();
+                };
+                self.notice = Some(i18n.tr("chat-attach-uploading"));
+                Task::perform(send_voice(client, recording), |r| {
+                    MainMessage::Attach(attach::Message::Sent(r))
+                })
+            }
+            Message::Play(file) => {
+                let Some(client) = self.client.clone() else {
+                    return Task::none();
+                };
+                self.playing = Some(file.id.clone());
+                let speaker = self.devices.speaker.clone();
+                Task::perform(play(client, file, speaker), |r| {
+                    MainMessage::Voice(Message::Played(r))
+                })
+            }
+            Message::Played(result) => {
+                self.playing = None;
+                if let Err(e) = result {
+                    self.notice =
+                        Some(i18n.tr_args("voice-cannot-play", &[("error", Arg::from(e))]));
+                }
+                Task::none()
+            }
+        }
+    }
+
+    /// Ticks while recording, so the running time shows.
+    pub(super) fn voice_subscription(&self) -> Subscription<MainMessage> {
+        if self.recording.is_some() {
+            iced::time::every(Duration::from_millis(250)).map(|_| MainMessage::Voice(Message::Tick))
+        } else {
+            Subscription::none()
+        }
+    }
+
+    /// The composer's row while recording in `conversation`, if it is.
+    pub(super) fn recording_bar(
+        &self,
+        i18n: &I18n,
+        conversation: ConversationId,
+    ) -> Option<Element<'_, MainMessage>> {
+        let recording = self
+            .recording
+            .as_ref()
+            .filter(|r| r.conversation == conversation)?;
+        let elapsed = recording.started.elapsed().min(MAX_LENGTH);
+        Some(
+            row![
+                text(format!(
+                    "● {}  {}",
+                    i18n.tr("voice-recording"),
+                    clock_text(elapsed.as_millis() as u64)
+                ))
+                .size(14)
+                .style(text::danger),
+                iced::widget::space::horizontal(),
+                button(text(i18n.tr("voice-cancel")))
+                    .style(button::secondary)
+                    .padding([10, 16])
+                    .on_press(MainMessage::Voice(Message::Cancel)),
+                button(text(i18n.tr("composer-send")))
+                    .padding([10, 16])
+                    .on_press(MainMessage::Voice(Message::Send)),
+            ]
+            .spacing(8)
+            .align_y(Center)
+            .into(),
+        )
+    }
+
+    /// A voice message's part of its bubble: ▶ and its length.
+    pub(super) fn voice_part<'a>(
+        &'a self,
+        i18n: &I18n,
+        file: &'a FileRef,
+        duration_ms: u32,
+    ) -> Element<'a, MainMessage> {
+        let playing = self.playing.as_deref() == Some(file.id.as_str());
+        let label = if playing {
+            i18n.tr("voice-playing")
+        } else {
+            format!("▶  {}", clock_text(u64::from(duration_ms)))
+        };
+        let mut play = button(text(label).size(14)).padding([4, 12]);
+        if self.playing.is_none() {
+            play = play.on_press(MainMessage::Voice(Message::Play(file.clone())));
+        }
+        row![crate::emoji::text("🎤".to_string(), 14.0), play]
+            .spacing(6)
+            .align_y(Center)
+            .into()
+    }
+}
+
+/// `0:07`, `1:05`.
+pub fn clock_text(ms: u64) -> String {
+    let s = ms / 1000;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+/// Stops the recording, uploads the clip and queues the voice message.
+async fn send_voice(client: Client, recording: Recording) -> Result<(), AttachError> {
+    let recorder = recording.recorder.0.lock().ok().and_then(|mut r| r.take());
+    let Some(recorder) = recorder else {
+        return Err(AttachError::Voice(
+            "the recording was already stopped".into(),
+        ));
+    };
+    let note = tokio::task::spawn_blocking(move || recorder.finish())
+        .await
+        .map_err(|e| AttachError::Voice(e.to_string()))?
+        .map_err(|e| AttachError::Voice(e.to_string()))?;
+    let net = |e: natter_net::Error| AttachError::Net(Shared(Arc::new(e)));
+    let token = client.token().await.map_err(net)?;
+    let file = client
+        .http()
+        .upload(&token, "voice.natvoice", "audio/x-natter-voice", note.bytes)
+        .await
+        .map_err(net)?;
+    let body = MessageBody::Voice {
+        file,
+        duration_ms: note.duration_ms,
+    };
+    client
+        .send(recording.conversation, body, None)
+        .await
+        .map_err(net)?;
+    Ok(())
+}
+
+/// Downloads, decodes and plays a clip; returns once it has played.
+async fn play(client: Client, file: FileRef, speaker: Option<String>) -> Result<(), String> {
+    let token = client.token().await.map_err(|e| e.to_string())?;
+    let (bytes, _) = client
+        .http()
+        .download(&token, &file.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let clip = tokio::task::spawn_blocking(move || voice::decode(&bytes))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let (failed, failure) = tokio::sync::oneshot::channel();
+    clip.play(speaker, move |e| {
+        let _ = failed.send(e.to_string());
+    });
+    // The error callback is dropped unused once the clip has played.
+    match failure.await {
+        Ok(e) => Err(e),
+        Err(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clock_text;
+
+    #[test]
+    fn lengths_read_as_minutes_and_seconds() {
+        assert_eq!(clock_text(0), "0:00");
+        assert_eq!(clock_text(7_400), "0:07");
+        assert_eq!(clock_text(65_000), "1:05");
+    }
+}
