@@ -156,7 +156,8 @@ impl Embedded {
     }
 
     /// Like [`Embedded::write`], for a write that changes no conversation,
-    /// member or message.
+    /// member or message (accounts, sessions, requests, read cursors, events):
+    /// message appends go on while it commits.
     async fn write_aside<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
@@ -290,7 +291,7 @@ fn user_keys(user: &UserRecord) -> Vec<String> {
 #[async_trait]
 impl Storage for Embedded {
     async fn signing_key(&self) -> Result<Vec<u8>> {
-        self.write(|txn| {
+        self.write_aside(|txn| {
             let mut meta = txn.open_table(META_BYTES)?;
             if let Some(key) = meta.get("signing_key")? {
                 return Ok(key.value().to_vec());
@@ -303,7 +304,7 @@ impl Storage for Embedded {
     }
 
     async fn create_user(&self, user: UserRecord) -> Result<()> {
-        self.write(move |txn| {
+        self.write_aside(move |txn| {
             let mut keys = txn.open_table(USER_KEYS)?;
             let wanted = user_keys(&user);
             for k in &wanted {
@@ -359,7 +360,7 @@ impl Storage for Embedded {
         user: UserRecord,
         events: Vec<(UserId, EventBody)>,
     ) -> Result<Appends> {
-        self.write(move |txn| {
+        self.write_aside(move |txn| {
             let mut users = txn.open_table(USERS)?;
             let old: UserRecord = match users.get(user.id.0)? {
                 Some(v) => dec(v.value())?,
@@ -389,7 +390,7 @@ impl Storage for Embedded {
     }
 
     async fn put_session(&self, session: SessionRecord) -> Result<()> {
-        self.write(move |txn| {
+        self.write_aside(move |txn| {
             txn.open_table(SESSIONS)?
                 .insert(session.id, enc(&session)?.as_slice())?;
             Ok(())
@@ -406,7 +407,7 @@ impl Storage for Embedded {
     }
 
     async fn delete_session(&self, id: u64) -> Result<()> {
-        self.write(move |txn| {
+        self.write_aside(move |txn| {
             txn.open_table(SESSIONS)?.remove(id)?;
             Ok(())
         })
@@ -414,7 +415,7 @@ impl Storage for Embedded {
     }
 
     async fn rotate_session(&self, session: SessionRecord, expected_hash: String) -> Result<bool> {
-        self.write(move |txn| {
+        self.write_aside(move |txn| {
             let mut t = txn.open_table(SESSIONS)?;
             let current: Option<SessionRecord> =
                 t.get(session.id)?.map(|v| dec(v.value())).transpose()?;
@@ -443,7 +444,7 @@ impl Storage for Embedded {
         request: RequestRecord,
         events: Vec<(UserId, EventBody)>,
     ) -> Result<(RequestRecord, Appends)> {
-        self.write(move |txn| social::create_request(txn, request, events))
+        self.write_aside(move |txn| social::create_request(txn, request, events))
             .await
     }
 

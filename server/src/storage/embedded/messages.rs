@@ -197,6 +197,10 @@ impl ConvCache {
     }
 }
 
+/// The most a stored message may grow to as reactions and edits rewrite it
+/// (its text is at most a few tens of kilobytes).
+const MAX_STORED_MESSAGE: usize = 256 << 10;
+
 /// Checks membership, deduplicates, assigns the next seq and builds the
 /// message; the writes are returned in `ops` (for the log, then the applier)
 /// and noted in `pending` by the writer. Nothing is changed unless it succeeds.
@@ -255,10 +259,17 @@ pub fn append(
             new.ts,
             new.recall_window_ms,
         )?;
+        let value = enc(&target)?;
+        if value.len() > MAX_STORED_MESSAGE {
+            return Err(Error::client(
+                ErrorCode::TooLarge,
+                "that message has as many reactions as it can hold",
+            ));
+        }
         writes.push(Op::Message {
             conversation: conv_id,
             seq: target_seq,
-            value: enc(&target)?,
+            value,
         });
     }
     let message = Message {

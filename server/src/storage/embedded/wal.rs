@@ -26,8 +26,8 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 /// One write a record carries, as stored in the database.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,9 +172,61 @@ impl Segment {
 pub struct Wal {
     dir: PathBuf,
     current: Segment,
-    /// Set once the next generation's file has been grown (zero-filled, so
-    /// writing into it never changes its size and `fdatasync` stays cheap).
-    next_ready: Arc<AtomicBool>,
+    /// The next generation's file, grown (zero-filled, so writing into it
+    /// never changes its size and `fdatasync` stays cheap) off the writer's
+    /// path.
+    next: Next,
+}
+
+/// Where the preparation of the next file stands.
+enum Next {
+    Preparing(JoinHandle<bool>),
+    Ready,
+    /// It failed; tried again once this time has passed.
+    Failed(Instant),
+}
+
+/// How a record could not be appended.
+#[derive(Debug)]
+pub enum AppendError {
+    /// Nothing of it was written: the log is as it was.
+    NotWritten(io::Error),
+    /// Writing or syncing it failed part-way: whether it reached the disk is
+    /// unknown (Linux may even drop the data of a failed `fdatasync` and report
+    /// success later), so the writer must not go on.
+    Unknown(io::Error),
+}
+
+impl std::fmt::Display for AppendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AppendError::NotWritten(e) => write!(f, "not written: {e}"),
+            AppendError::Unknown(e) => write!(f, "written in part or not synced: {e}"),
+        }
+    }
+}
+
+/// How long after a failed preparation of the next file it is tried again.
+const PREPARE_RETRY: Duration = Duration::from_secs(1);
+
+fn prepare(path: PathBuf, generation: u64) -> io::Result<Next> {
+    let grow = move || {
+        let grown = Segment::open(&path, generation).and_then(|mut seg| {
+            if seg.allocated < CHUNK {
+                seg.grow(CHUNK)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = &grown {
+            tracing::warn!(error = %e, "cannot prepare the next message log file");
+        }
+        grown.is_ok()
+    };
+    Ok(Next::Preparing(
+        std::thread::Builder::new()
+            .name("natter-wal-prepare".into())
+            .spawn(grow)?,
+    ))
 }
 
 impl Wal {
@@ -187,27 +239,11 @@ impl Wal {
         }
         // The writer moves into the other file only after this is done, so
         // nothing else writes to it meanwhile.
-        let next_ready = Arc::new(AtomicBool::new(false));
-        let (ready, next) = (next_ready.clone(), file_of(dir, generation + 1));
-        let prepare = move || {
-            let grown = Segment::open(&next, generation + 1).and_then(|mut seg| {
-                if seg.allocated < CHUNK {
-                    seg.grow(CHUNK)?;
-                }
-                Ok(())
-            });
-            match grown {
-                Ok(()) => ready.store(true, Ordering::Release),
-                Err(e) => tracing::warn!(error = %e, "cannot prepare the next message log file"),
-            }
-        };
-        std::thread::Builder::new()
-            .name("natter-wal-prepare".into())
-            .spawn(prepare)?;
+        let next = prepare(file_of(dir, generation + 1), generation + 1)?;
         Ok(Wal {
             dir: dir.to_path_buf(),
             current,
-            next_ready,
+            next,
         })
     }
 
@@ -216,11 +252,26 @@ impl Wal {
         self.current.generation
     }
 
-    /// Moves on to the next generation, in the other file.
-    fn rotate(&mut self) -> io::Result<()> {
-        let next = Wal::create(&self.dir, self.current.generation + 1)?;
-        *self = next;
-        Ok(())
+    /// Whether the next file is ready; starts preparing it again if that failed
+    /// a while ago.
+    fn next_ready(&mut self) -> bool {
+        match &self.next {
+            Next::Preparing(h) if h.is_finished() => {
+                let done = std::mem::replace(&mut self.next, Next::Failed(Instant::now()));
+                if let Next::Preparing(h) = done
+                    && h.join().unwrap_or(false)
+                {
+                    self.next = Next::Ready;
+                }
+            }
+            Next::Failed(at) if at.elapsed() >= PREPARE_RETRY => {
+                let generation = self.current.generation + 1;
+                self.next = prepare(file_of(&self.dir, generation), generation)
+                    .unwrap_or(Next::Failed(Instant::now()));
+            }
+            _ => {}
+        }
+        matches!(self.next, Next::Ready)
     }
 
     /// Appends `ops` as one record, waits until it is on disk, and returns
@@ -228,18 +279,23 @@ impl Wal {
     /// position in the current generation, so the other file's records are
     /// all in the database — the record goes to the next generation's file
     /// instead once the current one is big enough or full.
-    pub fn append(&mut self, ops: &[Op], may_rotate: bool) -> io::Result<WalPos> {
+    pub fn append(&mut self, ops: &[Op], may_rotate: bool) -> Result<WalPos, AppendError> {
         let mut payload = Vec::with_capacity(ops.iter().map(op_len).sum());
         for op in ops {
             encode(op, &mut payload);
         }
         let len = (HEADER + payload.len()) as u64;
+        if payload.len() > MAX_RECORD {
+            return Err(AppendError::NotWritten(io::Error::other(
+                "record larger than the log reads back",
+            )));
+        }
         let seg = &self.current;
-        if may_rotate
-            && self.next_ready.load(Ordering::Acquire)
-            && (seg.pos >= ROTATE_BYTES || seg.pos + len > seg.allocated)
-        {
-            self.rotate()?;
+        let wanted = seg.pos >= ROTATE_BYTES || seg.pos + len > seg.allocated;
+        if may_rotate && wanted && self.next_ready() {
+            let next = Wal::create(&self.dir, self.current.generation + 1)
+                .map_err(AppendError::NotWritten)?;
+            *self = next;
         }
         let seg = &mut self.current;
         let mut record = Vec::with_capacity(len as usize);
@@ -249,10 +305,15 @@ impl Wal {
         record.extend_from_slice(&payload);
         let end = seg.pos + len;
         if end > seg.allocated {
-            seg.grow(end.div_ceil(CHUNK) * CHUNK)?;
+            // Zeros past every record: the log's records are untouched if
+            // this fails.
+            seg.grow(end.div_ceil(CHUNK) * CHUNK)
+                .map_err(AppendError::NotWritten)?;
         }
-        seg.file.write_all_at(&record, seg.pos)?;
-        seg.file.sync_data()?;
+        seg.file
+            .write_all_at(&record, seg.pos)
+            .and_then(|()| seg.file.sync_data())
+            .map_err(AppendError::Unknown)?;
         seg.last_pos = seg.pos;
         seg.pos = end;
         Ok(WalPos {
@@ -260,15 +321,15 @@ impl Wal {
             offset: end,
         })
     }
+}
 
-    /// Takes back the last record (it could not be made durable and was never
-    /// acknowledged), so it is never replayed.
-    pub fn undo_last(&mut self) -> io::Result<()> {
-        let seg = &mut self.current;
-        seg.file.write_all_at(&[0; HEADER], seg.last_pos)?;
-        seg.file.sync_data()?;
-        seg.pos = seg.last_pos;
-        Ok(())
+impl Drop for Wal {
+    /// The preparing thread ends before the log does, so it never writes to a
+    /// file a later log of the same directory uses.
+    fn drop(&mut self) {
+        if let Next::Preparing(h) = std::mem::replace(&mut self.next, Next::Ready) {
+            let _ = h.join();
+        }
     }
 }
 
@@ -391,7 +452,7 @@ mod tests {
     }
 
     impl Wal {
-        fn append_now(&mut self, ops: &[Op]) -> io::Result<WalPos> {
+        fn append_now(&mut self, ops: &[Op]) -> Result<WalPos, AppendError> {
             self.append(ops, false)
         }
     }
@@ -429,19 +490,22 @@ mod tests {
         wal.append_now(&[msg(1)]).unwrap();
         let covered = wal.append_now(&[msg(2)]).unwrap();
         wal.append_now(&[msg(3)]).unwrap();
-        while !wal.next_ready.load(Ordering::Acquire) {
+        while !wal.next_ready() {
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
-        // Not yet past the threshold: only a record that does not fit moves on.
-        let big = vec![msg(9); 1];
-        assert_eq!(wal.append(&big, true).unwrap().generation, 2);
-        wal.undo_last().unwrap();
+        // Not past the threshold: the record stays in this generation…
+        let stays = wal.append(&[msg(9)], true).unwrap();
+        assert_eq!(stays.generation, 2);
+        // …and once the file is full enough, it moves on.
         wal.current.pos = ROTATE_BYTES;
         let at = wal.append(&[msg(4)], true).unwrap();
         assert_eq!(at.generation, 3);
         assert_eq!(wal.generation(), 3);
         drop(wal);
-        assert_eq!(replay(dir.path(), covered).unwrap(), vec![msg(3), msg(4)]);
+        assert_eq!(
+            replay(dir.path(), covered).unwrap(),
+            vec![msg(3), msg(9), msg(4)]
+        );
         // Once a checkpoint covers generation 3, generation 4 reuses the first
         // file from its start and generation 2's records are never read again.
         let mut wal = Wal::create(dir.path(), 4).unwrap();
@@ -470,15 +534,20 @@ mod tests {
     }
 
     #[test]
-    fn an_undone_record_is_gone_and_its_place_reused() {
+    fn a_failed_append_leaves_the_records_before_it() {
         let dir = tempfile::tempdir().unwrap();
         let mut wal = Wal::create(dir.path(), 1).unwrap();
         wal.append_now(&[msg(1)]).unwrap();
-        wal.append_now(&[msg(2)]).unwrap();
-        wal.undo_last().unwrap();
-        wal.append_now(&[msg(9)]).unwrap();
+        let huge = Op::Message {
+            conversation: 1,
+            seq: 2,
+            value: vec![b'x'; MAX_RECORD + 1],
+        };
+        let err = wal.append(std::slice::from_ref(&huge), true).unwrap_err();
+        assert!(matches!(err, AppendError::NotWritten(_)), "{err}");
+        wal.append_now(&[msg(3)]).unwrap();
         drop(wal);
-        assert_eq!(replay(dir.path(), start(1)).unwrap(), vec![msg(1), msg(9)]);
+        assert_eq!(replay(dir.path(), start(1)).unwrap(), vec![msg(1), msg(3)]);
     }
 
     #[test]

@@ -16,11 +16,14 @@ use tokio::sync::{oneshot, watch};
 
 use super::apply::Item;
 use super::messages::{CACHE_MAX, ConvCache, Pending, ReadTables};
-use super::wal::{Op, Wal};
+use super::wal::{AppendError, Op, Wal, op_len};
 use crate::error::{Error, Result};
 
 /// Most jobs looked at together.
 const MAX_BATCH: usize = 512;
+/// Gathered appends are logged once their writes reach this size, so a record
+/// stays far below what the log reads back.
+const MAX_RECORD_OPS: usize = 16 << 20;
 
 type Finish = Box<dyn FnOnce(Option<&str>) + Send>;
 
@@ -128,6 +131,7 @@ struct Writer<'a> {
     /// Appends gathered for the next record: answers and writes.
     finishes: Vec<Finish>,
     ops: Vec<Op>,
+    op_bytes: usize,
     stats: Stats,
 }
 
@@ -152,6 +156,7 @@ pub(super) fn writer(
         progress,
         finishes: Vec::new(),
         ops: Vec::new(),
+        op_bytes: 0,
         stats: Stats::default(),
     };
     w.pending.ticket = progress.logged.load(Ordering::Acquire) + 1;
@@ -204,8 +209,12 @@ impl Writer<'_> {
                     let mut applied = run(&tables, &mut self.cache, &self.pending);
                     self.tables = Some(tables);
                     self.pending.note(&applied.ops);
+                    self.op_bytes += applied.ops.iter().map(op_len).sum::<usize>();
                     self.ops.append(&mut applied.ops);
                     self.finishes.push(applied.finish);
+                    if self.op_bytes >= MAX_RECORD_OPS {
+                        self.log()?;
+                    }
                 }
                 Job::Write(run) => {
                     self.log()?;
@@ -241,6 +250,7 @@ impl Writer<'_> {
             return Ok(());
         }
         let ops = std::mem::take(&mut self.ops);
+        self.op_bytes = 0;
         if ops.is_empty() {
             // Every append was refused or a resend: nothing to make durable.
             for finish in finishes {
@@ -255,14 +265,16 @@ impl Writer<'_> {
         self.pending.ticket += 1;
         let at = match self.wal.append(&ops, may_rotate) {
             Ok(at) => at,
-            Err(e) => {
+            Err(AppendError::Unknown(e)) => {
+                // The record may be on disk or not, and the relay cannot tell:
+                // going on could give its seqs out again. Stop; at the next
+                // start the log is replayed, and if this record is there its
+                // senders' resends are recognised by their client ids.
+                tracing::error!(error = %e, "message log write failed; stopping");
+                std::process::abort();
+            }
+            Err(AppendError::NotWritten(e)) => {
                 tracing::error!(error = %e, "message log write failed");
-                if let Err(e) = self.wal.undo_last() {
-                    // The record might be replayed while the relay goes on
-                    // without it: stop writing rather than risk that.
-                    tracing::error!(error = %e, "cannot take back a message log record");
-                    std::process::abort();
-                }
                 // The seqs given out in this record are void.
                 self.start_over()?;
                 let why = format!("message log: {e}");
