@@ -717,7 +717,7 @@ async fn a_voice_message_is_recorded_sent_and_opened() {
     })
     .await;
     assert!(shows(&b, "▶  0:01"));
-    assert!(!shows(&b, "Playing…"));
+    assert!(!shows(&b, "■  Stop"));
     let speakers = natter_media::device::list_devices().speakers;
     if speakers.is_empty() {
         assert!(shows_part(&b, "Cannot play the voice message"));

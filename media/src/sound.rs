@@ -2,6 +2,8 @@
 //! PCM WAV played once on the speaker, from its own thread so neither the UI
 //! nor the async executor waits for it.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::device::audio::open_speaker;
@@ -95,6 +97,16 @@ impl Clip {
     /// Plays the clip once on the named speaker (or the default one) from a new
     /// thread. A missing speaker is reported through `on_error`, never a panic.
     pub fn play(&self, speaker: Option<String>, on_error: impl FnOnce(Error) + Send + 'static) {
+        self.play_until(speaker, Arc::new(AtomicBool::new(false)), on_error);
+    }
+
+    /// Like [`Clip::play`], stopping early once `stop` is set.
+    pub fn play_until(
+        &self,
+        speaker: Option<String>,
+        stop: Arc<AtomicBool>,
+        on_error: impl FnOnce(Error) + Send + 'static,
+    ) {
         let samples = self.samples.clone();
         let spawned = std::thread::Builder::new()
             .name("natter-sound".into())
@@ -105,6 +117,9 @@ impl Clip {
                 };
                 // Fed in real time: the speaker keeps only a short queue.
                 for chunk in samples.chunks(FRAME_SAMPLES) {
+                    if stop.load(Ordering::Acquire) {
+                        return;
+                    }
                     out.play(chunk);
                     std::thread::sleep(Duration::from_millis(u64::from(FRAME_MS)));
                 }

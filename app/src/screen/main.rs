@@ -113,8 +113,8 @@ pub struct Main {
     pictures_requested: BTreeSet<String>,
     /// A voice message being recorded.
     recording: Option<voice::Recording>,
-    /// The voice message being played, by file id.
-    playing: Option<String>,
+    /// The voice message being played, by file id, and its stop switch.
+    playing: Option<(String, std::sync::Arc<std::sync::atomic::AtomicBool>)>,
     avatar_requested: BTreeSet<String>,
     phone: Option<natter_media::phone::Phone>,
     call: Option<call::Call>,

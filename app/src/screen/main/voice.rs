@@ -3,6 +3,7 @@
 //! clip and sends it through the outbox, Cancel throws it away. A voice bubble's
 //! ▶ downloads the clip, decodes it and plays it on the chosen speaker.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -44,6 +45,8 @@ pub enum Message {
     Cancel,
     /// Play a received (or sent) clip.
     Play(FileRef),
+    /// Stop the clip playing.
+    Stop,
     /// Playing ended, or why it could not start.
     Played(Result<(), String>),
 }
@@ -113,11 +116,18 @@ impl Main {
                 let Some(client) = self.client.clone() else {
                     return Task::none();
                 };
-                self.playing = Some(file.id.clone());
+                let stop = Arc::new(AtomicBool::new(false));
+                self.playing = Some((file.id.clone(), stop.clone()));
                 let speaker = self.devices.speaker.clone();
-                Task::perform(play(client, file, speaker), |r| {
+                Task::perform(play(client, file, speaker, stop), |r| {
                     MainMessage::Voice(Message::Played(r))
                 })
+            }
+            Message::Stop => {
+                if let Some((_, stop)) = &self.playing {
+                    stop.store(true, Ordering::Release);
+                }
+                Task::none()
             }
             Message::Played(result) => {
                 self.playing = None;
@@ -181,14 +191,16 @@ impl Main {
         file: &'a FileRef,
         duration_ms: u32,
     ) -> Element<'a, MainMessage> {
-        let playing = self.playing.as_deref() == Some(file.id.as_str());
+        let playing = self.playing.as_ref().is_some_and(|(id, _)| *id == file.id);
         let label = if playing {
-            i18n.tr("voice-playing")
+            format!("■  {}", i18n.tr("voice-stop"))
         } else {
             format!("▶  {}", clock_text(u64::from(duration_ms)))
         };
         let mut play = button(text(label).size(14)).padding([4, 12]);
-        if self.playing.is_none() {
+        if playing {
+            play = play.on_press(MainMessage::Voice(Message::Stop));
+        } else if self.playing.is_none() {
             play = play.on_press(MainMessage::Voice(Message::Play(file.clone())));
         }
         row![crate::emoji::text("🎤".to_string(), 14.0), play]
@@ -234,8 +246,14 @@ async fn send_voice(client: Client, recording: Recording) -> Result<(), AttachEr
     Ok(())
 }
 
-/// Downloads, decodes and plays a clip; returns once it has played.
-async fn play(client: Client, file: FileRef, speaker: Option<String>) -> Result<(), String> {
+/// Downloads, decodes and plays a clip; returns once it has played or was
+/// stopped.
+async fn play(
+    client: Client,
+    file: FileRef,
+    speaker: Option<String>,
+    stop: Arc<AtomicBool>,
+) -> Result<(), String> {
     let token = client.token().await.map_err(|e| e.to_string())?;
     let (bytes, _) = client
         .http()
@@ -247,7 +265,7 @@ async fn play(client: Client, file: FileRef, speaker: Option<String>) -> Result<
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
     let (failed, failure) = tokio::sync::oneshot::channel();
-    clip.play(speaker, move |e| {
+    clip.play_until(speaker, stop, move |e| {
         let _ = failed.send(e.to_string());
     });
     // The error callback is dropped unused once the clip has played.
