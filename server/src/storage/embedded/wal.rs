@@ -97,6 +97,7 @@ pub fn replay_single_file(path: &Path, generation: u64) -> io::Result<Vec<Op>> {
 
 /// One generation's file.
 struct Segment {
+    path: PathBuf,
     file: File,
     generation: u64,
     pos: u64,
@@ -114,6 +115,7 @@ impl Segment {
             .open(path)?;
         let allocated = file.metadata()?.len();
         Ok(Segment {
+            path: path.to_path_buf(),
             file,
             generation,
             pos: 0,
@@ -132,6 +134,12 @@ impl Segment {
         }
         // The size changed: this one needs the metadata on disk too.
         self.file.sync_all()?;
+        if self.allocated == 0 {
+            // A new file: its name must survive a power cut as well.
+            if let Some(dir) = self.path.parent() {
+                File::open(dir)?.sync_all()?;
+            }
+        }
         self.allocated = to;
         Ok(())
     }
