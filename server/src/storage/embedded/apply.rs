@@ -185,17 +185,23 @@ pub(super) fn applier(
                 Err(_) => break,
             }
         }
-        let mut logged = Vec::new();
+        // Runs of each kind, in order: records in one transaction, other
+        // writes in one durable one.
+        let (mut logged, mut jobs) = (Vec::new(), Vec::new());
         for item in items {
             match item {
-                Item::Logged { ticket, ops, at } => logged.push((ticket, ops, at)),
+                Item::Logged { ticket, ops, at } => {
+                    a.jobs(std::mem::take(&mut jobs));
+                    logged.push((ticket, ops, at));
+                }
                 Item::Job { run, done } => {
                     a.logged(std::mem::take(&mut logged), false);
-                    a.job(run, done);
+                    jobs.push((run, done));
                 }
             }
         }
         a.logged(logged, false);
+        a.jobs(jobs);
     }
 }
 
@@ -208,81 +214,78 @@ impl Applier<'_> {
         if records.is_empty() && !force {
             return;
         }
-        let started = Instant::now();
-        let mut ticket = None;
-        let res = (|| -> Result<bool> {
-            let mut txn = self.db.begin_write()?;
-            for (t, ops, at) in records {
-                self.bytes += ops.iter().map(wal::op_len).sum::<usize>();
-                write_ops(&txn, ops)?;
-                self.at = at;
-                ticket = Some(t);
-            }
-            let durable = force
-                || self.checkpointed.elapsed() >= CHECKPOINT_AGE
-                || self.bytes >= CHECKPOINT_BYTES;
-            if durable {
-                record_position(&txn, self.at)?;
-            } else {
-                txn.set_durability(Durability::None)
-                    .map_err(|e| Error::Internal(e.to_string()))?;
-            }
-            txn.commit()?;
-            Ok(durable)
-        })();
-        match res {
-            Ok(true) => {
-                tracing::debug!(
-                    ms = format!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
-                    "checkpoint"
-                );
-                self.checkpointed();
-            }
-            Ok(false) => self.dirty = true,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot write logged messages to the database");
-                std::process::abort();
-            }
+        let ticket = records.last().map(|(t, _, _)| *t);
+        if let Err(e) = self.write_logged(records, force) {
+            tracing::error!(error = %e, "cannot write logged messages to the database");
+            std::process::abort();
         }
         if let Some(t) = ticket {
             self.applied.send_replace(t);
         }
     }
 
-    /// Runs one other write in a durable transaction of its own.
-    fn job(&mut self, run: WriteFn, done: Option<mpsc::SyncSender<()>>) {
+    fn write_logged(&mut self, records: Vec<(u64, Vec<Op>, WalPos)>, force: bool) -> Result<()> {
+        let mut txn = self.db.begin_write()?;
+        for (_, ops, at) in records {
+            self.bytes += ops.iter().map(wal::op_len).sum::<usize>();
+            write_ops(&txn, ops)?;
+            self.at = at;
+        }
+        if force || self.checkpointed.elapsed() >= CHECKPOINT_AGE || self.bytes >= CHECKPOINT_BYTES
+        {
+            return self.checkpoint(txn);
+        }
+        txn.set_durability(Durability::None)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        txn.commit()?;
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Runs other writes in one durable transaction (one fsync for all that
+    /// were waiting), then answers them. A write that fails with a storage
+    /// error aborts them all.
+    fn jobs(&mut self, jobs: Vec<(WriteFn, Option<mpsc::SyncSender<()>>)>) {
+        if jobs.is_empty() {
+            return;
+        }
+        let (runs, dones): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
         match self.db.begin_write() {
             Ok(txn) => {
-                let applied = run(&txn);
-                let outcome = if applied.poisoned {
+                let applied: Vec<_> = runs.into_iter().map(|run| run(&txn)).collect();
+                let outcome = if applied.iter().any(|a| a.poisoned) {
                     let _ = txn.abort();
-                    Some("write aborted after a storage error".to_string())
+                    Some("batch aborted after a storage error".to_string())
                 } else {
-                    match record_position(&txn, self.at)
-                        .map_err(|e| e.to_string())
-                        .and_then(|()| txn.commit().map_err(|e| e.to_string()))
-                    {
-                        Ok(()) => {
-                            self.checkpointed();
-                            None
-                        }
-                        Err(e) => {
-                            tracing::error!(error = %e, "commit failed");
-                            Some(e)
-                        }
-                    }
+                    self.checkpoint(txn).err().map(|e| {
+                        tracing::error!(error = %e, "commit failed");
+                        e.to_string()
+                    })
                 };
-                (applied.finish)(outcome.as_deref());
+                for a in applied {
+                    (a.finish)(outcome.as_deref());
+                }
             }
-            Err(e) => {
-                // Dropping the job drops its reply channel: the caller gets
-                // "storage writer stopped" and nothing was written.
-                tracing::error!(error = %e, "cannot begin write transaction");
-            }
+            // Dropping the jobs drops their reply channels: the callers get
+            // "storage writer stopped" and nothing was written.
+            Err(e) => tracing::error!(error = %e, "cannot begin write transaction"),
         }
-        if let Some(done) = done {
+        for done in dones.into_iter().flatten() {
             let _ = done.send(());
         }
+    }
+
+    /// Commits `txn` durably as a checkpoint up to the last record written.
+    fn checkpoint(&mut self, txn: WriteTransaction) -> Result<()> {
+        let started = Instant::now();
+        record_position(&txn, self.at)?;
+        txn.commit()?;
+        tracing::debug!(
+            ms = format!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
+            "checkpoint"
+        );
+        self.checkpointed();
+        Ok(())
     }
 
     fn checkpointed(&mut self) {

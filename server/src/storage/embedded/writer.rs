@@ -186,59 +186,66 @@ impl Writer<'_> {
         if self.cache.len() >= CACHE_MAX {
             self.start_over()?;
         }
-        self.tables = None;
         for job in jobs {
             match job {
-                Job::Append(run) => {
-                    let tables = match self.tables.take() {
-                        Some(t) => t,
-                        None => match self
-                            .db
-                            .begin_read()
-                            .map_err(Error::from)
-                            .and_then(|txn| ReadTables::open(&txn))
-                        {
-                            Ok(t) => t,
-                            Err(e) => {
-                                tracing::error!(error = %e, "cannot read the message tables");
-                                drop(run);
-                                continue;
-                            }
-                        },
-                    };
-                    let mut applied = run(&tables, &mut self.cache, &self.pending);
-                    self.tables = Some(tables);
-                    self.pending.note(&applied.ops);
-                    self.op_bytes += applied.ops.iter().map(op_len).sum::<usize>();
-                    self.ops.append(&mut applied.ops);
-                    self.finishes.push(applied.finish);
-                    if self.op_bytes >= MAX_RECORD_OPS {
-                        self.log()?;
-                    }
-                }
+                Job::Append(run) => self.append(run)?,
+                // It may change conversations or members: wait for it, then
+                // forget what they were.
                 Job::Write(run) => {
-                    self.log()?;
-                    let (done, wait) = mpsc::sync_channel(1);
-                    self.applier
-                        .send(Item::Job {
-                            run,
-                            done: Some(done),
-                        })
-                        .map_err(|_| Stopped)?;
-                    wait.recv().map_err(|_| Stopped)?;
-                    // It may have changed conversations or members.
+                    self.hand_over(run, true)?;
                     self.start_over()?;
                 }
-                Job::Aside(run) => {
-                    self.log()?;
-                    self.applier
-                        .send(Item::Job { run, done: None })
-                        .map_err(|_| Stopped)?;
-                }
+                Job::Aside(run) => self.hand_over(run, false)?,
             }
         }
         self.log()?;
         self.tables = None;
+        Ok(())
+    }
+
+    /// Runs an append against a snapshot taken once per batch and gathers its
+    /// writes for the next record.
+    fn append(&mut self, run: AppendFn) -> std::result::Result<(), Stopped> {
+        let tables = match self.tables.take() {
+            Some(t) => t,
+            None => match self
+                .db
+                .begin_read()
+                .map_err(Error::from)
+                .and_then(|txn| ReadTables::open(&txn))
+            {
+                Ok(t) => t,
+                Err(e) => {
+                    // Dropping the job answers "storage writer stopped".
+                    tracing::error!(error = %e, "cannot read the message tables");
+                    return Ok(());
+                }
+            },
+        };
+        let mut applied = run(&tables, &mut self.cache, &self.pending);
+        self.tables = Some(tables);
+        self.pending.note(&applied.ops);
+        self.op_bytes += applied.ops.iter().map(op_len).sum::<usize>();
+        self.ops.append(&mut applied.ops);
+        self.finishes.push(applied.finish);
+        if self.op_bytes >= MAX_RECORD_OPS {
+            self.log()?;
+        }
+        Ok(())
+    }
+
+    /// Logs what was gathered, then hands any other write to the applier, in
+    /// order; with `wait`, returns once it is committed or refused.
+    fn hand_over(&mut self, run: WriteFn, wait: bool) -> std::result::Result<(), Stopped> {
+        self.log()?;
+        let (done, committed) = mpsc::sync_channel(1);
+        let done = wait.then_some(done);
+        self.applier
+            .send(Item::Job { run, done })
+            .map_err(|_| Stopped)?;
+        if wait {
+            committed.recv().map_err(|_| Stopped)?;
+        }
         Ok(())
     }
 
@@ -298,31 +305,17 @@ impl Writer<'_> {
     /// written everything logged.
     fn start_over(&mut self) -> std::result::Result<(), Stopped> {
         let logged = self.progress.logged.load(Ordering::Acquire);
-        self.applied
-            .wait_for_blocking(logged)
-            .map_err(|_| Stopped)?;
+        // Rare (after a conversation-changing write or a failed record), and
+        // the applier is usually there already.
+        while *self.applied.borrow_and_update() < logged {
+            if self.applied.has_changed().is_err() {
+                return Err(Stopped);
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
         self.pending.clear();
         self.cache.clear();
         self.tables = None;
         Ok(())
-    }
-}
-
-/// Blocking wait on the applier's progress, for the writer thread.
-trait WaitBlocking {
-    fn wait_for_blocking(&mut self, ticket: u64) -> std::result::Result<(), ()>;
-}
-
-impl WaitBlocking for watch::Receiver<u64> {
-    fn wait_for_blocking(&mut self, ticket: u64) -> std::result::Result<(), ()> {
-        loop {
-            if *self.borrow_and_update() >= ticket {
-                return Ok(());
-            }
-            if self.has_changed().is_err() {
-                return Err(());
-            }
-            std::thread::sleep(Duration::from_micros(200));
-        }
     }
 }
