@@ -288,6 +288,31 @@ async fn people(
     (apps, events, saved, homes)
 }
 
+/// Two friends, `x` and `y`, each in an app with their 1:1 chat open.
+async fn two_in_chat(
+    relay: &Relay,
+    x: &str,
+    y: &str,
+) -> (
+    App,
+    natter_net::Events,
+    App,
+    natter_net::Events,
+    Vec<tempfile::TempDir>,
+) {
+    let (mut apps, mut events, _saved, homes) = people(relay, &[x, y]).await;
+    let (mut eb, mut ea) = (events.pop().unwrap(), events.pop().unwrap());
+    let (mut b, mut a) = (apps.pop().unwrap(), apps.pop().unwrap());
+    for (app, events, other) in [(&mut a, &mut ea, y), (&mut b, &mut eb, x)] {
+        pump(app, events, |app| shows(app, other)).await;
+        interact(app, |ui| {
+            ui.click(other).unwrap();
+        })
+        .await;
+    }
+    (a, ea, b, eb, homes)
+}
+
 #[tokio::test]
 async fn group_info_invite_rename_remove_and_disband() {
     let (relay, _rd) = relay().await;
@@ -543,19 +568,7 @@ async fn a_message_while_unfocused_chimes_unless_muted() {
 #[tokio::test]
 async fn a_picture_and_a_file_from_disk_arrive_and_the_file_saves() {
     let (relay, _rd) = relay().await;
-    let (mut apps, mut events, _saved, _homes) = people(&relay, &["pia", "quin"]).await;
-    let (mut eb, mut ea) = (events.pop().unwrap(), events.pop().unwrap());
-    let (mut b, mut a) = (apps.pop().unwrap(), apps.pop().unwrap());
-    pump(&mut a, &mut ea, |app| shows(app, "quin")).await;
-    interact(&mut a, |ui| {
-        ui.click("quin").unwrap();
-    })
-    .await;
-    pump(&mut b, &mut eb, |app| shows(app, "pia")).await;
-    interact(&mut b, |ui| {
-        ui.click("pia").unwrap();
-    })
-    .await;
+    let (mut a, _ea, mut b, mut eb, _homes) = two_in_chat(&relay, "pia", "quin").await;
 
     // A picture and a document, as the file dialog would hand them over.
     let dir = tempfile::tempdir().unwrap();
@@ -627,19 +640,7 @@ async fn a_picture_and_a_file_from_disk_arrive_and_the_file_saves() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_voice_message_is_recorded_sent_and_opened() {
     let (relay, _rd) = relay().await;
-    let (mut apps, mut events, _saved, _homes) = people(&relay, &["ria", "sol"]).await;
-    let (mut eb, mut ea) = (events.pop().unwrap(), events.pop().unwrap());
-    let (mut b, mut a) = (apps.pop().unwrap(), apps.pop().unwrap());
-    pump(&mut a, &mut ea, |app| shows(app, "sol")).await;
-    interact(&mut a, |ui| {
-        ui.click("sol").unwrap();
-    })
-    .await;
-    pump(&mut b, &mut eb, |app| shows(app, "ria")).await;
-    interact(&mut b, |ui| {
-        ui.click("ria").unwrap();
-    })
-    .await;
+    let (mut a, _ea, mut b, mut eb, _homes) = two_in_chat(&relay, "ria", "sol").await;
     let devices = |synthetic, microphone: Option<&str>| {
         Message::Main(main::Message::Devices(main::call::Devices {
             synthetic,
