@@ -94,8 +94,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut png = std::io::Cursor::new(Vec::new());
     view.write_to(&mut png, image::ImageFormat::Png)?;
     let file = bob
-        .http()
-        .upload(&tb, "route.png", "image/png", png.into_inner())
+        .upload("route.png", "image/png", png.into_inner())
         .await?;
     let picture = natter_proto::model::MessageBody::Image {
         file,
@@ -105,8 +104,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     bob.send(conv, picture, None).await?;
     let plan = "Saturday\n08:00 station\n09:30 trailhead\n12:00 summit\n";
     let file = bob
-        .http()
-        .upload(&tb, "plan.txt", "text/plain", plan.as_bytes().to_vec())
+        .upload("plan.txt", "text/plain", plan.as_bytes().to_vec())
         .await?;
     bob.send(conv, natter_proto::model::MessageBody::File { file }, None)
         .await?;
@@ -114,8 +112,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut tone = natter_media::source::tone::ToneSource::unpaced(440.0);
     let note = natter_media::voice::encode((0..150).map(|_| tone.generate()))?;
     let file = bob
-        .http()
-        .upload(&tb, "voice.natvoice", "audio/x-natter-voice", note.bytes)
+        .upload("voice.natvoice", "audio/x-natter-voice", note.bytes)
         .await?;
     let voice = natter_proto::model::MessageBody::Voice {
         file,
@@ -143,8 +140,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut png = std::io::Cursor::new(Vec::new());
     picture.write_to(&mut png, image::ImageFormat::Png)?;
     let file = carol
-        .http()
-        .upload(&tc, "carol.png", "image/png", png.into_inner())
+        .upload("carol.png", "image/png", png.into_inner())
         .await?;
     let patch = natter_proto::rest::UpdateProfile {
         avatar: Some(file.id),

@@ -99,13 +99,7 @@ impl Recorder {
             Some(Ok(result)) => result?,
             _ => return Err(Error::System("voice recording thread failed".into())),
         };
-        if packets.is_empty() {
-            return Err(Error::Config("nothing was recorded".into()));
-        }
-        Ok(VoiceNote {
-            duration_ms: packets.len() as u32 * FRAME_MS,
-            bytes: pack(&packets),
-        })
+        note(packets)
     }
 }
 
@@ -119,11 +113,17 @@ impl Drop for Recorder {
 /// message.
 pub fn encode(frames: impl IntoIterator<Item = crate::frame::AudioFrame>) -> Result<VoiceNote> {
     let mut encoder = OpusEncoder::new(BITRATE)?;
-    let packets = frames
-        .into_iter()
-        .take(MAX_PACKETS)
-        .map(|f| encoder.encode(&f))
-        .collect::<Result<Vec<_>>>()?;
+    note(
+        frames
+            .into_iter()
+            .take(MAX_PACKETS)
+            .map(|f| encoder.encode(&f))
+            .collect::<Result<Vec<_>>>()?,
+    )
+}
+
+/// Packs encoded 20 ms packets as a voice message.
+fn note(packets: Vec<Vec<u8>>) -> Result<VoiceNote> {
     if packets.is_empty() {
         return Err(Error::Config("nothing was recorded".into()));
     }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use natter_proto::call::CallRequest;
-use natter_proto::model::{ConversationId, Message, MessageBody, Profile};
+use natter_proto::model::{ConversationId, FileRef, Message, MessageBody, Profile};
 use natter_proto::rest::{IceServers, LoginRequest, RegisterRequest};
 use natter_store::{Account, Conversation, OutboxEntry, Store};
 use tokio::sync::mpsc;
@@ -197,6 +197,18 @@ impl Client {
     pub async fn ice_servers(&self) -> Result<IceServers> {
         let token = self.auth.token().await?;
         self.http().ice_servers(&token).await
+    }
+
+    /// Uploads a file (a picture, a document, a voice clip) to the relay.
+    pub async fn upload(&self, name: &str, mime: &str, bytes: Vec<u8>) -> Result<FileRef> {
+        let token = self.auth.token().await?;
+        self.http().upload(&token, name, mime, bytes).await
+    }
+
+    /// Downloads a stored file's bytes.
+    pub async fn download(&self, id: &str) -> Result<Vec<u8>> {
+        let token = self.auth.token().await?;
+        Ok(self.http().download(&token, id).await?.0)
     }
 
     /// Conversations from the store, pinned first then newest.

@@ -53,6 +53,12 @@ pub enum AttachError {
     Voice(String),
 }
 
+impl From<natter_net::Error> for AttachError {
+    fn from(e: natter_net::Error) -> Self {
+        AttachError::Net(Shared(std::sync::Arc::new(e)))
+    }
+}
+
 impl Main {
     /// Handles attachment messages.
     pub(super) fn update_attach(&mut self, message: Message, i18n: &I18n) -> Task<MainMessage> {
@@ -263,13 +269,7 @@ async fn send_file(
         (Some(_), _) => "image/jpeg",
         (None, _) => "application/octet-stream",
     };
-    let net = |e: natter_net::Error| AttachError::Net(Shared(std::sync::Arc::new(e)));
-    let token = client.token().await.map_err(net)?;
-    let file = client
-        .http()
-        .upload(&token, &name, mime, bytes)
-        .await
-        .map_err(net)?;
+    let file = client.upload(&name, mime, bytes).await?;
     let body = match picture {
         Some((width, height)) => MessageBody::Image {
             file,
@@ -278,7 +278,7 @@ async fn send_file(
         },
         None => MessageBody::File { file },
     };
-    client.send(conversation, body, None).await.map_err(net)?;
+    client.send(conversation, body, None).await?;
     Ok(())
 }
 
@@ -307,8 +307,7 @@ pub(super) fn fetch_thumbnails(
 /// Downloads a picture from the relay and decodes it to at most `side`
 /// pixels a side, off the UI thread; `None` if it cannot be had.
 async fn fetch_thumbnail(client: Client, id: String, side: u32) -> Option<image::Handle> {
-    let token = client.token().await.ok()?;
-    let (bytes, _) = client.http().download(&token, &id).await.ok()?;
+    let bytes = client.download(&id).await.ok()?;
     let rgba = tokio::task::spawn_blocking(move || decode_thumbnail(bytes, side))
         .await
         .ok()
@@ -333,13 +332,7 @@ fn decode_thumbnail(bytes: Vec<u8>, side: u32) -> Option<::image::RgbaImage> {
 }
 
 async fn save_file(client: Client, file: FileRef, path: PathBuf) -> Result<PathBuf, AttachError> {
-    let net = |e: natter_net::Error| AttachError::Net(Shared(std::sync::Arc::new(e)));
-    let token = client.token().await.map_err(net)?;
-    let (bytes, _) = client
-        .http()
-        .download(&token, &file.id)
-        .await
-        .map_err(net)?;
+    let bytes = client.download(&file.id).await?;
     tokio::fs::write(&path, bytes)
         .await
         .map_err(|e| AttachError::Disk(e.to_string()))?;

@@ -663,6 +663,8 @@ mod tests {
     #[test]
     fn durations_read_like_a_clock() {
         assert_eq!(duration(0), "0:00");
+        assert_eq!(duration(7_400), "0:07");
+        assert_eq!(duration(65_000), "1:05");
         assert_eq!(duration(151_000), "2:31");
         assert_eq!(duration(3_725_000), "1:02:05");
     }

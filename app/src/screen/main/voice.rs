@@ -16,6 +16,7 @@ use natter_net::Client;
 use natter_proto::model::{ConversationId, FileRef, MessageBody};
 
 use super::attach::{self, AttachError};
+use super::call::duration;
 use super::{Main, Message as MainMessage};
 use crate::app::Shared;
 
@@ -165,7 +166,7 @@ impl Main {
                 text(format!(
                     "● {}  {}",
                     i18n.tr("voice-recording"),
-                    clock_text(elapsed.as_millis() as u64)
+                    duration(elapsed.as_millis() as u64)
                 ))
                 .size(14)
                 .style(text::danger),
@@ -195,7 +196,7 @@ impl Main {
         let label = if playing {
             format!("■  {}", i18n.tr("voice-stop"))
         } else {
-            format!("▶  {}", clock_text(u64::from(duration_ms)))
+            format!("▶  {}", duration(u64::from(duration_ms)))
         };
         let mut play = button(text(label).size(14)).padding([4, 12]);
         if playing {
@@ -210,12 +211,6 @@ impl Main {
     }
 }
 
-/// `0:07`, `1:05`.
-pub fn clock_text(ms: u64) -> String {
-    let s = ms / 1000;
-    format!("{}:{:02}", s / 60, s % 60)
-}
-
 /// Stops the recording, uploads the clip and queues the voice message.
 async fn send_voice(client: Client, recording: Recording) -> Result<(), AttachError> {
     let recorder = recording.recorder.0.lock().ok().and_then(|mut r| r.take());
@@ -228,21 +223,14 @@ async fn send_voice(client: Client, recording: Recording) -> Result<(), AttachEr
         .await
         .map_err(|e| AttachError::Voice(e.to_string()))?
         .map_err(|e| AttachError::Voice(e.to_string()))?;
-    let net = |e: natter_net::Error| AttachError::Net(Shared(Arc::new(e)));
-    let token = client.token().await.map_err(net)?;
     let file = client
-        .http()
-        .upload(&token, "voice.natvoice", "audio/x-natter-voice", note.bytes)
-        .await
-        .map_err(net)?;
+        .upload("voice.natvoice", "audio/x-natter-voice", note.bytes)
+        .await?;
     let body = MessageBody::Voice {
         file,
         duration_ms: note.duration_ms,
     };
-    client
-        .send(recording.conversation, body, None)
-        .await
-        .map_err(net)?;
+    client.send(recording.conversation, body, None).await?;
     Ok(())
 }
 
@@ -254,12 +242,7 @@ async fn play(
     speaker: Option<String>,
     stop: Arc<AtomicBool>,
 ) -> Result<(), String> {
-    let token = client.token().await.map_err(|e| e.to_string())?;
-    let (bytes, _) = client
-        .http()
-        .download(&token, &file.id)
-        .await
-        .map_err(|e| e.to_string())?;
+    let bytes = client.download(&file.id).await.map_err(|e| e.to_string())?;
     let clip = tokio::task::spawn_blocking(move || voice::decode(&bytes))
         .await
         .map_err(|e| e.to_string())?
@@ -272,17 +255,5 @@ async fn play(
     match failure.await {
         Ok(e) => Err(e),
         Err(_) => Ok(()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::clock_text;
-
-    #[test]
-    fn lengths_read_as_minutes_and_seconds() {
-        assert_eq!(clock_text(0), "0:00");
-        assert_eq!(clock_text(7_400), "0:07");
-        assert_eq!(clock_text(65_000), "1:05");
     }
 }
