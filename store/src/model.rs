@@ -39,9 +39,32 @@ pub struct Preview {
     pub sender: UserId,
     /// When.
     pub ts: Millis,
-    /// One line of text (or a label for non-text kinds, in English; the UI may
-    /// replace it by kind).
+    /// What kind of message it is; the UI words non-text kinds in the
+    /// reader's language.
+    #[serde(default)]
+    pub kind: PreviewKind,
+    /// Its first line for a text, the file name for a file, an English label
+    /// for the other kinds.
     pub text: String,
+}
+
+/// The kind of message a preview stands for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PreviewKind {
+    /// Text.
+    #[default]
+    Text,
+    /// A picture.
+    Image,
+    /// A file.
+    File,
+    /// A voice message.
+    Voice,
+    /// A recalled message.
+    Recalled,
+    /// A call record.
+    Call,
 }
 
 /// A conversation as the conversation list shows it.
@@ -142,26 +165,19 @@ pub struct OutboxEntry {
     pub attempts: u32,
 }
 
-/// Preview of a picture message; the app shows it in the reader's language.
-pub const PREVIEW_IMAGE: &str = "[image]";
-/// Prefix of a file message's preview, before the file name.
-pub const PREVIEW_FILE: &str = "[file] ";
-/// Preview of a voice message.
-pub const PREVIEW_VOICE: &str = "[voice]";
-/// Preview of a recalled message.
-pub const PREVIEW_RECALLED: &str = "[recalled]";
-/// Preview of a call record.
-pub const PREVIEW_CALL: &str = "[call]";
-
-/// One line of text describing a message body for previews.
-pub fn preview_text(body: &MessageBody) -> Option<String> {
+/// The kind and one line of text of a message body, for previews; `None`
+/// for bodies that change another message.
+pub fn preview_of(body: &MessageBody) -> Option<(PreviewKind, String)> {
     Some(match body {
-        MessageBody::Text { text } => text.lines().next().unwrap_or("").chars().take(80).collect(),
-        MessageBody::Image { .. } => PREVIEW_IMAGE.into(),
-        MessageBody::File { file } => format!("{PREVIEW_FILE}{}", file.name),
-        MessageBody::Voice { .. } => PREVIEW_VOICE.into(),
-        MessageBody::Recalled => PREVIEW_RECALLED.into(),
-        MessageBody::Call { .. } => PREVIEW_CALL.into(),
+        MessageBody::Text { text } => (
+            PreviewKind::Text,
+            text.lines().next().unwrap_or("").chars().take(80).collect(),
+        ),
+        MessageBody::Image { .. } => (PreviewKind::Image, "[image]".into()),
+        MessageBody::File { file } => (PreviewKind::File, file.name.clone()),
+        MessageBody::Voice { .. } => (PreviewKind::Voice, "[voice]".into()),
+        MessageBody::Recalled => (PreviewKind::Recalled, "[recalled]".into()),
+        MessageBody::Call { .. } => (PreviewKind::Call, "[call]".into()),
         MessageBody::Recall { .. } | MessageBody::Edit { .. } | MessageBody::Reaction { .. } => {
             return None;
         }

@@ -7,6 +7,7 @@ use std::process::{Command, Stdio};
 
 use natter_proto::event::{Event, EventBody};
 use natter_proto::model::*;
+use natter_store::model::{PreviewKind, preview_of};
 use natter_store::{OutboxState, Store};
 
 const ME: UserId = UserId(1);
@@ -151,7 +152,9 @@ async fn operations_change_their_targets_and_previews() {
         .unwrap();
     assert_eq!(a.updated.len(), 3);
     let c = a.conversation.unwrap();
-    assert_eq!(c.last_message.unwrap().text, "[recalled]");
+    let last = c.last_message.unwrap();
+    assert_eq!(last.text, "[recalled]");
+    assert_eq!(last.kind, PreviewKind::Recalled);
     assert_eq!(c.unread, 2, "operations are not unread messages");
     let h = store.history(CONV, None, 10).await.unwrap();
     assert_eq!(
@@ -448,4 +451,28 @@ fn committed_data_survives_kill_9() {
             .unwrap();
         assert_eq!(h.len() as u64, committed);
     });
+}
+
+#[test]
+fn previews_keep_the_kind_so_text_that_looks_like_a_label_stays_text() {
+    let text = |t: &str| MessageBody::Text { text: t.into() };
+    assert_eq!(
+        preview_of(&text("[image]")),
+        Some((PreviewKind::Text, "[image]".into()))
+    );
+    assert_eq!(
+        preview_of(&text("[file] plan.txt")),
+        Some((PreviewKind::Text, "[file] plan.txt".into()))
+    );
+    let file = FileRef {
+        id: "ab12".into(),
+        name: "plan.txt".into(),
+        size: 52,
+        mime: "text/plain".into(),
+    };
+    assert_eq!(
+        preview_of(&MessageBody::File { file }),
+        Some((PreviewKind::File, "plan.txt".into()))
+    );
+    assert_eq!(preview_of(&MessageBody::Recall { target: 1 }), None);
 }

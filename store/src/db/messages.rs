@@ -5,7 +5,7 @@ use natter_proto::ops;
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
 use super::search;
-use crate::model::{Conversation, Preview, preview_text};
+use crate::model::{Conversation, Preview, preview_of};
 use crate::tables::*;
 use crate::{Error, Result, dec, enc, now_ms};
 
@@ -27,10 +27,11 @@ fn is_content(body: &MessageBody) -> bool {
 }
 
 fn preview(m: &Message) -> Option<Preview> {
-    preview_text(&m.body).map(|text| Preview {
+    preview_of(&m.body).map(|(kind, text)| Preview {
         seq: m.seq,
         sender: m.sender,
         ts: m.ts,
+        kind,
         text,
     })
 }

@@ -27,6 +27,7 @@ use natter_proto::call::{CallNotice, EndReason};
 use natter_proto::model::{
     CallMedia, CallOutcome, ConversationId, ConversationKind, MessageBody, UserId,
 };
+use natter_store::model::PreviewKind;
 
 use super::{Context, Main};
 
@@ -490,10 +491,9 @@ impl Main {
             .conversations
             .iter()
             .filter_map(|c| {
-                // The store labels call records "[call]" in previews.
                 c.last_message
                     .as_ref()
-                    .filter(|p| p.text == "[call]")
+                    .filter(|p| p.kind == PreviewKind::Call)
                     .map(|p| (c.id, p.seq))
             })
             .filter(|(id, seq)| self.call_records.get(id).is_none_or(|m| m.seq != *seq))

@@ -134,9 +134,7 @@ fn notify(
     let title = ctx
         .i18n
         .tr_args("notify-new-message", &[("name", name.into())]);
-    let body = natter_store::model::preview_text(&m.body)
-        .map(|p| super::view::localized_preview(ctx.i18n, &p))
-        .unwrap_or_default();
+    let body = super::view::body_preview(ctx.i18n, &m.body);
     os_notification(title, body);
 }
 

@@ -7,6 +7,7 @@ use iced::widget::{
 use iced::{Center, Element, Fill, Length, Shrink};
 use natter_i18n::{Arg, I18n, Language};
 use natter_proto::model::{CallMedia, ConversationKind, Message as ChatMessage, MessageBody};
+use natter_store::model::PreviewKind;
 use natter_store::{Conversation, OutboxEntry, OutboxState};
 
 use super::{Context, Main, Message, Panel, Status};
@@ -129,7 +130,7 @@ impl Main {
                     .find(|c| c.id == m.conversation)
                     .map(|c| c.title.clone())
                     .unwrap_or_default();
-                let body = natter_store::model::preview_text(&m.body).unwrap_or_default();
+                let body = body_preview(i18n, &m.body);
                 button(column![text(title).size(12), text(body).size(14)])
                     .width(Fill)
                     .style(style::list_item(false))
@@ -174,7 +175,7 @@ impl Main {
         } else {
             c.last_message
                 .as_ref()
-                .map(|p| localized_preview(i18n, &p.text))
+                .map(|p| localized_preview(i18n, p.kind, &p.text))
                 .unwrap_or_default()
         };
         let time = c
@@ -459,9 +460,7 @@ impl Main {
         e: &'a OutboxEntry,
         size: f32,
     ) -> Element<'a, Message> {
-        let body = natter_store::model::preview_text(&e.body)
-            .map(|p| localized_preview(i18n, &p))
-            .unwrap_or_default();
+        let body = body_preview(i18n, &e.body);
         let state: Element<'a, Message> = match &e.state {
             OutboxState::Sending => text(i18n.tr("state-sending")).size(10).into(),
             OutboxState::Failed { .. } => row![
@@ -754,17 +753,20 @@ impl Main {
     }
 }
 
-/// A list preview in the reader's language: the store marks pictures, files,
-/// voice messages and recalls with fixed words.
-pub(super) fn localized_preview(i18n: &I18n, preview: &str) -> String {
-    use natter_store::model::{PREVIEW_FILE, PREVIEW_IMAGE, PREVIEW_RECALLED, PREVIEW_VOICE};
-    if let Some(name) = preview.strip_prefix(PREVIEW_FILE) {
-        return i18n.tr_args("chat-file", &[("name", Arg::from(name))]);
-    }
-    match preview {
-        PREVIEW_IMAGE => i18n.tr("chat-image"),
-        PREVIEW_VOICE => i18n.tr("chat-voice-short"),
-        PREVIEW_RECALLED => i18n.tr("chat-recalled"),
-        _ => preview.to_string(),
+/// A message body in one line, in the reader's language.
+pub(super) fn body_preview(i18n: &I18n, body: &MessageBody) -> String {
+    natter_store::model::preview_of(body)
+        .map(|(kind, text)| localized_preview(i18n, kind, &text))
+        .unwrap_or_default()
+}
+
+/// A preview in the reader's language: text as it is, other kinds in words.
+pub(super) fn localized_preview(i18n: &I18n, kind: PreviewKind, text: &str) -> String {
+    match kind {
+        PreviewKind::Text | PreviewKind::Call => text.to_string(),
+        PreviewKind::Image => i18n.tr("chat-image"),
+        PreviewKind::File => i18n.tr_args("chat-file", &[("name", Arg::from(text))]),
+        PreviewKind::Voice => i18n.tr("chat-voice-short"),
+        PreviewKind::Recalled => i18n.tr("chat-recalled"),
     }
 }
