@@ -26,6 +26,50 @@ pub mod sound;
 pub mod style;
 pub mod widget;
 
+/// What a refusal by the relay means, in the reader's language.
+pub fn code_text(i18n: &natter_i18n::I18n, code: natter_proto::ErrorCode) -> String {
+    use natter_proto::ErrorCode::*;
+    match code {
+        BadCredentials => i18n.tr("error-bad-credentials"),
+        AccountTaken => i18n.tr("error-account-taken"),
+        BadRequest | MalformedFrame | UnknownFrame => i18n.tr_args(
+            "error-bad-request",
+            &[("detail", natter_i18n::Arg::from(""))],
+        ),
+        TooLarge => i18n.tr("error-too-large"),
+        RateLimited => i18n.tr("error-rate-limited"),
+        Unauthorized | TokenExpired | HelloRequired => i18n.tr("error-unauthorized"),
+        Forbidden => i18n.tr("error-forbidden"),
+        NotFound => i18n.tr("error-not-found"),
+        NotFriends => i18n.tr("error-not-friends"),
+        NotMember => i18n.tr("error-not-member"),
+        AlreadyFriends => i18n.tr("error-already-friends"),
+        InvalidState => i18n.tr("error-invalid-state"),
+        RecallExpired => i18n.tr("error-recall-expired"),
+        EditExpired => i18n.tr("error-edit-expired"),
+        BadMention => i18n.tr("error-bad-mention"),
+        Busy => i18n.tr("error-busy"),
+        UnsupportedVersion | Unsupported | Internal | ShuttingDown => i18n.tr("error-server"),
+    }
+}
+
+/// The relay's error code kept with a refused outbox entry (its Rust name,
+/// as the session records it), read back.
+pub fn stored_code(reason: &str) -> Option<natter_proto::ErrorCode> {
+    let mut snake = String::new();
+    for (i, c) in reason.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                snake.push('_');
+            }
+            snake.push(c.to_ascii_lowercase());
+        } else {
+            snake.push(c);
+        }
+    }
+    serde_json::from_value(serde_json::Value::String(snake)).ok()
+}
+
 /// Text for a client error, in the current language.
 pub fn error_text(i18n: &natter_i18n::I18n, server: &str, err: &natter_net::Error) -> String {
     use natter_i18n::Arg;
@@ -35,24 +79,11 @@ pub fn error_text(i18n: &natter_i18n::I18n, server: &str, err: &natter_net::Erro
             i18n.tr_args("error-unreachable", &[("server", Arg::from(server))])
         }
         natter_net::Error::Api { code, message, .. } => match code {
-            BadCredentials => i18n.tr("error-bad-credentials"),
-            AccountTaken => i18n.tr("error-account-taken"),
             BadRequest | MalformedFrame | UnknownFrame => i18n.tr_args(
                 "error-bad-request",
                 &[("detail", Arg::from(message.as_str()))],
             ),
-            TooLarge => i18n.tr("error-too-large"),
-            RateLimited => i18n.tr("error-rate-limited"),
-            Unauthorized | TokenExpired | HelloRequired => i18n.tr("error-unauthorized"),
-            Forbidden => i18n.tr("error-forbidden"),
-            NotFound => i18n.tr("error-not-found"),
-            NotFriends => i18n.tr("error-not-friends"),
-            NotMember => i18n.tr("error-not-member"),
-            AlreadyFriends => i18n.tr("error-already-friends"),
-            InvalidState => i18n.tr("error-invalid-state"),
-            RecallExpired => i18n.tr("error-recall-expired"),
-            Busy => i18n.tr("error-busy"),
-            UnsupportedVersion | Unsupported | Internal | ShuttingDown => i18n.tr("error-server"),
+            other => code_text(i18n, *other),
         },
         natter_net::Error::Store(e) => {
             i18n.tr_args("error-local", &[("detail", Arg::from(e.to_string()))])

@@ -84,3 +84,71 @@ pub fn video_tile(_theme: &Theme) -> container::Style {
         .color(Color::from_rgb8(0xb8, 0xc2, 0xcc))
         .border(border::rounded(6))
 }
+
+/// A bubble that was jumped to: own colour, with a strong outline.
+pub fn bubble_highlight(mine: bool) -> impl Fn(&Theme) -> container::Style {
+    move |theme| {
+        let p = theme.extended_palette();
+        bubble(mine)(theme).border(border::rounded(10).color(p.primary.strong.color).width(2))
+    }
+}
+
+/// A quoted message inside a bubble, and the reply/edit banner.
+pub fn quote(theme: &Theme) -> container::Style {
+    let p = theme.extended_palette();
+    container::Style::default()
+        .background(p.background.weak.color)
+        .color(p.background.weak.text)
+        .border(border::rounded(6).color(p.primary.base.color).width(1))
+}
+
+/// The message menu and the hover bar: a raised card.
+pub fn menu(theme: &Theme) -> container::Style {
+    let p = theme.extended_palette();
+    container::Style::default()
+        .background(p.background.base.color)
+        .color(p.background.base.text)
+        .border(border::rounded(8).color(p.background.strong.color).width(1))
+        .shadow(iced::Shadow {
+            color: Color::from_rgba8(0, 0, 0, 0.25),
+            offset: iced::Vector::new(0.0, 2.0),
+            blur_radius: 6.0,
+        })
+}
+
+/// A reaction chip; the reader's own reactions highlighted.
+pub fn chip(mine: bool) -> impl Fn(&Theme, button::Status) -> button::Style {
+    move |theme, status| {
+        let p = theme.extended_palette();
+        let (bg, fg, edge) = if mine {
+            (
+                p.primary.weak.color,
+                p.primary.weak.text,
+                p.primary.strong.color,
+            )
+        } else {
+            (
+                p.background.weak.color,
+                p.background.weak.text,
+                p.background.strong.color,
+            )
+        };
+        let bg = if matches!(status, button::Status::Hovered) {
+            p.background.strong.color
+        } else {
+            bg
+        };
+        button::Style {
+            background: Some(bg.into()),
+            text_color: fg,
+            border: border::rounded(10).color(edge).width(1),
+            ..button::Style::default()
+        }
+    }
+}
+
+/// The "new messages" divider.
+pub fn divider(theme: &Theme) -> container::Style {
+    let p = theme.extended_palette();
+    container::Style::default().color(p.danger.base.color)
+}

@@ -6,75 +6,12 @@
 
 use std::time::Duration;
 
-use natter::app::{App, Flags, Message, Screen};
+use natter::app::{App, Message, Screen};
 use natter::screen::{login, main};
 use natter_i18n::Language;
-use natter_server::{Config, Relay};
 
 mod support;
 use support::*;
-
-async fn relay() -> (Relay, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let relay = Relay::start(Config::for_tests(dir.path())).await.unwrap();
-    (relay, dir)
-}
-
-async fn boot(server: &str, home: &std::path::Path, language: Language) -> App {
-    let (mut app, task) = App::new(Flags {
-        profile: "p".into(),
-        data_home: home.to_path_buf(),
-        server: Some(server.into()),
-        language: Some(language),
-    });
-    drive(&mut app, task).await;
-    app
-}
-
-/// Registers through the form and signs in.
-async fn register(app: &mut App, account: &str) {
-    interact(app, |ui| {
-        ui.click("New here? Create an account").unwrap();
-    })
-    .await;
-    let password = format!("{account}-long-password");
-    interact(app, |ui| {
-        ui.click("Account name").unwrap();
-        let _ = ui.typewrite(account);
-        ui.click("Password").unwrap();
-        let _ = ui.typewrite(&password);
-        ui.click("Repeat password").unwrap();
-        let _ = ui.typewrite(&password);
-        ui.click("Create account").unwrap();
-    })
-    .await;
-}
-
-/// Starts the live session the subscription would start, and pumps its events
-/// into the app until `until` holds.
-async fn pump(app: &mut App, events: &mut natter_net::Events, until: impl Fn(&App) -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while !until(app) {
-        let e = tokio::time::timeout_at(deadline, events.next())
-            .await
-            .expect("condition not reached")
-            .unwrap();
-        let task = app.update(Message::Main(main::Message::Session(
-            main::session::Update::Event(e),
-        )));
-        drive(app, task).await;
-    }
-}
-
-async fn attach(app: &mut App) -> natter_net::Events {
-    let store = app.store().unwrap().clone();
-    let (client, events) = natter_net::Client::resume(store).await.unwrap();
-    let task = app.update(Message::Main(main::Message::Session(
-        main::session::Update::Ready(client),
-    )));
-    drive(app, task).await;
-    events
-}
 
 #[test]
 fn login_screen_in_both_languages() {
@@ -254,65 +191,6 @@ async fn create_a_group_by_picking_friends_and_chat_in_it() {
     pump(&mut b, &mut eb, |app| shows(app, "8点集合")).await;
 }
 
-/// Registers `accounts` on one relay, each in its own app with its live
-/// session attached, and makes the first one friends with all the others.
-async fn people(
-    relay: &Relay,
-    accounts: &[&str],
-) -> (
-    Vec<App>,
-    Vec<natter_net::Events>,
-    Vec<natter_store::Account>,
-    Vec<tempfile::TempDir>,
-) {
-    let (mut apps, mut events, mut saved, mut homes) = (vec![], vec![], vec![], vec![]);
-    for account in accounts {
-        let home = tempfile::tempdir().unwrap();
-        let mut app = boot(&relay.http_url(), home.path(), Language::EnUs).await;
-        register(&mut app, account).await;
-        events.push(attach(&mut app).await);
-        saved.push(app.store().unwrap().account().await.unwrap().unwrap());
-        apps.push(app);
-        homes.push(home);
-    }
-    let http = natter_net::http::Http::new(&relay.http_url()).unwrap();
-    for other in &saved[1..] {
-        let req = http
-            .send_friend_request(&saved[0].access_token, other.profile.user.id, "")
-            .await
-            .unwrap();
-        http.answer_friend_request(&other.access_token, req.id, true)
-            .await
-            .unwrap();
-    }
-    (apps, events, saved, homes)
-}
-
-/// Two friends, `x` and `y`, each in an app with their 1:1 chat open.
-async fn two_in_chat(
-    relay: &Relay,
-    x: &str,
-    y: &str,
-) -> (
-    App,
-    natter_net::Events,
-    App,
-    natter_net::Events,
-    Vec<tempfile::TempDir>,
-) {
-    let (mut apps, mut events, _saved, homes) = people(relay, &[x, y]).await;
-    let (mut eb, mut ea) = (events.pop().unwrap(), events.pop().unwrap());
-    let (mut b, mut a) = (apps.pop().unwrap(), apps.pop().unwrap());
-    for (app, events, other) in [(&mut a, &mut ea, y), (&mut b, &mut eb, x)] {
-        pump(app, events, |app| shows(app, other)).await;
-        interact(app, |ui| {
-            ui.click(other).unwrap();
-        })
-        .await;
-    }
-    (a, ea, b, eb, homes)
-}
-
 #[tokio::test]
 async fn group_info_invite_rename_remove_and_disband() {
     let (relay, _rd) = relay().await;
@@ -488,7 +366,9 @@ async fn avatar_upload_from_a_picked_file() {
     // Not a picture: explained, nothing uploaded.
     let junk = dir.path().join("junk.png");
     std::fs::write(&junk, b"not a picture").unwrap();
-    let task = a.update(Message::Main(main::Message::AvatarPicked(Some(junk))));
+    let task = a.update(Message::Main(main::Message::Settings(
+        main::settings::Message::AvatarPicked(Some(junk)),
+    )));
     drive(a, task).await;
     assert!(shows(
         a,
@@ -506,7 +386,9 @@ async fn avatar_upload_from_a_picked_file() {
     })
     .save(&path)
     .unwrap();
-    let task = a.update(Message::Main(main::Message::AvatarPicked(Some(path))));
+    let task = a.update(Message::Main(main::Message::Settings(
+        main::settings::Message::AvatarPicked(Some(path)),
+    )));
     drive(a, task).await;
     assert!(shows(a, "Saved."));
     let main = main_of(a);

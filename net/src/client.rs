@@ -150,7 +150,22 @@ impl Client {
         body: MessageBody,
         reply_to: Option<u64>,
     ) -> Result<OutboxEntry> {
-        let entry = self.store.enqueue(conversation, body, reply_to).await?;
+        self.send_with(conversation, body, reply_to, Default::default())
+            .await
+    }
+
+    /// Queues a message with mentions, or a forwarded copy.
+    pub async fn send_with(
+        &self,
+        conversation: ConversationId,
+        body: MessageBody,
+        reply_to: Option<u64>,
+        extras: natter_proto::model::Extras,
+    ) -> Result<OutboxEntry> {
+        let entry = self
+            .store
+            .enqueue_with(conversation, body, reply_to, extras)
+            .await?;
         self.session.send(Command::Flush);
         Ok(entry)
     }

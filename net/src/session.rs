@@ -488,6 +488,7 @@ impl Runner {
                 conversation: e.conversation,
                 body: e.body.clone(),
                 reply_to: e.reply_to,
+                extras: e.extras.clone(),
             };
             send(&mut c.ws, &frame).await?;
             c.in_flight.insert(e.client_id.clone(), e);
@@ -686,6 +687,7 @@ fn acked(e: OutboxEntry, me: UserId, seq: u64, ts: i64) -> Message {
         reply_to: e.reply_to,
         edited_ts: None,
         reactions: Default::default(),
+        extras: e.extras,
     }
 }
 

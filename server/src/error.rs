@@ -82,7 +82,9 @@ pub fn status(code: ErrorCode) -> StatusCode {
         TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,
         Unauthorized | TokenExpired | BadCredentials => StatusCode::UNAUTHORIZED,
-        Forbidden | NotFriends | NotMember | RecallExpired => StatusCode::FORBIDDEN,
+        Forbidden | NotFriends | NotMember | RecallExpired | EditExpired | BadMention => {
+            StatusCode::FORBIDDEN
+        }
         NotFound => StatusCode::NOT_FOUND,
         AccountTaken | AlreadyFriends | InvalidState | Busy => StatusCode::CONFLICT,
         Unsupported => StatusCode::NOT_IMPLEMENTED,

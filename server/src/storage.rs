@@ -14,7 +14,8 @@ pub mod embedded;
 use async_trait::async_trait;
 use natter_proto::event::{Event, EventBody};
 use natter_proto::model::{
-    ConversationId, FriendRequest, Message, MessageBody, RequestStatus, Role, UserId, UserSummary,
+    ConversationId, Extras, FriendRequest, Message, MessageBody, RequestStatus, Role, UserId,
+    UserSummary,
 };
 use natter_proto::{ErrorCode, Millis};
 use serde::{Deserialize, Serialize};
@@ -192,6 +193,10 @@ pub struct NewMessage {
     pub ts: Millis,
     /// Recall window, milliseconds.
     pub recall_window_ms: i64,
+    /// Edit window, milliseconds.
+    pub edit_window_ms: i64,
+    /// Mentions and forwarding, already checked by the service.
+    pub extras: Extras,
 }
 
 /// Result of an append.
@@ -357,7 +362,8 @@ pub trait Storage: Send + Sync + 'static {
 }
 
 /// Checks that `sender` may apply `op` to `target` and applies it.
-/// `privileged` is true for group owners and admins.
+/// `privileged` is true for group owners and admins. Recalls and edits by the
+/// sender must come within their windows of the target's `ts`.
 pub fn apply_op(
     target: &mut Message,
     op: &MessageBody,
@@ -365,6 +371,7 @@ pub fn apply_op(
     privileged: bool,
     now: Millis,
     recall_window_ms: i64,
+    edit_window_ms: i64,
 ) -> Result<()> {
     if matches!(target.body, MessageBody::Recalled) {
         return Err(Error::client(
@@ -395,6 +402,12 @@ pub fn apply_op(
             }
             if !matches!(target.body, MessageBody::Text { .. }) {
                 return Err(Error::bad_request("only text messages can be edited"));
+            }
+            if now - target.ts > edit_window_ms {
+                return Err(Error::client(
+                    ErrorCode::EditExpired,
+                    "edit window has passed",
+                ));
             }
         }
         MessageBody::Reaction { .. } => {}

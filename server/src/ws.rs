@@ -403,6 +403,7 @@ impl Session {
                 conversation,
                 body,
                 reply_to,
+                extras,
             } => {
                 let res = svc
                     .send_message(
@@ -412,6 +413,7 @@ impl Session {
                         conversation,
                         body,
                         reply_to,
+                        extras,
                     )
                     .await;
                 match res {

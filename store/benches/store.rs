@@ -28,6 +28,7 @@ fn message(conv: u64, seq: u64) -> Message {
         reply_to: None,
         edited_ts: None,
         reactions: Default::default(),
+        extras: Default::default(),
     }
 }
 

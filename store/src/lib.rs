@@ -457,11 +457,24 @@ impl Store {
         body: MessageBody,
         reply_to: Option<u64>,
     ) -> Result<OutboxEntry> {
+        self.enqueue_with(conversation, body, reply_to, Default::default())
+            .await
+    }
+
+    /// Queues a new message with mentions or as a forwarded copy.
+    pub async fn enqueue_with(
+        &self,
+        conversation: ConversationId,
+        body: MessageBody,
+        reply_to: Option<u64>,
+        extras: natter_proto::model::Extras,
+    ) -> Result<OutboxEntry> {
         let entry = OutboxEntry {
             conversation,
             client_id: new_client_id(),
             body,
             reply_to,
+            extras,
             created_ts: now_ms(),
             order: 0,
             state: OutboxState::Sending,

@@ -154,6 +154,9 @@ pub struct OutboxEntry {
     pub body: MessageBody,
     /// Reply target.
     pub reply_to: Option<u64>,
+    /// Mentions and forwarding.
+    #[serde(default)]
+    pub extras: natter_proto::model::Extras,
     /// When composed.
     pub created_ts: Millis,
     /// Position in the outbox: entries are sent in this order.

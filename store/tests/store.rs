@@ -34,6 +34,7 @@ fn msg(seq: u64, sender: UserId, body: MessageBody) -> Message {
         reply_to: None,
         edited_ts: None,
         reactions: Default::default(),
+        extras: Default::default(),
     }
 }
 

@@ -182,6 +182,7 @@ async fn send_many(
                 conversation,
                 body: MessageBody::Text { text },
                 reply_to: None,
+                extras: Default::default(),
             };
             ws.feed(WsMessage::Text(serde_json::to_string(&frame)?.into()))
                 .await?;

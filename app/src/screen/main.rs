@@ -5,34 +5,43 @@
 //! tells this screen what changed. Sending writes to the outbox first, so a
 //! message typed offline is kept and sent when the connection returns.
 
+mod actions;
 pub mod attach;
 pub mod call;
+pub mod chat;
+pub mod composer;
+pub mod contacts;
+pub mod forward;
 pub mod group_info;
+pub mod groups;
 mod live;
+pub mod mention;
 mod panels;
 pub mod profile;
 pub mod session;
+pub mod settings;
+pub mod sidebar;
 mod view;
 pub mod voice;
 
 use std::collections::{BTreeSet, HashMap};
 
-use iced::widget::{image, text_editor};
+use iced::widget::image;
 use iced::{Subscription, Task};
 use natter_i18n::{I18n, Language};
 use natter_net::Client;
 use natter_proto::model::{
-    ConversationId, Friend, FriendRequest, Group, Message as ChatMessage, MessageBody, Profile,
-    UserId, UserSummary,
+    ConversationId, Friend, FriendRequest, Group, Message as ChatMessage, Profile, UserId,
+    UserSummary,
 };
-use natter_store::{Account, Conversation, OutboxEntry, Store};
+use natter_store::{Account, Conversation, Store};
 
 use crate::app::{Settings, Shared, ThemeChoice};
 
-/// How many messages the chat pane holds at most; older ones load on demand.
-pub const WINDOW: usize = 300;
-/// Messages loaded per page.
-pub const PAGE: usize = 50;
+pub use chat::{PAGE, WINDOW};
+
+/// How long a typing indicator lasts after the last typing frame.
+pub const TYPING_SHOWN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What the screen needs from the app.
 #[derive(Clone, Copy)]
@@ -79,34 +88,26 @@ pub struct Main {
     account: Account,
     client: Option<Client>,
     status: Status,
-    panel: Panel,
+    sidebar: sidebar::Sidebar,
     conversations: Vec<Conversation>,
     selected: Option<ConversationId>,
-    messages: Vec<ChatMessage>,
-    pending: Vec<OutboxEntry>,
-    more_above: bool,
-    composer: text_editor::Content,
-    emoji_open: bool,
+    chat: chat::Chat,
+    composer: composer::Composer,
+    forward: Option<forward::Forward>,
     users: HashMap<UserId, UserSummary>,
     friends: Vec<Friend>,
     requests: Vec<FriendRequest>,
     groups: Vec<Group>,
     online: BTreeSet<UserId>,
-    typing: HashMap<ConversationId, UserId>,
-    search: String,
-    results: Vec<ChatMessage>,
-    friend_query: String,
-    found: Vec<UserSummary>,
-    request_note: String,
-    group_name: String,
-    group_pick: BTreeSet<UserId>,
+    /// Who is typing where, and when they last said so.
+    typing: HashMap<ConversationId, (UserId, std::time::Instant)>,
+    contacts: contacts::Contacts,
+    groups_panel: groups::Groups,
     notice: Option<String>,
     show_chat_narrow: bool,
-    last_typing: Option<std::time::Instant>,
     shown: bool,
     group_info: Option<group_info::GroupInfo>,
-    nickname: Option<String>,
-    avatar_busy: bool,
+    settings: settings::Settings,
     avatars: HashMap<String, image::Handle>,
     /// Pictures of image messages, by file id, once fetched and decoded.
     pictures: HashMap<String, image::Handle>,
@@ -122,6 +123,8 @@ pub struct Main {
     device_list: Option<natter_media::device::DeviceList>,
     early_notices: Vec<natter_proto::call::CallNotice>,
     call_records: HashMap<ConversationId, ChatMessage>,
+    /// Conversations with an unread message mentioning the reader.
+    mentioned: BTreeSet<ConversationId>,
 }
 
 /// Messages of the main window.
@@ -131,6 +134,10 @@ pub enum Message {
     Session(session::Update),
     /// The conversation list was reloaded.
     Conversations(Vec<Conversation>),
+    /// Conversations with an unread mention of the reader.
+    Mentioned(BTreeSet<ConversationId>),
+    /// Open a conversation at a message (a search hit).
+    OpenAt(ConversationId, u64),
     /// Friends, requests and groups were reloaded.
     Social(
         Vec<Friend>,
@@ -138,84 +145,38 @@ pub enum Message {
         Vec<Group>,
         Vec<UserSummary>,
     ),
-    /// A panel was picked.
-    Panel(Panel),
-    /// A conversation was opened.
-    Select(ConversationId),
+    /// From the sidebar.
+    Sidebar(sidebar::Message),
     /// Back to the list (narrow layout).
     Back,
-    /// History of the open conversation loaded (messages, pending, more above).
-    Loaded(ConversationId, Vec<ChatMessage>, Vec<OutboxEntry>, bool),
-    /// Load older messages.
-    LoadOlder,
-    /// Older messages loaded.
-    Older(ConversationId, Vec<ChatMessage>),
-    /// Composer edit.
-    Edit(text_editor::Action),
-    /// Send the composer's text.
-    Send,
-    /// Toggle the emoji picker.
-    ToggleEmoji,
-    /// Insert an emoji.
-    Emoji(&'static str),
+    /// From the chat.
+    Chat(chat::Message),
+    /// From the composer.
+    Composer(composer::Message),
+    /// From the forward picker.
+    Forward(forward::Message),
+    /// Typing indicators are looked at again.
+    TypingTick,
+    /// Operations the relay refused (recall, edit, reaction), by error code.
+    OpsRefused(Vec<natter_proto::ErrorCode>),
     /// Pin or unpin a conversation.
     Pin(ConversationId, bool),
     /// Mute or unmute a conversation.
     Mute(ConversationId, bool),
-    /// Resend a failed message.
-    Resend(ConversationId, String),
-    /// Search field.
-    Search(String),
-    /// Search results.
-    Results(Vec<ChatMessage>),
-    /// Friend search field.
-    FriendQuery(String),
-    /// Find an account.
-    FindFriend,
-    /// Accounts found.
-    Found(Result<Vec<UserSummary>, Shared<natter_net::Error>>),
-    /// Request note field.
-    RequestNote(String),
-    /// Ask someone to be friends.
-    Request(UserId),
-    /// Answer a request.
-    Answer(u64, bool),
-    /// Open the chat with a friend.
-    Chat(ConversationId),
-    /// New group name field.
-    GroupName(String),
-    /// Pick a friend for the new group.
-    Pick(UserId, bool),
-    /// Create the group.
-    CreateGroup,
-    /// Leave a group.
-    LeaveGroup(ConversationId),
+    /// From the contacts panel.
+    Contacts(contacts::Message),
+    /// From the groups panel.
+    Groups(groups::Message),
     /// Open (or close) the info panel of a group.
     OpenGroupInfo(ConversationId),
     /// From the group info panel.
     GroupInfo(group_info::Message),
-    /// The nickname field changed.
-    NicknameEdit(String),
-    /// Save the nickname.
-    SaveNickname,
-    /// Open the picture picker for the avatar.
-    ChooseAvatar,
-    /// A picture was picked (or the picker was closed).
-    AvatarPicked(Option<std::path::PathBuf>),
-    /// The relay saved the profile.
-    ProfileSaved(Result<Profile, profile::ProfileError>),
+    /// From the settings panel.
+    Settings(settings::Message),
     /// An avatar picture was fetched and decoded (or could not be).
     AvatarLoaded(String, Option<image::Handle>),
     /// A REST call finished; show its error, or this notice.
     Done(Result<String, Shared<natter_net::Error>>),
-    /// Language picked.
-    Language(Language),
-    /// Theme picked.
-    Theme(ThemeChoice),
-    /// Text size changed.
-    FontSize(f32),
-    /// Notifications toggled.
-    Notifications(bool),
     /// Calls.
     Call(call::Message),
     /// Pictures and files.
@@ -228,8 +189,6 @@ pub enum Message {
     DeviceList(natter_media::device::DeviceList),
     /// Call records shown as conversation previews were loaded.
     CallRecords(Vec<ChatMessage>),
-    /// Sign out.
-    SignOut,
     /// Signed out.
     SignedOut,
     /// Nothing to do (a background write finished).
@@ -264,34 +223,25 @@ impl Main {
             account,
             client: None,
             status: Status::Connecting,
-            panel: Panel::Chats,
+            sidebar: sidebar::Sidebar::default(),
             conversations: Vec::new(),
             selected: None,
-            messages: Vec::new(),
-            pending: Vec::new(),
-            more_above: false,
-            composer: text_editor::Content::new(),
-            emoji_open: false,
+            chat: chat::Chat::default(),
+            composer: composer::Composer::default(),
+            forward: None,
             users,
             friends: Vec::new(),
             requests: Vec::new(),
             groups: Vec::new(),
             online: BTreeSet::new(),
             typing: HashMap::new(),
-            search: String::new(),
-            results: Vec::new(),
-            friend_query: String::new(),
-            found: Vec::new(),
-            request_note: String::new(),
-            group_name: String::new(),
-            group_pick: BTreeSet::new(),
+            contacts: contacts::Contacts::default(),
+            groups_panel: groups::Groups::default(),
             notice: None,
             show_chat_narrow: false,
-            last_typing: None,
             shown: false,
             group_info: None,
-            nickname: None,
-            avatar_busy: false,
+            settings: settings::Settings::default(),
             avatars: HashMap::new(),
             pictures: HashMap::new(),
             pictures_requested: BTreeSet::new(),
@@ -304,6 +254,7 @@ impl Main {
             device_list: None,
             early_notices: Vec::new(),
             call_records: HashMap::new(),
+            mentioned: BTreeSet::new(),
         };
         let task = Task::batch([main.reload_conversations(), main.reload_social()]);
         (main, task)
@@ -333,6 +284,21 @@ impl Main {
         self.client.as_ref()
     }
 
+    /// The open conversation's chat.
+    pub fn chat(&self) -> &chat::Chat {
+        &self.chat
+    }
+
+    /// What the composer holds.
+    pub fn composer_text(&self) -> String {
+        self.composer.text()
+    }
+
+    /// The conversation list.
+    pub fn conversations(&self) -> &[Conversation] {
+        &self.conversations
+    }
+
     /// The group whose info panel is open.
     pub fn group_info_open(&self) -> Option<ConversationId> {
         self.group_info.as_ref().map(|g| g.id)
@@ -346,7 +312,12 @@ impl Main {
             self.call_subscriptions().map(Message::Call),
             self.voice_subscription(),
         ];
-        if self.panel == Panel::Settings {
+        if !self.typing.is_empty() {
+            subs.push(
+                iced::time::every(std::time::Duration::from_secs(1)).map(|_| Message::TypingTick),
+            );
+        }
+        if self.sidebar.panel() == Panel::Settings {
             // The device pickers follow devices plugged in or out while they show.
             subs.push(Subscription::run(device_watch).map(Message::DeviceList));
         }
@@ -381,31 +352,55 @@ impl Main {
         )
     }
 
-    fn load_selected(&self) -> Task<Message> {
-        let Some(id) = self.selected else {
-            return Task::none();
+    /// Reads the open conversation's newest page again.
+    fn load_selected(&mut self) -> Task<Message> {
+        let ctx = chat::Ctx {
+            store: &self.store,
+            client: self.client.as_ref(),
+            me: self.account.id(),
         };
+        self.chat.refresh(ctx).map(Message::Chat)
+    }
+
+    /// Unread messages for the Chats tab.
+    pub fn unread_total(&self) -> usize {
+        sidebar::unread_total(&self.conversations, &self.mentioned)
+    }
+
+    /// Looks through unread group messages for mentions of the reader.
+    fn find_mentions(&self) -> Task<Message> {
+        let me = self.me();
+        let wanted: Vec<(ConversationId, u64, u64)> = self
+            .conversations
+            .iter()
+            .filter(|c| {
+                c.unread > 0
+                    && matches!(c.kind, natter_proto::model::ConversationKind::Group { .. })
+            })
+            .map(|c| (c.id, c.read_seq + 1, c.last_seq))
+            .collect();
+        if wanted.is_empty() && self.mentioned.is_empty() {
+            return Task::none();
+        }
         let store = self.store.clone();
-        let client = self.client.clone();
         Task::perform(
             async move {
-                let messages = match &client {
-                    Some(c) => c.history(id, None, PAGE).await.unwrap_or_default(),
-                    None => store.history(id, None, PAGE).await.unwrap_or_default(),
-                };
-                let pending: Vec<OutboxEntry> = store
-                    .outbox()
-                    .await
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|e| e.conversation == id)
-                    .collect();
-                let conv = store.conversation(id).await.ok().flatten();
-                let first = messages.first().map(|m| m.seq).unwrap_or(u64::MAX);
-                let more = conv.is_some_and(|c| first > c.first_seq && c.last_seq > 0);
-                (id, messages, pending, more)
+                let mut found = BTreeSet::new();
+                for (id, from, to) in wanted {
+                    let unread = store
+                        .messages(id, from, to, 500, true)
+                        .await
+                        .unwrap_or_default();
+                    if unread
+                        .iter()
+                        .any(|m| m.sender != me && m.extras.mentions(me))
+                    {
+                        found.insert(id);
+                    }
+                }
+                found
             },
-            |(id, m, p, more)| Message::Loaded(id, m, p, more),
+            Message::Mentioned,
         )
     }
 
@@ -413,7 +408,7 @@ impl Main {
         let (Some(id), Some(client)) = (self.selected, self.client.clone()) else {
             return Task::none();
         };
-        let Some(last) = self.messages.last().map(|m| m.seq) else {
+        let Some(last) = self.chat.messages().last().map(|m| m.seq) else {
             return Task::none();
         };
         let unread = self
@@ -446,7 +441,24 @@ impl Main {
                     );
                 }
                 self.conversations = list;
-                self.load_call_records()
+                Task::batch([self.load_call_records(), self.find_mentions()])
+            }
+            Message::Mentioned(set) => {
+                self.mentioned = set;
+                Task::none()
+            }
+            Message::OpenAt(id, seq) => {
+                self.sidebar.show(Panel::Chats);
+                let open = self.select(id);
+                let (jump, _) = self.chat.update(
+                    chat::Message::Jump(seq),
+                    chat::Ctx {
+                        store: &self.store,
+                        client: self.client.as_ref(),
+                        me: self.account.id(),
+                    },
+                );
+                open.chain(jump.map(Message::Chat))
             }
             Message::CallRecords(records) => {
                 for m in records {
@@ -471,100 +483,88 @@ impl Main {
                 self.users.insert(me.id, me);
                 self.fetch_avatars()
             }
-            Message::Panel(p) => {
-                self.panel = p;
-                self.notice = None;
-                if p == Panel::Settings {
-                    // Listing devices can block on the sound system.
-                    Task::perform(
-                        async {
-                            tokio::task::spawn_blocking(natter_media::device::list_devices)
-                                .await
-                                .unwrap_or_default()
-                        },
-                        Message::DeviceList,
-                    )
-                } else {
-                    Task::none()
-                }
+            Message::Sidebar(m) => {
+                let (task, event) = self.sidebar.update(m, &self.store);
+                let more = match event {
+                    None => Task::none(),
+                    Some(sidebar::Event::Select(id)) => self.select(id),
+                    Some(sidebar::Event::OpenAt(id, seq)) => {
+                        return self.update(Message::OpenAt(id, seq), ctx);
+                    }
+                    Some(sidebar::Event::Panel(p)) => {
+                        self.notice = None;
+                        if p == Panel::Settings {
+                            // Listing devices can block on the sound system.
+                            Task::perform(
+                                async {
+                                    tokio::task::spawn_blocking(natter_media::device::list_devices)
+                                        .await
+                                        .unwrap_or_default()
+                                },
+                                Message::DeviceList,
+                            )
+                        } else {
+                            Task::none()
+                        }
+                    }
+                };
+                Task::batch([task.map(Message::Sidebar), more])
             }
-            Message::Select(id) => self.select(id),
-            Message::Chat(id) => {
-                self.panel = Panel::Chats;
-                self.select(id)
+            Message::Contacts(m) => {
+                let (task, event) = self.contacts.update(m, self.client.as_ref(), ctx.i18n);
+                let more = match event {
+                    None => Task::none(),
+                    Some(contacts::Event::Chat(id)) => self.open_chat(id),
+                    Some(contacts::Event::Notice(n)) => {
+                        self.notice = Some(n);
+                        Task::none()
+                    }
+                    Some(contacts::Event::Changed(n)) => self.changed(n),
+                    Some(contacts::Event::Failed(e)) => {
+                        self.notice = Some(crate::error_text(ctx.i18n, &self.account.server, &e.0));
+                        Task::none()
+                    }
+                };
+                Task::batch([task.map(Message::Contacts), more])
+            }
+            Message::Groups(m) => {
+                let (task, event) = self.groups_panel.update(m, self.client.as_ref(), ctx.i18n);
+                let more = match event {
+                    None => Task::none(),
+                    Some(groups::Event::Chat(id)) => self.open_chat(id),
+                    Some(groups::Event::Leaving(id)) => {
+                        if self.selected == Some(id) {
+                            self.selected = None;
+                            self.chat = chat::Chat::default();
+                        }
+                        Task::none()
+                    }
+                    Some(groups::Event::Notice(n)) => {
+                        self.notice = Some(n);
+                        Task::none()
+                    }
+                    Some(groups::Event::Changed(n)) => self.changed(n),
+                    Some(groups::Event::Failed(e)) => {
+                        self.notice = Some(crate::error_text(ctx.i18n, &self.account.server, &e.0));
+                        Task::none()
+                    }
+                };
+                Task::batch([task.map(Message::Groups), more])
             }
             Message::Back => {
                 self.show_chat_narrow = false;
                 Task::none()
             }
-            Message::Loaded(id, messages, pending, more) => {
-                if Some(id) == self.selected {
-                    self.messages = messages;
-                    self.pending = pending;
-                    self.more_above = more;
-                    Task::batch([self.mark_read(), self.fetch_pictures()])
-                } else {
-                    Task::none()
-                }
-            }
-            Message::LoadOlder => {
-                let (Some(id), Some(first)) = (self.selected, self.messages.first().map(|m| m.seq))
-                else {
-                    return (Task::none(), None);
-                };
-                let client = self.client.clone();
-                let store = self.store.clone();
-                Task::perform(
-                    async move {
-                        let page = match client {
-                            Some(c) => c.history(id, Some(first), PAGE).await.unwrap_or_default(),
-                            None => store
-                                .history(id, Some(first), PAGE)
-                                .await
-                                .unwrap_or_default(),
-                        };
-                        (id, page)
-                    },
-                    |(id, page)| Message::Older(id, page),
-                )
-            }
-            Message::Older(id, page) => {
-                if Some(id) == self.selected {
-                    self.more_above = page.len() == PAGE;
-                    let mut merged = page;
-                    merged.append(&mut self.messages);
-                    // Keep a window: while reading back, drop the newest beyond it.
-                    merged.truncate(WINDOW.max(PAGE));
-                    self.messages = merged;
-                    return (self.fetch_pictures(), None);
-                }
+            Message::Chat(m) => return self.update_chat(m, ctx),
+            Message::Composer(m) => return self.update_composer(m, ctx),
+            Message::Forward(m) => self.update_forward(m, ctx),
+            Message::TypingTick => {
+                self.typing.retain(|_, (_, at)| at.elapsed() < TYPING_SHOWN);
                 Task::none()
             }
-            Message::Edit(action) => {
-                let typed = action.is_edit();
-                self.composer.perform(action);
-                // Tell the conversation at most every three seconds.
-                let due = self
-                    .last_typing
-                    .is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(3));
-                if typed
-                    && due
-                    && let (Some(id), Some(c)) = (self.selected, &self.client)
-                {
-                    c.typing(id);
-                    self.last_typing = Some(std::time::Instant::now());
-                }
-                Task::none()
-            }
-            Message::Send => self.send(),
-            Message::ToggleEmoji => {
-                self.emoji_open = !self.emoji_open;
-                Task::none()
-            }
-            Message::Emoji(e) => {
-                for ch in e.chars() {
-                    self.composer
-                        .perform(text_editor::Action::Edit(text_editor::Edit::Insert(ch)));
+            Message::OpsRefused(codes) => {
+                if let Some(code) = codes.last() {
+                    self.notice = Some(crate::code_text(ctx.i18n, *code));
                 }
                 Task::none()
             }
@@ -581,31 +581,6 @@ impl Main {
                     Message::Nothing
                 })
                 .chain(self.reload_conversations())
-            }
-            Message::Resend(conv, client_id) => match self.client.clone() {
-                Some(c) => {
-                    Task::perform(async move { c.resend(conv, &client_id).await.ok() }, |_| {
-                        Message::Nothing
-                    })
-                    .chain(self.load_selected())
-                }
-                None => Task::none(),
-            },
-            Message::Search(q) => {
-                self.search = q.clone();
-                if q.trim().is_empty() {
-                    self.results.clear();
-                    return (Task::none(), None);
-                }
-                let store = self.store.clone();
-                Task::perform(
-                    async move { store.search(&q, None, 50).await.unwrap_or_default() },
-                    Message::Results,
-                )
-            }
-            Message::Results(r) => {
-                self.results = r;
-                Task::none()
             }
             Message::OpenGroupInfo(id) => {
                 self.group_info = match &self.group_info {
@@ -630,17 +605,66 @@ impl Main {
                     None => Task::none(),
                 }
             }
-            m @ (Message::NicknameEdit(_)
-            | Message::SaveNickname
-            | Message::ChooseAvatar
-            | Message::AvatarPicked(_)
-            | Message::ProfileSaved(_)
-            | Message::AvatarLoaded(..)) => self.update_profile(m, ctx.i18n),
+            Message::AvatarLoaded(id, handle) => {
+                self.avatar_loaded(id, handle);
+                Task::none()
+            }
+            Message::Settings(m) => {
+                let me = self.account.profile.user.clone();
+                let (task, event) = self.settings.update(m, self.client.as_ref(), &me, ctx.i18n);
+                let task = task.map(Message::Settings);
+                return match event {
+                    None => (task, None),
+                    Some(settings::Event::Language(l)) => (task, Some(Event::Language(l))),
+                    Some(settings::Event::Theme(t)) => (task, Some(Event::Theme(t))),
+                    Some(settings::Event::FontSize(s)) => (task, Some(Event::FontSize(s))),
+                    Some(settings::Event::Notifications(on)) => {
+                        (task, Some(Event::Notifications(on)))
+                    }
+                    Some(settings::Event::Devices(d)) => (task, Some(Event::Devices(d))),
+                    Some(settings::Event::SignOut) => match self.client.clone() {
+                        Some(c) => (
+                            Task::batch([
+                                task,
+                                Task::perform(async move { c.sign_out().await.ok() }, |_| {
+                                    Message::SignedOut
+                                }),
+                            ]),
+                            None,
+                        ),
+                        None => (Task::batch([task, Task::done(Message::SignedOut)]), None),
+                    },
+                    Some(settings::Event::Notice(n)) => {
+                        self.notice = Some(n);
+                        (task, None)
+                    }
+                    Some(settings::Event::Saved(profile)) => {
+                        let more = self.profile_saved(profile, ctx.i18n);
+                        (Task::batch([task, more]), None)
+                    }
+                    Some(settings::Event::Failed(e)) => {
+                        self.profile_failed(&e, ctx.i18n);
+                        (task, None)
+                    }
+                };
+            }
             Message::Attach(m) => self.update_attach(m, ctx.i18n),
             Message::Voice(m) => self.update_voice(m, ctx.i18n),
             other => return panels::update(self, other, ctx),
         };
         (task, None)
+    }
+
+    /// Opens a conversation from another panel.
+    fn open_chat(&mut self, id: ConversationId) -> Task<Message> {
+        self.sidebar.show(Panel::Chats);
+        self.select(id)
+    }
+
+    /// Shows what a panel's change did and reads the lists again.
+    fn changed(&mut self, notice: String) -> Task<Message> {
+        self.notice = Some(notice).filter(|n| !n.is_empty());
+        self.reload_social()
     }
 
     fn select(&mut self, id: ConversationId) -> Task<Message> {
@@ -650,14 +674,14 @@ impl Main {
             && prev != id
         {
             let draft = self.composer.text().trim_end().to_string();
+            if let Some(c) = self.conversations.iter_mut().find(|c| c.id == prev) {
+                c.draft = draft.clone();
+            }
             let store = self.store.clone();
             tasks.push(Task::perform(
                 async move { store.set_draft(prev, draft).await.ok() },
                 |_| Message::Nothing,
             ));
-            if let Some(c) = self.conversations.iter_mut().find(|c| c.id == prev) {
-                c.draft = self.composer.text().trim_end().to_string();
-            }
         }
         if self.selected != Some(id) {
             self.group_info = None;
@@ -667,40 +691,26 @@ impl Main {
                 .find(|c| c.id == id)
                 .map(|c| c.draft.clone())
                 .unwrap_or_default();
-            self.composer = text_editor::Content::with_text(&draft);
+            self.composer = composer::Composer::new(&draft);
         }
         self.selected = Some(id);
         self.show_chat_narrow = true;
-        self.messages.clear();
-        self.pending.clear();
-        tasks.push(self.load_selected());
+        let (chat, load) = chat::Chat::open(
+            id,
+            chat::Ctx {
+                store: &self.store,
+                client: self.client.as_ref(),
+                me: self.account.id(),
+            },
+        );
+        self.chat = chat;
+        tasks.push(load.map(Message::Chat));
         // A conversation just created (a new friend, a new group) may not be in
         // the list yet.
         if !self.conversations.iter().any(|c| c.id == id) {
             tasks.push(self.reload_conversations());
         }
         Task::batch(tasks)
-    }
-
-    fn send(&mut self) -> Task<Message> {
-        let text = self.composer.text().trim().to_string();
-        let (Some(id), Some(client)) = (self.selected, self.client.clone()) else {
-            return Task::none();
-        };
-        if text.is_empty() {
-            return Task::none();
-        }
-        self.composer = text_editor::Content::new();
-        self.emoji_open = false;
-        let store = self.store.clone();
-        Task::perform(
-            async move {
-                let _ = client.send(id, MessageBody::Text { text }, None).await;
-                let _ = store.set_draft(id, String::new()).await;
-            },
-            |_| Message::Nothing,
-        )
-        .chain(self.load_selected())
     }
 }
 

@@ -3,6 +3,8 @@
 
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod people;
+
 use std::time::Duration;
 
 use iced::Task;
@@ -11,6 +13,8 @@ use iced_runtime::Action;
 use iced_test::simulator;
 use natter::app::{App, Message, Screen};
 use natter::screen::main;
+#[allow(unused_imports)]
+pub use people::*;
 
 /// Generous: two whole apps, a relay and possibly two media engines share two
 /// cores.
@@ -68,4 +72,55 @@ pub fn main_of(app: &App) -> &main::Main {
         Screen::Main(m) => m,
         _ => panic!("not on the main window"),
     }
+}
+
+/// Right-clicks `text` in the chat pane (right of the 300 px sidebar): a
+/// message's menu.
+pub async fn right_click(app: &mut App, text: &str) {
+    use iced::mouse;
+    use iced_test::core::Event;
+    use iced_test::selector::{Bounded, Candidate, Target};
+    interact(app, |ui| {
+        let target = ui
+            .find(|c: Candidate<'_>| {
+                let t = Target::from(c);
+                match &t {
+                    Target::Text { content, .. }
+                        if content == text && t.visible_bounds().is_some_and(|b| b.x >= 300.0) =>
+                    {
+                        Some(t)
+                    }
+                    _ => None,
+                }
+            })
+            .unwrap_or_else(|e| panic!("no {text:?} in the chat: {e:?}"));
+        let at = target.visible_bounds().expect("visible").center();
+        ui.point_at(at);
+        let _ = ui.simulate([
+            Event::Mouse(mouse::Event::ButtonPressed(mouse::Button::Right)),
+            Event::Mouse(mouse::Event::ButtonReleased(mouse::Button::Right)),
+        ]);
+    })
+    .await;
+}
+
+/// Clicks the text `text` shows.
+pub async fn click(app: &mut App, text: &str) {
+    interact(app, |ui| {
+        ui.click(text)
+            .unwrap_or_else(|e| panic!("no {text:?} on screen: {e:?}"));
+    })
+    .await;
+}
+
+/// Types into the composer and presses Enter.
+pub async fn say(app: &mut App, words: &str) {
+    use iced::keyboard::{Key, key::Named};
+    interact(app, |ui| {
+        ui.click(iced_test::selector::id(main::composer::ID))
+            .unwrap();
+        let _ = ui.typewrite(words);
+        let _ = ui.tap_key(Key::Named(Named::Enter));
+    })
+    .await;
 }

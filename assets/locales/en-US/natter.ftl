@@ -243,3 +243,39 @@ call-ended-busy = Busy
 call-ended-elsewhere = Answered on another device
 call-ended-lost = Connection lost
 call-ended-failed = The call could not be placed
+
+# Acting on messages
+chat-recalled-by = { $name } recalled a message.
+chat-write-again = Re-edit
+chat-forwarded-from = Forwarded from { $name }
+chat-quote-unavailable = The original message is not available.
+chat-new-messages = New messages
+chat-jump-latest = Jump to latest
+chat-jump-latest-count = { $count } new
+chat-forward = Forward
+chat-edit = Edit
+chat-delete-for-me = Delete for me
+chat-menu-close = Close
+chat-react = React
+chat-more = More
+composer-save = Save
+composer-replying = Replying to { $name }: { $text }
+composer-editing = Editing your message — Esc cancels
+composer-cancel = Cancel
+mention-all = everyone in this group
+mention-you = [@you]
+forward-title = Forward to…
+forward-search = Search conversations
+forward-send = Send ({ $count })
+forward-cancel = Cancel
+forward-done = { $count ->
+    [one] Forwarded to 1 conversation.
+   *[other] Forwarded to { $count } conversations.
+}
+search-none = No results.
+search-from = { $conversation } · { $name } · { $time }
+error-edit-expired = Messages can only be edited within 48 hours of sending.
+error-bad-mention = Only members of the group can be mentioned, and only its owner and admins can mention everyone.
+friends-is-you = That is you.
+friends-already = Already friends.
+groups-name-required = Give the group a name first.

@@ -39,6 +39,11 @@ pub enum ErrorCode {
     InvalidState,
     /// The recall window has passed.
     RecallExpired,
+    /// The edit window has passed (protocol version 2).
+    EditExpired,
+    /// A mention names someone who is not a member, or `mention_all` was used by
+    /// someone who is not the group's owner or an admin (protocol version 2).
+    BadMention,
     /// No protocol version in common.
     UnsupportedVersion,
     /// The first frame on a connection must be `hello`.

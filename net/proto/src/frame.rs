@@ -10,7 +10,9 @@ use crate::call::{CallNotice, CallRequest};
 use crate::error::ErrorCode;
 use crate::event::Event;
 use crate::limits::Limits;
-use crate::model::{ConversationId, ConversationState, Message, MessageBody, UserId, UserSummary};
+use crate::model::{
+    ConversationId, ConversationState, Extras, Message, MessageBody, UserId, UserSummary,
+};
 use crate::{ErrorBody, Millis};
 
 /// A client's cursor in one conversation: the highest seq it holds without gaps.
@@ -51,6 +53,9 @@ pub enum ClientFrame {
         /// Seq of the message replied to.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reply_to: Option<u64>,
+        /// Mentions, and where a forwarded copy comes from (version 2).
+        #[serde(flatten)]
+        extras: Extras,
     },
     /// Catch-up: the relay sends the account's events after `events_after` and, for
     /// every conversation the account is in, the messages after the client's cursor

@@ -22,6 +22,10 @@ pub struct Limits {
     pub max_group_members: u32,
     /// Seconds after sending during which the sender may recall a message.
     pub recall_window_secs: u32,
+    /// Seconds after sending during which the sender may edit a text message
+    /// (protocol version 2; a relay that does not send it allows 48 hours).
+    #[serde(default = "default_edit_window_secs")]
+    pub edit_window_secs: u32,
     /// Largest uploaded file, in bytes.
     pub max_file_bytes: u64,
 }
@@ -36,9 +40,15 @@ impl Default for Limits {
             page_size: 200,
             max_group_members: 500,
             recall_window_secs: 120,
+            edit_window_secs: default_edit_window_secs(),
             max_file_bytes: 50 * 1024 * 1024,
         }
     }
+}
+
+/// 48 hours, what Telegram allows.
+fn default_edit_window_secs() -> u32 {
+    48 * 3600
 }
 
 /// Longest account name, in bytes.

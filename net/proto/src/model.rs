@@ -323,4 +323,39 @@ pub struct Message {
     /// Reactions: emoji → who reacted, in order.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub reactions: BTreeMap<String, Vec<UserId>>,
+    /// Mentions and where it was forwarded from, as sent.
+    #[serde(flatten)]
+    pub extras: Extras,
+}
+
+/// Where a forwarded message was first written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Forwarded {
+    /// Who wrote the original.
+    pub from: UserId,
+    /// Their display name when it was forwarded.
+    pub name: String,
+}
+
+/// What a message says besides its body (protocol version 2): whom it
+/// mentions, and whether it is a forwarded copy. Sent in `send` and kept in the
+/// stored message; every field may be left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extras {
+    /// Members mentioned (`@name` in the text); groups only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<UserId>,
+    /// `@all`: every member is mentioned; the owner and admins only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mention_all: bool,
+    /// Set on a forwarded copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded: Option<Forwarded>,
+}
+
+impl Extras {
+    /// Whether `user` is mentioned.
+    pub fn mentions(&self, user: UserId) -> bool {
+        self.mention_all || self.mentions.contains(&user)
+    }
 }

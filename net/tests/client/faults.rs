@@ -175,6 +175,8 @@ async fn a_live_gap_is_filled_with_a_range_fetch() {
                 reply_to: None,
                 ts: 1,
                 recall_window_ms: 0,
+                edit_window_ms: 0,
+                extras: Default::default(),
             })
             .await
             .unwrap();

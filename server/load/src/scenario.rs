@@ -25,6 +25,7 @@ fn send_frame(conversation: ConversationId, client_id: String, text: String) -> 
         conversation,
         body: MessageBody::Text { text },
         reply_to: None,
+        extras: Default::default(),
     };
     // Plain data: serialising it cannot fail.
     WsMessage::Text(serde_json::to_string(&frame).unwrap_or_default().into())

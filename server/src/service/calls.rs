@@ -484,6 +484,8 @@ impl Service {
                 reply_to: None,
                 ts: now_ms(),
                 recall_window_ms: 0,
+                edit_window_ms: 0,
+                extras: Default::default(),
             })
             .await;
         match appended {

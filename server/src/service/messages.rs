@@ -3,8 +3,10 @@
 use natter_proto::ErrorCode;
 use natter_proto::frame::ServerFrame;
 use natter_proto::limits::MAX_ID_LEN;
+use natter_proto::limits::MAX_NAME_CHARS;
 use natter_proto::model::{
-    ConversationId, ConversationKind, ConversationState, Message, MessageBody, UserId,
+    ConversationId, ConversationKind, ConversationState, Extras, Forwarded, Message, MessageBody,
+    Role, UserId,
 };
 
 use super::Service;
@@ -71,6 +73,7 @@ impl Service {
         conversation: ConversationId,
         body: MessageBody,
         reply_to: Option<u64>,
+        extras: Extras,
     ) -> Result<Ack> {
         if client_id.is_empty()
             || client_id.len() > MAX_ID_LEN
@@ -95,6 +98,9 @@ impl Service {
                 ));
             }
         }
+        let extras = self
+            .check_extras(sender, conversation, &body, extras)
+            .await?;
         let appended = self
             .storage
             .append(NewMessage {
@@ -105,6 +111,8 @@ impl Service {
                 reply_to,
                 ts: now_ms(),
                 recall_window_ms: i64::from(self.config.limits.recall_window_secs) * 1000,
+                edit_window_ms: i64::from(self.config.limits.edit_window_secs) * 1000,
+                extras,
             })
             .await?;
         if !appended.duplicate {
@@ -117,6 +125,74 @@ impl Service {
             message: appended.message,
             duplicate: appended.duplicate,
         })
+    }
+
+    /// Checks mentions and forwarding (protocol version 2). Mentions are for
+    /// content in groups and must name members; `@all` is for the owner and
+    /// admins. A forwarded copy's name is the original sender's as the relay
+    /// knows it, whatever the client said.
+    async fn check_extras(
+        &self,
+        sender: UserId,
+        conversation: ConversationId,
+        body: &MessageBody,
+        mut extras: Extras,
+    ) -> Result<Extras> {
+        if extras == Extras::default() {
+            return Ok(extras);
+        }
+        if body.target().is_some() {
+            return Err(Error::bad_request(
+                "an operation carries no mentions and is not forwarded",
+            ));
+        }
+        if !extras.mentions.is_empty() || extras.mention_all {
+            if !matches!(body, MessageBody::Text { .. }) {
+                return Err(Error::bad_request("only text messages mention"));
+            }
+            let group = self
+                .storage
+                .conversation(conversation)
+                .await?
+                .is_some_and(|c| matches!(c.kind, storage::ConversationKind::Group { .. }));
+            if !group {
+                return Err(Error::client(
+                    ErrorCode::BadMention,
+                    "mentions are for groups",
+                ));
+            }
+            let (me, members) = self.membership(sender, conversation).await?;
+            if extras.mention_all && me.role < Role::Admin {
+                return Err(Error::client(
+                    ErrorCode::BadMention,
+                    "only the owner and admins may mention everyone",
+                ));
+            }
+            extras.mentions.sort_unstable();
+            extras.mentions.dedup();
+            if let Some(stranger) = extras
+                .mentions
+                .iter()
+                .find(|u| !members.iter().any(|m| m.user == **u))
+            {
+                return Err(Error::client(
+                    ErrorCode::BadMention,
+                    format!("{stranger} is not a member of this group"),
+                ));
+            }
+        }
+        if let Some(forwarded) = &extras.forwarded {
+            let original = self
+                .storage
+                .user(forwarded.from)
+                .await?
+                .ok_or_else(|| Error::not_found("forwarded.from names no account"))?;
+            extras.forwarded = Some(Forwarded {
+                from: original.id,
+                name: original.nickname.chars().take(MAX_NAME_CHARS).collect(),
+            });
+        }
+        Ok(extras)
     }
 
     /// The caller's membership of a conversation, or `not_member`.

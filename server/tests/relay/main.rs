@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 mod accounts;
+mod actions;
 mod calls;
 mod faults;
 mod files;

@@ -39,6 +39,7 @@ async fn send_ack_and_delivery_to_every_device() {
         conversation: conv,
         body: MessageBody::Text { text: "re".into() },
         reply_to: Some(3),
+        extras: Default::default(),
     })
     .await;
     wb.wait_for("ack", |f| matches!(f, ServerFrame::Ack { seq: 6, .. }))
@@ -62,6 +63,7 @@ async fn resend_after_lost_ack_is_not_duplicated() {
             text: "only once".into(),
         },
         reply_to: None,
+        extras: Default::default(),
     })
     .await;
     let first = wb.message().await;

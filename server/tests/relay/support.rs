@@ -380,6 +380,7 @@ impl Ws {
             conversation,
             body,
             reply_to: None,
+            extras: Default::default(),
         })
         .await;
         let frame = self

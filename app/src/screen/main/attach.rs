@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use iced::widget::{button, column, image, row, text};
-use iced::{Center, Element, Task};
+use iced::Task;
+use iced::widget::image;
 use natter_i18n::{Arg, I18n};
 use natter_net::Client;
 use natter_proto::model::{ConversationId, FileRef, MessageBody};
@@ -14,8 +14,6 @@ use natter_proto::model::{ConversationId, FileRef, MessageBody};
 use super::{Main, Message as MainMessage};
 use crate::app::Shared;
 
-/// Widest a picture is shown in a bubble, in logical pixels.
-const SHOWN_WIDTH: u32 = 320;
 /// Pictures are decoded down to this many pixels a side at most.
 const DECODED_SIDE: u32 = 640;
 /// Extensions sent as pictures (when they decode).
@@ -157,7 +155,7 @@ impl Main {
         let Some(client) = self.client.clone() else {
             return Task::none();
         };
-        let wanted = self.messages.iter().filter_map(|m| match &m.body {
+        let wanted = self.chat.messages().iter().filter_map(|m| match &m.body {
             MessageBody::Image { file, .. } => Some(file.id.clone()),
             _ => None,
         });
@@ -168,51 +166,6 @@ impl Main {
             DECODED_SIDE,
             |id, h| MainMessage::Attach(Message::Loaded(id, h)),
         )
-    }
-
-    /// The picture or file part of a message bubble, if it has one.
-    pub(super) fn attachment<'a>(
-        &'a self,
-        i18n: &I18n,
-        body: &'a MessageBody,
-    ) -> Option<Element<'a, MainMessage>> {
-        match body {
-            MessageBody::Image {
-                file,
-                width,
-                height,
-            } => {
-                let handle = self.pictures.get(&file.id)?;
-                let shown = (*width).clamp(1, SHOWN_WIDTH);
-                let tall = (u64::from(*height) * u64::from(shown) / u64::from((*width).max(1)))
-                    .clamp(1, u64::from(SHOWN_WIDTH) * 2);
-                Some(
-                    image(handle.clone())
-                        .width(shown as f32)
-                        .height(tall as f32)
-                        .into(),
-                )
-            }
-            MessageBody::File { file } => Some(
-                column![
-                    crate::emoji::text(format!("📄 {}", file.name), 14.0),
-                    row![
-                        text(size_text(file.size)).size(11),
-                        button(text(i18n.tr("chat-save-file")).size(12))
-                            .padding([2, 8])
-                            .on_press(MainMessage::Attach(Message::Save(file.clone()))),
-                    ]
-                    .spacing(8)
-                    .align_y(Center),
-                ]
-                .spacing(4)
-                .into(),
-            ),
-            MessageBody::Voice { file, duration_ms } => {
-                Some(self.voice_part(i18n, file, *duration_ms))
-            }
-            _ => None,
-        }
     }
 }
 

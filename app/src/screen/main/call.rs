@@ -410,7 +410,7 @@ impl Main {
                     |_| Message::Tick,
                 );
                 // The chat with the caller opens beside the call.
-                self.panel = super::Panel::Chats;
+                self.sidebar.show(super::Panel::Chats);
                 let open = self.select(conversation);
                 return Task::batch([answer.map(super::Message::Call), open]);
             }

@@ -57,20 +57,27 @@ impl Main {
                 let incoming = new
                     .iter()
                     .any(|m| m.sender != self.me() && m.body.target().is_none());
-                if incoming
-                    && (!ctx.focused || self.selected != Some(conversation.id))
-                    && !conversation.muted
-                {
+                // A mention gets through a muted conversation.
+                let me = self.me();
+                let mentioned = new.iter().any(|m| m.sender != me && m.extras.mentions(me));
+                let muted = conversation.muted && !mentioned;
+                if incoming && (!ctx.focused || self.selected != Some(conversation.id)) && !muted {
                     notify(ctx, &conversation, &new, &self.users);
                 }
                 if crate::sound::should_chime(
                     incoming,
                     ctx.focused,
-                    conversation.muted,
+                    muted,
                     ctx.settings.notifications,
                 ) {
                     self.chimes += 1;
                     crate::sound::play_notification_sound();
+                }
+                // A message from someone ends their typing indicator.
+                if let Some((typist, _)) = self.typing.get(&conversation.id)
+                    && new.iter().any(|m| m.sender == *typist)
+                {
+                    self.typing.remove(&conversation.id);
                 }
                 let mut tasks = vec![self.reload_conversations()];
                 if self.selected == Some(conversation.id) {
@@ -78,14 +85,15 @@ impl Main {
                 }
                 Task::batch(tasks)
             }
-            NetEvent::Outbox => self.load_selected(),
+            NetEvent::Outbox => Task::batch([self.load_selected(), self.refused_ops()]),
             NetEvent::Account(e) => {
                 panels::on_account_event(self, &e.body, ctx.i18n);
                 Task::batch([self.reload_social(), self.reload_conversations()])
             }
             NetEvent::ReadReceipt { .. } => self.reload_conversations(),
             NetEvent::Typing { conversation, user } => {
-                self.typing.insert(conversation, user);
+                self.typing
+                    .insert(conversation, (user, std::time::Instant::now()));
                 Task::none()
             }
             NetEvent::Presence { user, online } => {

@@ -11,12 +11,16 @@ use super::group_info::Request;
 use super::{Context, Event, Main, Message};
 use crate::app::Shared;
 
-fn rest<F, Fut>(main: &Main, f: F) -> Task<Message>
+/// The result of a REST call made for a panel: a notice to show, or why not.
+pub type Outcome = Result<String, Shared<natter_net::Error>>;
+
+/// Runs a REST call with a fresh token; nothing without a client yet.
+pub fn rest<F, Fut>(client: Option<&natter_net::Client>, f: F) -> Task<Outcome>
 where
     F: FnOnce(natter_net::Client, String) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Result<String, natter_net::Error>> + Send + 'static,
 {
-    let Some(client) = main.client.clone() else {
+    let Some(client) = client.cloned() else {
         return Task::none();
     };
     Task::perform(
@@ -24,7 +28,7 @@ where
             let token = client.token().await.map_err(|e| Shared(Arc::new(e)))?;
             f(client, token).await.map_err(|e| Shared(Arc::new(e)))
         },
-        Message::Done,
+        |r| r,
     )
 }
 
@@ -61,21 +65,21 @@ pub fn group_request(
     i18n: &I18n,
 ) -> Task<Message> {
     let name = Arg::from(group_name(main, id));
-    match request {
+    let task: Task<Outcome> = match request {
         Request::Update(patch) => {
             let done = i18n.tr(if patch.name.is_some() {
                 "groups-renamed"
             } else {
                 "groups-announcement-saved"
             });
-            rest(main, move |c, t| async move {
+            rest(main.client.as_ref(), move |c, t| async move {
                 c.http().update_group(&t, id, &patch).await?;
                 Ok(done)
             })
         }
         Request::Invite(users) => {
             let done = i18n.tr("groups-invited");
-            rest(main, move |c, t| async move {
+            rest(main.client.as_ref(), move |c, t| async move {
                 c.http().invite(&t, id, users).await?;
                 Ok(done)
             })
@@ -83,7 +87,7 @@ pub fn group_request(
         Request::Remove(user) => {
             let who = Arg::from(member_name(main, id, user));
             let done = i18n.tr_args("groups-member-removed", &[("name", who)]);
-            rest(main, move |c, t| async move {
+            rest(main.client.as_ref(), move |c, t| async move {
                 c.http().remove_member(&t, id, user).await?;
                 Ok(done)
             })
@@ -91,7 +95,7 @@ pub fn group_request(
         Request::Leave => {
             main.group_info = None;
             let done = i18n.tr_args("groups-left", &[("name", name)]);
-            rest(main, move |c, t| async move {
+            rest(main.client.as_ref(), move |c, t| async move {
                 c.http().leave_group(&t, id).await?;
                 Ok(done)
             })
@@ -99,12 +103,13 @@ pub fn group_request(
         Request::Disband => {
             main.group_info = None;
             let done = i18n.tr_args("groups-disbanded", &[("name", name)]);
-            rest(main, move |c, t| async move {
+            rest(main.client.as_ref(), move |c, t| async move {
                 c.http().disband(&t, id).await?;
                 Ok(done)
             })
         }
-    }
+    };
+    task.map(Message::Done)
 }
 
 /// Follows the own profile, and tells the person what an account event did to
@@ -152,95 +157,6 @@ pub fn update(
 ) -> (Task<Message>, Option<Event>) {
     let i18n = ctx.i18n;
     let task = match message {
-        Message::FriendQuery(q) => {
-            main.friend_query = q;
-            Task::none()
-        }
-        Message::FindFriend => {
-            let q = main.friend_query.trim().to_string();
-            let Some(client) = main.client.clone() else {
-                return (Task::none(), None);
-            };
-            if q.is_empty() {
-                return (Task::none(), None);
-            }
-            Task::perform(
-                async move {
-                    let token = client.token().await?;
-                    client.http().search_users(&token, &q).await
-                },
-                |r| Message::Found(r.map_err(|e| Shared(Arc::new(e)))),
-            )
-        }
-        Message::Found(Ok(users)) => {
-            main.notice = users.is_empty().then(|| i18n.tr("friends-search-none"));
-            main.found = users;
-            Task::none()
-        }
-        Message::Found(Err(e)) => {
-            main.notice = Some(crate::error_text(i18n, &main.account.server, &e.0));
-            Task::none()
-        }
-        Message::RequestNote(n) => {
-            main.request_note = n;
-            Task::none()
-        }
-        Message::Request(user) => {
-            let note = main.request_note.trim().to_string();
-            let sent = i18n.tr("friends-request-sent");
-            main.found.clear();
-            main.friend_query.clear();
-            rest(main, move |c, t| async move {
-                c.http().send_friend_request(&t, user, &note).await?;
-                Ok(sent)
-            })
-        }
-        Message::Answer(id, accept) => {
-            let done = i18n.tr(if accept {
-                "friends-accepted"
-            } else {
-                "friends-rejected"
-            });
-            rest(main, move |c, t| async move {
-                c.http().answer_friend_request(&t, id, accept).await?;
-                Ok(done)
-            })
-        }
-        Message::GroupName(n) => {
-            main.group_name = n;
-            Task::none()
-        }
-        Message::Pick(user, on) => {
-            if on {
-                main.group_pick.insert(user);
-            } else {
-                main.group_pick.remove(&user);
-            }
-            Task::none()
-        }
-        Message::CreateGroup => {
-            let name = main.group_name.trim().to_string();
-            if name.is_empty() {
-                return (Task::none(), None);
-            }
-            let members: Vec<_> = main.group_pick.iter().copied().collect();
-            main.group_name.clear();
-            main.group_pick.clear();
-            let done = i18n.tr_args("groups-joined", &[("name", Arg::from(name.as_str()))]);
-            rest(main, move |c, t| async move {
-                c.http().create_group(&t, &name, members).await?;
-                Ok(done)
-            })
-        }
-        Message::LeaveGroup(id) => {
-            if main.selected == Some(id) {
-                main.selected = None;
-            }
-            rest(main, move |c, t| async move {
-                c.http().leave_group(&t, id).await?;
-                Ok(String::new())
-            })
-        }
         Message::Done(Ok(notice)) => {
             main.notice = Some(notice).filter(|n| !n.is_empty());
             main.reload_social()
@@ -249,16 +165,6 @@ pub fn update(
             main.notice = Some(crate::error_text(i18n, &main.account.server, &e.0));
             Task::none()
         }
-        Message::Language(l) => return (Task::none(), Some(Event::Language(l))),
-        Message::Theme(t) => return (Task::none(), Some(Event::Theme(t))),
-        Message::FontSize(s) => return (Task::none(), Some(Event::FontSize(s))),
-        Message::Notifications(on) => return (Task::none(), Some(Event::Notifications(on))),
-        Message::SignOut => match main.client.clone() {
-            Some(c) => Task::perform(async move { c.sign_out().await.ok() }, |_| {
-                Message::SignedOut
-            }),
-            None => Task::done(Message::SignedOut),
-        },
         Message::SignedOut => return (Task::none(), Some(Event::SignedOut)),
         Message::Nothing => Task::none(),
         _ => Task::none(),

@@ -107,89 +107,34 @@ impl Main {
         avatar.and_then(|a| self.avatars.get(a))
     }
 
-    /// Handles the profile messages.
-    pub(super) fn update_profile(
+    /// An avatar picture was fetched and decoded (or could not be).
+    pub(super) fn avatar_loaded(&mut self, id: String, handle: Option<image::Handle>) {
+        match handle {
+            Some(handle) => {
+                self.avatars.insert(id, handle);
+            }
+            None => tracing::debug!(avatar = %id, "avatar could not be fetched"),
+        }
+    }
+
+    /// The relay saved the own profile.
+    pub(super) fn profile_saved(
         &mut self,
-        message: Message,
+        profile: Profile,
         i18n: &natter_i18n::I18n,
     ) -> Task<Message> {
-        match message {
-            Message::NicknameEdit(n) => {
-                self.nickname = Some(n);
-                Task::none()
-            }
-            Message::SaveNickname => {
-                let Some(nickname) = self.nickname.take() else {
-                    return Task::none();
-                };
-                let nickname = nickname.trim().to_string();
-                if nickname.is_empty() || nickname == self.account.profile.user.nickname {
-                    return Task::none();
-                }
-                let Some(client) = self.client.clone() else {
-                    return Task::none();
-                };
-                let patch = UpdateProfile {
-                    nickname: Some(nickname),
-                    ..UpdateProfile::default()
-                };
-                Task::perform(
-                    async move {
-                        let token = client.token().await?;
-                        Ok(client.http().update_profile(&token, &patch).await?)
-                    },
-                    Message::ProfileSaved,
-                )
-            }
-            Message::ChooseAvatar => {
-                let title = i18n.tr("settings-avatar-choose");
-                let filter = i18n.tr("settings-avatar-pictures");
-                Task::perform(
-                    async move {
-                        rfd::AsyncFileDialog::new()
-                            .set_title(title)
-                            .add_filter(filter, &["png", "jpg", "jpeg"])
-                            .pick_file()
-                            .await
-                            .map(|f| f.path().to_path_buf())
-                    },
-                    Message::AvatarPicked,
-                )
-            }
-            Message::AvatarPicked(None) => Task::none(),
-            Message::AvatarPicked(Some(path)) => {
-                let Some(client) = self.client.clone() else {
-                    return Task::none();
-                };
-                self.avatar_busy = true;
-                self.notice = Some(i18n.tr("settings-avatar-uploading"));
-                Task::perform(upload_avatar(client, path), Message::ProfileSaved)
-            }
-            Message::ProfileSaved(Ok(profile)) => {
-                self.avatar_busy = false;
-                self.users.insert(profile.user.id, profile.user.clone());
-                self.account.profile = profile;
-                self.notice = Some(i18n.tr("settings-saved"));
-                self.fetch_avatars()
-            }
-            Message::ProfileSaved(Err(e)) => {
-                self.avatar_busy = false;
-                self.notice = Some(match e {
-                    ProfileError::NotAPicture => i18n.tr("settings-avatar-unreadable"),
-                    ProfileError::Net(e) => crate::error_text(i18n, &self.account.server, &e.0),
-                });
-                Task::none()
-            }
-            Message::AvatarLoaded(id, Some(handle)) => {
-                self.avatars.insert(id, handle);
-                Task::none()
-            }
-            Message::AvatarLoaded(id, None) => {
-                tracing::debug!(avatar = %id, "avatar could not be fetched");
-                Task::none()
-            }
-            _ => Task::none(),
-        }
+        self.users.insert(profile.user.id, profile.user.clone());
+        self.account.profile = profile;
+        self.notice = Some(i18n.tr("settings-saved"));
+        self.fetch_avatars()
+    }
+
+    /// Saving the profile failed.
+    pub(super) fn profile_failed(&mut self, e: &ProfileError, i18n: &natter_i18n::I18n) {
+        self.notice = Some(match e {
+            ProfileError::NotAPicture => i18n.tr("settings-avatar-unreadable"),
+            ProfileError::Net(e) => crate::error_text(i18n, &self.account.server, &e.0),
+        });
     }
 }
 

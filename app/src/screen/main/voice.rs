@@ -7,8 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use iced::widget::{button, row, text};
-use iced::{Center, Element, Subscription, Task};
+use iced::{Subscription, Task};
 use natter_i18n::{Arg, I18n};
 use natter_media::AudioSource;
 use natter_media::voice::{self, MAX_LENGTH, Recorder};
@@ -16,7 +15,6 @@ use natter_net::Client;
 use natter_proto::model::{ConversationId, FileRef, MessageBody};
 
 use super::attach::{self, AttachError};
-use super::call::duration;
 use super::{Main, Message as MainMessage};
 use crate::app::Shared;
 
@@ -150,64 +148,17 @@ impl Main {
         }
     }
 
-    /// The composer's row while recording in `conversation`, if it is.
-    pub(super) fn recording_bar(
-        &self,
-        i18n: &I18n,
-        conversation: ConversationId,
-    ) -> Option<Element<'_, MainMessage>> {
-        let recording = self
-            .recording
+    /// How long the recording in `conversation` has run, if one does.
+    pub(super) fn recording_in(&self, conversation: ConversationId) -> Option<Duration> {
+        self.recording
             .as_ref()
-            .filter(|r| r.conversation == conversation)?;
-        let elapsed = recording.started.elapsed().min(MAX_LENGTH);
-        Some(
-            row![
-                text(format!(
-                    "● {}  {}",
-                    i18n.tr("voice-recording"),
-                    duration(elapsed.as_millis() as u64)
-                ))
-                .size(14)
-                .style(text::danger),
-                iced::widget::space::horizontal(),
-                button(text(i18n.tr("voice-cancel")))
-                    .style(button::secondary)
-                    .padding([10, 16])
-                    .on_press(MainMessage::Voice(Message::Cancel)),
-                button(text(i18n.tr("composer-send")))
-                    .padding([10, 16])
-                    .on_press(MainMessage::Voice(Message::Send)),
-            ]
-            .spacing(8)
-            .align_y(Center)
-            .into(),
-        )
+            .filter(|r| r.conversation == conversation)
+            .map(|r| r.started.elapsed())
     }
 
-    /// A voice message's part of its bubble: ▶ and its length.
-    pub(super) fn voice_part<'a>(
-        &'a self,
-        i18n: &I18n,
-        file: &'a FileRef,
-        duration_ms: u32,
-    ) -> Element<'a, MainMessage> {
-        let playing = self.playing.as_ref().is_some_and(|(id, _)| *id == file.id);
-        let label = if playing {
-            format!("■  {}", i18n.tr("voice-stop"))
-        } else {
-            format!("▶  {}", duration(u64::from(duration_ms)))
-        };
-        let mut play = button(text(label).size(14)).padding([4, 12]);
-        if playing {
-            play = play.on_press(MainMessage::Voice(Message::Stop));
-        } else if self.playing.is_none() {
-            play = play.on_press(MainMessage::Voice(Message::Play(file.clone())));
-        }
-        row![crate::emoji::text("🎤".to_string(), 14.0), play]
-            .spacing(6)
-            .align_y(Center)
-            .into()
+    /// The clip playing, by file id.
+    pub(super) fn playing_id(&self) -> Option<&str> {
+        self.playing.as_ref().map(|(id, _)| id.as_str())
     }
 }
 

@@ -48,6 +48,7 @@ fn client_fixtures() -> Vec<(&'static str, ClientFrame)> {
                 conversation: DIRECT,
                 body: text("Yes! Climbing on Saturday?"),
                 reply_to: Some(41),
+                extras: Default::default(),
             },
         ),
         (
@@ -327,6 +328,7 @@ fn client_frame_defaults_nulls_and_unknown_fields() {
             conversation: ConversationId(7),
             body: text("hi"),
             reply_to: None,
+            extras: Default::default(),
         })
     );
     // Unknown fields are ignored, at the top and inside.

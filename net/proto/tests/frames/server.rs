@@ -50,6 +50,7 @@ fn server_fixtures() -> Vec<(&'static str, ServerFrame)> {
     "page_size": 200,
     "max_group_members": 500,
     "recall_window_secs": 120,
+    "edit_window_secs": 172800,
     "max_file_bytes": 52428800
   }
 }"#,
@@ -199,6 +200,7 @@ fn server_fixtures() -> Vec<(&'static str, ServerFrame)> {
                 messages: vec![
                     Message {
                         reactions: BTreeMap::from([("👍".to_string(), vec![LI])]),
+                        extras: Default::default(),
                         ..message(
                             41,
                             ANA,

@@ -252,6 +252,7 @@ pub fn message(seq: u64, sender: UserId, client_id: &str, ts: i64, body: Message
         reply_to: None,
         edited_ts: None,
         reactions: BTreeMap::new(),
+        extras: Default::default(),
     }
 }
 

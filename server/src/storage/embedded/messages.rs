@@ -258,6 +258,7 @@ pub fn append(
             privileged,
             new.ts,
             new.recall_window_ms,
+            new.edit_window_ms,
         )?;
         let value = enc(&target)?;
         if value.len() > MAX_STORED_MESSAGE {
@@ -282,6 +283,7 @@ pub fn append(
         reply_to: new.reply_to,
         edited_ts: None,
         reactions: Default::default(),
+        extras: new.extras,
     };
     writes.push(Op::Message {
         conversation: conv_id,

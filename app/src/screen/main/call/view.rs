@@ -274,11 +274,11 @@ enum Slot {
 
 impl Main {
     /// The call devices in the settings panel.
-    pub(in crate::screen::main) fn devices_panel<'a>(
+    pub(in crate::screen::main) fn devices_panel<'a, M: Clone + 'a>(
         &'a self,
         ctx: crate::screen::main::Context<'a>,
-    ) -> Element<'a, crate::screen::main::Message> {
-        use crate::screen::main::Message as M;
+        chosen_devices: fn(super::Devices) -> M,
+    ) -> Element<'a, M> {
         use iced::widget::{pick_list, toggler};
         let i18n = ctx.i18n;
         let chosen = &ctx.settings.devices;
@@ -291,7 +291,7 @@ impl Main {
                 .on_toggle({
                     let chosen = chosen.clone();
                     move |on| {
-                        M::Devices(super::Devices {
+                        chosen_devices(super::Devices {
                             synthetic: on,
                             ..chosen.clone()
                         })
@@ -332,7 +332,7 @@ impl Main {
                         Slot::Speaker => devices.speaker = pick,
                         Slot::Camera => devices.camera = pick,
                     }
-                    M::Devices(devices)
+                    chosen_devices(devices)
                 }
             })
             .text_size(13);
