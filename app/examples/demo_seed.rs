@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use natter_proto::model::{Extras, Forwarded, MessageBody};
 use natter_proto::rest::RegisterRequest;
 use natter_store::Store;
 
@@ -39,8 +40,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let store = Store::open(natter_store::profile_dir(&home, account)).await?;
         // Demo machines often have no camera or sound card: calls send the test
         // tone and pattern (switch it off in the settings to use devices).
+        // NATTER_DEMO_THEME=dark starts both apps dark (screenshots).
+        let theme = match std::env::var("NATTER_DEMO_THEME").as_deref() {
+            Ok("dark") => natter::app::ThemeChoice::Dark,
+            _ => natter::app::ThemeChoice::Light,
+        };
         let settings = natter::app::Settings {
             server: server.clone(),
+            theme,
             devices: natter::screen::main::call::Devices {
                 synthetic: true,
                 ..Default::default()
@@ -149,6 +156,63 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     carol.http().update_profile(&tc, &patch).await?;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     carol.send_text(group.id, "I'll bring snacks 🍫").await?;
+    // Acting on messages: a reply, reactions, an edit, mentions, a forward.
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let history = alice.history(conv, None, 50).await?;
+    let seq_of = |text: &str| {
+        history
+            .iter()
+            .find(|m| matches!(&m.body, MessageBody::Text { text: t } if t == text))
+            .map(|m| m.seq)
+    };
+    if let (Some(hike), Some(station), Some(see_you)) = (
+        seq_of("好啊,去爬山吧 ⛰️"),
+        seq_of("Great, 8:00 at the station 🚉"),
+        seq_of("不见不散!"),
+    ) {
+        bob.send(conv, text("Yes! Bring water 💧"), Some(hike))
+            .await?;
+        alice.send(conv, react(station, "👍"), None).await?;
+        bob.send(conv, react(station, "🎉"), None).await?;
+        bob.send(conv, react(see_you, "❤️"), None).await?;
+        alice
+            .send(
+                conv,
+                MessageBody::Edit {
+                    target: see_you,
+                    text: "不见不散!🎒".into(),
+                },
+                None,
+            )
+            .await?;
+        let forwarded = Extras {
+            forwarded: Some(Forwarded {
+                from: bob.me(),
+                name: "Bob".into(),
+            }),
+            ..Extras::default()
+        };
+        bob.send_with(
+            group.id,
+            text("Great, 8:00 at the station 🚉"),
+            None,
+            forwarded,
+        )
+        .await?;
+    }
+    let mention = Extras {
+        mentions: vec![alice.me()],
+        ..Extras::default()
+    };
+    carol
+        .send_with(group.id, text("@爱丽丝 which trail? 🥾"), None, mention)
+        .await?;
+    let all = Extras {
+        mention_all: true,
+        ..Extras::default()
+    };
+    bob.send_with(group.id, text("@all don't be late ⏰"), None, all)
+        .await?;
     // Let both stores catch up before the apps open them.
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     for (c, _) in &clients {
@@ -161,6 +225,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// `--last-text`: signs alice in on a fresh device and prints the newest text
 /// message of her chat with bob, as the relay delivered it.
+fn text(t: &str) -> MessageBody {
+    MessageBody::Text { text: t.into() }
+}
+
+fn react(target: u64, emoji: &str) -> MessageBody {
+    MessageBody::Reaction {
+        target,
+        emoji: emoji.into(),
+        add: true,
+    }
+}
+
 async fn print_last_text(
     server: &str,
     home: &std::path::Path,

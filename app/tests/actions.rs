@@ -40,7 +40,10 @@ async fn reply_react_edit_recall_forward_and_delete_reach_both_sides_and_a_devic
     assert!(shows_part(&b, "Replying to ada"));
     say(&mut b, "hi ada").await;
     assert!(!shows_part(&b, "Replying to"), "the banner goes once sent");
+    // Ada sees Ben typing, and the indicator ends as his message arrives.
+    pump(&mut a, &mut ea, |a| shows_part(a, "ben is typing")).await;
     pump(&mut a, &mut ea, |a| shows(a, "hi ada")).await;
+    assert!(!shows_part(&a, "is typing"));
     assert!(
         shows_part(&a, "You: hello ben"),
         "the reply quotes its original"
@@ -195,4 +198,8 @@ async fn a_mention_completes_from_members_and_gets_through_a_muted_group() {
         .find(|m| matches!(&m.body, MessageBody::Text { text } if text == "see you @owen at nine"))
         .unwrap();
     assert_eq!(m.extras.mentions, vec![owen_id]);
+    // Owen has read it now: Bea sees "read by", and who.
+    pump(bea, eb, |app| shows(app, "Read by 1")).await;
+    click(bea, "Read by 1").await;
+    assert!(shows(bea, "Read by: owen"));
 }

@@ -186,6 +186,15 @@ impl Http {
         Ok(self.get::<SearchResult>(&url, token).await?.users)
     }
 
+    /// Every member's read cursor in a conversation (protocol version 2).
+    pub async fn reads(&self, token: &str, conversation: ConversationId) -> Result<Reads> {
+        self.get(
+            &format!("/v1/conversations/{}/reads", conversation.0),
+            token,
+        )
+        .await
+    }
+
     /// Friends.
     pub async fn friends(&self, token: &str) -> Result<Friends> {
         self.get("/v1/friends", token).await

@@ -103,6 +103,7 @@ pub fn router(svc: Arc<Service>) -> Router {
         .route("/v1/calls/ice-servers", get(ice_servers))
         .route("/v1/conversations", get(conversations))
         .route("/v1/conversations/{id}/messages", get(messages))
+        .route("/v1/conversations/{id}/reads", get(reads))
         // Uploads stream their body with their own limit, `limits.max_file_bytes`
         // (see `files::upload`), instead of the router-wide JSON body limit.
         .route(
@@ -335,6 +336,14 @@ struct PageQuery {
     after: Option<u64>,
     before: Option<u64>,
     limit: Option<u32>,
+}
+
+async fn reads(State(svc): Svc, authed: Authed, Path(id): Path<u64>) -> Result<Json<Reads>> {
+    let conversation = ConversationId(id);
+    Ok(Json(Reads {
+        conversation,
+        reads: svc.reads(authed.id(), conversation).await?,
+    }))
 }
 
 async fn messages(

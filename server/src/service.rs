@@ -16,6 +16,7 @@ use natter_proto::model::UserId;
 use tokio::sync::watch;
 
 pub use accounts::Authed;
+pub use messages::Outgoing;
 
 use crate::auth::{Passwords, Tokens};
 use crate::config::Config;

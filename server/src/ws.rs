@@ -405,17 +405,14 @@ impl Session {
                 reply_to,
                 extras,
             } => {
-                let res = svc
-                    .send_message(
-                        user,
-                        Some(self.conn_id),
-                        client_id.clone(),
-                        conversation,
-                        body,
-                        reply_to,
-                        extras,
-                    )
-                    .await;
+                let out = crate::service::Outgoing {
+                    client_id: client_id.clone(),
+                    conversation,
+                    body,
+                    reply_to,
+                    extras,
+                };
+                let res = svc.send_message(user, Some(self.conn_id), out).await;
                 match res {
                     Ok(ack) => {
                         self.send(&ServerFrame::Ack {

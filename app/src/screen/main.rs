@@ -125,6 +125,8 @@ pub struct Main {
     call_records: HashMap<ConversationId, ChatMessage>,
     /// Conversations with an unread message mentioning the reader.
     mentioned: BTreeSet<ConversationId>,
+    /// Read cursors of the open group's members.
+    reads: HashMap<UserId, u64>,
 }
 
 /// Messages of the main window.
@@ -138,6 +140,8 @@ pub enum Message {
     Mentioned(BTreeSet<ConversationId>),
     /// Open a conversation at a message (a search hit).
     OpenAt(ConversationId, u64),
+    /// Read cursors of a group's members arrived.
+    Reads(ConversationId, Vec<natter_proto::rest::ReadCursor>),
     /// Friends, requests and groups were reloaded.
     Social(
         Vec<Friend>,
@@ -255,6 +259,7 @@ impl Main {
             early_notices: Vec::new(),
             call_records: HashMap::new(),
             mentioned: BTreeSet::new(),
+            reads: HashMap::new(),
         };
         let task = Task::batch([main.reload_conversations(), main.reload_social()]);
         (main, task)
@@ -442,6 +447,12 @@ impl Main {
                 }
                 self.conversations = list;
                 Task::batch([self.load_call_records(), self.find_mentions()])
+            }
+            Message::Reads(id, reads) => {
+                if self.selected == Some(id) {
+                    self.reads = reads.into_iter().map(|r| (r.user, r.seq)).collect();
+                }
+                Task::none()
             }
             Message::Mentioned(set) => {
                 self.mentioned = set;
@@ -655,6 +666,22 @@ impl Main {
         (task, None)
     }
 
+    /// Reads the members' read cursors of a group (nothing for 1:1 chats,
+    /// whose read state comes with the conversation).
+    fn fetch_reads(&self, id: ConversationId) -> Task<Message> {
+        let group = self.groups.iter().any(|g| g.id == id);
+        let Some(client) = self.client.clone().filter(|_| group) else {
+            return Task::none();
+        };
+        Task::perform(
+            async move {
+                let token = client.token().await.ok()?;
+                client.http().reads(&token, id).await.ok()
+            },
+            move |r| Message::Reads(id, r.map(|r| r.reads).unwrap_or_default()),
+        )
+    }
+
     /// Opens a conversation from another panel.
     fn open_chat(&mut self, id: ConversationId) -> Task<Message> {
         self.sidebar.show(Panel::Chats);
@@ -695,6 +722,8 @@ impl Main {
         }
         self.selected = Some(id);
         self.show_chat_narrow = true;
+        self.reads.clear();
+        tasks.push(self.fetch_reads(id));
         let (chat, load) = chat::Chat::open(
             id,
             chat::Ctx {

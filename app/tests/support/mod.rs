@@ -79,7 +79,7 @@ pub fn main_of(app: &App) -> &main::Main {
 pub async fn right_click(app: &mut App, text: &str) {
     use iced::mouse;
     use iced_test::core::Event;
-    use iced_test::selector::{Bounded, Candidate, Target};
+    use iced_test::selector::{Candidate, Target};
     interact(app, |ui| {
         let target = ui
             .find(|c: Candidate<'_>| {

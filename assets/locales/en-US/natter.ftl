@@ -279,3 +279,9 @@ error-bad-mention = Only members of the group can be mentioned, and only its own
 friends-is-you = That is you.
 friends-already = Already friends.
 groups-name-required = Give the group a name first.
+chat-read-by = { $count ->
+    [0] Not read yet
+   *[other] Read by { $count }
+}
+chat-read-by-nobody = Nobody has read it yet.
+chat-readers = Read by: { $names }

@@ -270,3 +270,9 @@ error-bad-mention = 只能 @ 群成员;只有群主和管理员可以 @所有人
 friends-is-you = 这是你自己。
 friends-already = 已经是好友。
 groups-name-required = 请先填写群名称。
+chat-read-by = { $count ->
+    [0] 未读
+   *[other] { $count } 人已读
+}
+chat-read-by-nobody = 还没有人读过。
+chat-readers = 已读:{ $names }

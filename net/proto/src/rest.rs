@@ -169,6 +169,25 @@ pub struct Conversations {
     pub conversations: Vec<ConversationState>,
 }
 
+/// One member's read cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadCursor {
+    /// The member.
+    pub user: UserId,
+    /// The highest seq they have read.
+    pub seq: u64,
+}
+
+/// `GET /v1/conversations/{id}/reads` (version 2): every member's read cursor,
+/// for "read by" in groups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reads {
+    /// The conversation.
+    pub conversation: ConversationId,
+    /// One per member, in member order; 0 for nothing read yet.
+    pub reads: Vec<ReadCursor>,
+}
+
 /// `GET /v1/conversations/{id}/messages?after=&before=&limit=`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessagePage {

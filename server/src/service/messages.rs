@@ -14,6 +14,21 @@ use crate::error::{Error, Result};
 use crate::storage::{self, MemberRecord, NewMessage};
 use crate::util::now_ms;
 
+/// A message as a client sent it.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// The sender's idempotency key.
+    pub client_id: String,
+    /// Where to.
+    pub conversation: ConversationId,
+    /// What.
+    pub body: MessageBody,
+    /// The message replied to.
+    pub reply_to: Option<u64>,
+    /// Mentions and forwarding.
+    pub extras: Extras,
+}
+
 /// What a successful send returns to the sender.
 #[derive(Debug, Clone)]
 pub struct Ack {
@@ -69,12 +84,15 @@ impl Service {
         &self,
         sender: UserId,
         conn: Option<u64>,
-        client_id: String,
-        conversation: ConversationId,
-        body: MessageBody,
-        reply_to: Option<u64>,
-        extras: Extras,
+        out: Outgoing,
     ) -> Result<Ack> {
+        let Outgoing {
+            client_id,
+            conversation,
+            body,
+            reply_to,
+            extras,
+        } = out;
         if client_id.is_empty()
             || client_id.len() > MAX_ID_LEN
             || client_id.chars().any(char::is_control)
@@ -279,6 +297,26 @@ impl Service {
             .collect();
         self.push(&others, &ServerFrame::Typing { conversation, user }, None);
         Ok(())
+    }
+
+    /// Every member's read cursor, for a member of the conversation.
+    pub async fn reads(
+        &self,
+        user: UserId,
+        conversation: ConversationId,
+    ) -> Result<Vec<natter_proto::rest::ReadCursor>> {
+        let (_, members) = self.membership(user, conversation).await?;
+        let reads = self.storage.read_cursors(conversation).await?;
+        Ok(members
+            .iter()
+            .map(|m| natter_proto::rest::ReadCursor {
+                user: m.user,
+                seq: reads
+                    .iter()
+                    .find(|(u, _)| *u == m.user)
+                    .map_or(0, |(_, s)| *s),
+            })
+            .collect())
     }
 
     /// Every conversation the caller is in, with cursors.

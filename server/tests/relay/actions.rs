@@ -242,3 +242,57 @@ async fn a_forwarded_copy_carries_the_authors_real_name() {
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::NotFound);
 }
+
+#[tokio::test]
+async fn every_members_read_cursor_is_there_for_members_only() {
+    let t = TestRelay::start().await;
+    let owner = t.user("rowner").await;
+    let (a, b, stranger) = (
+        t.user("ramy").await,
+        t.user("rbob").await,
+        t.user("rxen").await,
+    );
+    for u in [&a, &b, &stranger] {
+        t.befriend(&owner, u).await;
+    }
+    let g: Group = t
+        .post(
+            &owner,
+            "/v1/groups",
+            &CreateGroup {
+                name: "readers".into(),
+                members: vec![a.id, b.id],
+            },
+        )
+        .await
+        .unwrap();
+    let mut wa = t.ws(&a).await;
+    let mut wo = t.ws(&owner).await;
+    wa.send_text(g.id, "one").await.unwrap();
+    let two = wa.send_text(g.id, "two").await.unwrap();
+    let mut wb = t.ws(&b).await;
+    wb.send(&ClientFrame::Read {
+        conversation: g.id,
+        seq: two,
+    })
+    .await;
+    // The owner is told live, and the reads say the same.
+    wo.wait_for(
+        "receipt",
+        |f| matches!(f, ServerFrame::ReadReceipt { user, seq, .. } if *user == b.id && *seq == two),
+    )
+    .await;
+    let reads: natter_proto::rest::Reads = t
+        .get(&owner, &format!("/v1/conversations/{}/reads", g.id.0))
+        .await
+        .unwrap();
+    let of = |u: UserId| reads.reads.iter().find(|r| r.user == u).map(|r| r.seq);
+    assert_eq!(reads.reads.len(), 3);
+    assert_eq!(of(b.id), Some(two));
+    assert_eq!(of(owner.id), Some(0));
+    let err = t
+        .get::<natter_proto::rest::Reads>(&stranger, &format!("/v1/conversations/{}/reads", g.id.0))
+        .await
+        .unwrap_err();
+    assert_eq!(err.1.code, ErrorCode::NotMember);
+}

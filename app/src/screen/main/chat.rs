@@ -57,6 +57,10 @@ pub struct Chat {
     scrolled_up: bool,
     /// Messages that arrived while scrolled up.
     arrived: usize,
+    /// The message whose readers are listed.
+    readers: Option<u64>,
+    /// The reader, as last seen by `update`.
+    me_seen: Option<UserId>,
 }
 
 /// A page of the open conversation, read from the store.
@@ -118,6 +122,10 @@ pub enum Message {
     Latest,
     /// The history scrolled; how far from the bottom, in pixels.
     Scrolled(f32),
+    /// Show or hide who read a message.
+    Readers(u64),
+    /// Messages deleted for me were written to the store.
+    HiddenSaved,
     /// Resend a failed message.
     Resend(String),
     /// A picture or file part was used.
@@ -178,6 +186,7 @@ impl Chat {
     pub fn open(id: ConversationId, ctx: Ctx<'_>) -> (Chat, Task<Message>) {
         let chat = Chat {
             id: Some(id),
+            me_seen: Some(ctx.me),
             ..Chat::default()
         };
         let task = chat.reload(ctx);
@@ -222,11 +231,7 @@ impl Chat {
     /// unless the reader is looking at a window far back.
     pub fn refresh(&mut self, ctx: Ctx<'_>) -> Task<Message> {
         if self.more_below {
-            self.arrived += 1;
             return Task::none();
-        }
-        if self.scrolled_up {
-            self.arrived += 1;
         }
         self.reload(ctx)
     }
@@ -278,7 +283,17 @@ impl Chat {
 
     /// Handles a message.
     pub fn update(&mut self, message: Message, ctx: Ctx<'_>) -> (Task<Message>, Option<Event>) {
+        self.me_seen = Some(ctx.me);
         match message {
+            Message::HiddenSaved => (Task::none(), None),
+            Message::Readers(seq) => {
+                self.readers = if self.readers == Some(seq) {
+                    None
+                } else {
+                    Some(seq)
+                };
+                (Task::none(), None)
+            }
             Message::Loaded(page) => {
                 if Some(page.id) != self.id {
                     return (Task::none(), None);
@@ -292,6 +307,17 @@ impl Chat {
                         .find(|m| m.seq > page.read_seq && m.sender != ctx.me)
                         .filter(|_| page.read_seq > 0 || page.messages.len() > 1)
                         .map(|m| m.seq);
+                }
+                // While scrolled up, count what came in from others below.
+                let newest = self.messages.last().map_or(0, |m| m.seq);
+                if self.scrolled_up && newest > 0 {
+                    self.arrived += page
+                        .messages
+                        .iter()
+                        .filter(|m| {
+                            m.seq > newest && m.sender != ctx.me && m.body.target().is_none()
+                        })
+                        .count();
                 }
                 self.messages = page.messages;
                 self.pending = page.pending;
@@ -425,7 +451,7 @@ impl Chat {
                 let hidden: Vec<u64> = self.hidden.iter().copied().collect();
                 let task = Task::perform(
                     async move { store.set_setting(&hidden_key(id), &hidden).await.ok() },
-                    |_| Message::Hover(None),
+                    |_| Message::HiddenSaved,
                 );
                 return (task, None);
             }
@@ -617,7 +643,7 @@ mod tests {
     }
 
     #[test]
-    fn a_window_far_back_counts_what_arrives_instead_of_moving() {
+    fn a_window_far_back_stays_put_until_jump_to_latest() {
         let dir = tempfile::tempdir().unwrap();
         let rt = tokio::runtime::Runtime::new().unwrap();
         let store = rt.block_on(Store::open(dir.path())).unwrap();
@@ -629,10 +655,28 @@ mod tests {
         let mut chat = chat_with(vec![msg(1, 2, "hi")]);
         chat.more_below = true;
         let _ = chat.refresh(ctx);
-        let _ = chat.refresh(ctx);
-        assert_eq!(chat.arrived, 2);
+        assert!(
+            chat.more_below,
+            "a new message does not move a window far back"
+        );
         let _ = chat.update(Message::Latest, ctx);
-        assert_eq!(chat.arrived, 0);
         assert!(!chat.more_below);
+        // Scrolled up at the newest page: what others send is counted.
+        chat.scrolled_up = true;
+        let page = Page {
+            id: ConversationId(9),
+            messages: vec![msg(1, 2, "hi"), msg(2, 2, "new"), msg(3, 1, "mine")],
+            pending: vec![],
+            more_above: false,
+            more_below: false,
+            hidden: BTreeSet::new(),
+            quotes: HashMap::new(),
+            read_seq: 1,
+            jump: None,
+        };
+        let _ = chat.update(Message::Loaded(Box::new(page)), ctx);
+        assert_eq!(chat.arrived, 1);
+        let _ = chat.update(Message::Scrolled(0.0), ctx);
+        assert_eq!(chat.arrived, 0);
     }
 }

@@ -40,7 +40,7 @@ pub enum Message {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// Send a copy of the message to each of these.
-    Send(ChatMessage, Vec<ConversationId>),
+    Send(Box<ChatMessage>, Vec<ConversationId>),
     /// Closed.
     Cancel,
 }
@@ -73,7 +73,7 @@ impl Forward {
                     return None;
                 }
                 let to = self.picked.iter().copied().collect();
-                Some(Event::Send(self.message.clone(), to))
+                Some(Event::Send(Box::new(self.message.clone()), to))
             }
             Message::Cancel => Some(Event::Cancel),
         }
@@ -156,7 +156,7 @@ mod tests {
         f.update(Message::Toggle(ConversationId(5)));
         assert_eq!(
             f.update(Message::Send),
-            Some(Event::Send(m, vec![ConversationId(6)]))
+            Some(Event::Send(Box::new(m), vec![ConversationId(6)]))
         );
         assert_eq!(f.update(Message::Cancel), Some(Event::Cancel));
     }

@@ -90,7 +90,17 @@ impl Main {
                 panels::on_account_event(self, &e.body, ctx.i18n);
                 Task::batch([self.reload_social(), self.reload_conversations()])
             }
-            NetEvent::ReadReceipt { .. } => self.reload_conversations(),
+            NetEvent::ReadReceipt {
+                conversation,
+                user,
+                seq,
+            } => {
+                if self.selected == Some(conversation) {
+                    let cursor = self.reads.entry(user).or_default();
+                    *cursor = (*cursor).max(seq);
+                }
+                self.reload_conversations()
+            }
             NetEvent::Typing { conversation, user } => {
                 self.typing
                     .insert(conversation, (user, std::time::Instant::now()));

@@ -201,6 +201,7 @@ impl Main {
                 ) * 1000,
                 edit_window_ms: i64::from(natter_proto::limits::Limits::default().edit_window_secs)
                     * 1000,
+                reads: &self.reads,
             })
             .map(Message::Chat);
         let members = self.mention_candidates();

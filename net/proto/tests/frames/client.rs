@@ -355,3 +355,103 @@ fn client_frame_defaults_nulls_and_unknown_fields() {
         serde_json::json!({"type": "history", "rid": 5, "conversation": 7})
     );
 }
+
+#[test]
+fn version_2_mentions_and_forwarded_copies_match_the_document() {
+    use natter_proto::model::{Extras, FileRef, Forwarded, Message, MessageBody};
+    check(
+        r#"{
+  "type": "send",
+  "client_id": "5d1c9e2b-8f3a-4c6d-b7e0-1a2b3c4d5e6f",
+  "conversation": 108453710000128,
+  "body": {
+    "kind": "text",
+    "text": "@Ana Souza @Sam the crag opens at nine"
+  },
+  "mentions": [108439146594305, 108439150788609]
+}"#,
+        &ClientFrame::Send {
+            client_id: "5d1c9e2b-8f3a-4c6d-b7e0-1a2b3c4d5e6f".into(),
+            conversation: GROUP,
+            body: text("@Ana Souza @Sam the crag opens at nine"),
+            reply_to: None,
+            extras: Extras {
+                mentions: vec![ANA, SAM],
+                ..Extras::default()
+            },
+        },
+    );
+    let from_ana = Extras {
+        forwarded: Some(Forwarded {
+            from: ANA,
+            name: "Ana Souza".into(),
+        }),
+        ..Extras::default()
+    };
+    check(
+        r#"{
+  "type": "send",
+  "client_id": "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+  "conversation": 108441307136000,
+  "body": {
+    "kind": "text",
+    "text": "Yes! Climbing on Saturday?"
+  },
+  "forwarded": {
+    "from": 108439146594305,
+    "name": "Ana Souza"
+  }
+}"#,
+        &ClientFrame::Send {
+            client_id: "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f".into(),
+            conversation: DIRECT,
+            body: text("Yes! Climbing on Saturday?"),
+            reply_to: None,
+            extras: from_ana.clone(),
+        },
+    );
+    let picture = MessageBody::Image {
+        file: FileRef {
+            id: "f_9Qx2mB7c".into(),
+            name: "crag.jpg".into(),
+            size: 482113,
+            mime: "image/jpeg".into(),
+        },
+        width: 1600,
+        height: 1200,
+    };
+    check(
+        r#"{
+  "conversation": 108441307136000,
+  "seq": 57,
+  "sender": 108439142400001,
+  "client_id": "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+  "ts": 1764580000000,
+  "body": {
+    "kind": "image",
+    "file": {
+      "id": "f_9Qx2mB7c",
+      "name": "crag.jpg",
+      "size": 482113,
+      "mime": "image/jpeg"
+    },
+    "width": 1600,
+    "height": 1200
+  },
+  "forwarded": {
+    "from": 108439146594305,
+    "name": "Ana Souza"
+  }
+}"#,
+        &Message {
+            extras: from_ana,
+            ..message(
+                57,
+                LI,
+                "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d",
+                1764580000000,
+                picture,
+            )
+        },
+    );
+}

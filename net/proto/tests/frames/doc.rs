@@ -8,8 +8,8 @@ use natter_proto::limits::Limits;
 use natter_proto::model::{FriendRequest, Group, Message, MessageBody, Profile, UserSummary};
 use natter_proto::rest::{
     Conversations, CreateGroup, FriendRequests, Friends, Groups, Health, IceServers, InviteMembers,
-    LoginRequest, MessagePage, RefreshRequest, RegisterRequest, SearchResult, SendFriendRequest,
-    Session, SetRole, UpdateGroup, UpdateProfile,
+    LoginRequest, MessagePage, Reads, RefreshRequest, RegisterRequest, SearchResult,
+    SendFriendRequest, Session, SetRole, UpdateGroup, UpdateProfile,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -43,7 +43,7 @@ fn every_example_in_the_document_is_a_protocol_value() {
             Health, RegisterRequest, LoginRequest, RefreshRequest, Session, Profile,
             UpdateProfile, SearchResult, UserSummary, Friends, FriendRequests,
             SendFriendRequest, FriendRequest, Groups, CreateGroup, Group, UpdateGroup,
-            InviteMembers, SetRole, Conversations, MessagePage, IceServers,
+            InviteMembers, SetRole, Conversations, MessagePage, IceServers, Reads,
         );
         assert!(
             ok,

@@ -430,3 +430,35 @@ fn rest_bodies_match_their_fixtures() {
         },
     );
 }
+
+#[test]
+fn version_2_reads_match_the_document() {
+    use natter_proto::rest::{ReadCursor, Reads};
+    check(
+        r#"{
+  "conversation": 108453710000128,
+  "reads": [
+    {
+      "user": 108439142400001,
+      "seq": 57
+    },
+    {
+      "user": 108439146594305,
+      "seq": 55
+    },
+    {
+      "user": 108439150788609,
+      "seq": 0
+    }
+  ]
+}"#,
+        &Reads {
+            conversation: GROUP,
+            reads: vec![
+                ReadCursor { user: LI, seq: 57 },
+                ReadCursor { user: ANA, seq: 55 },
+                ReadCursor { user: SAM, seq: 0 },
+            ],
+        },
+    );
+}

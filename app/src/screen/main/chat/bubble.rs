@@ -45,6 +45,8 @@ pub struct View<'a> {
     pub recall_window_ms: i64,
     /// The relay's edit window.
     pub edit_window_ms: i64,
+    /// Read cursors of the group's members.
+    pub reads: &'a HashMap<UserId, u64>,
 }
 
 impl View<'_> {
@@ -229,6 +231,9 @@ impl Chat {
             );
         }
         content = content.push(text(meta).size(10));
+        if mine && v.group && !recalled && self.last_own() == Some(m.seq) {
+            content = content.push(self.read_by(v, m.seq));
+        }
         let highlighted = self.highlight == Some(m.seq);
         container(content)
             .padding([6, 10])
@@ -241,6 +246,47 @@ impl Chat {
                 }
             })
             .into()
+    }
+
+    /// The newest own message shown.
+    fn last_own(&self) -> Option<u64> {
+        self.messages
+            .iter()
+            .rev()
+            .filter(|m| m.body.target().is_none() && !self.hidden.contains(&m.seq))
+            .find(|m| self.me_seen.is_some_and(|me| m.sender == me))
+            .map(|m| m.seq)
+    }
+
+    /// "Read by N" under the newest own message in a group; pressed, the names.
+    fn read_by<'a>(&'a self, v: &View<'a>, seq: u64) -> Element<'a, Message> {
+        let readers: Vec<UserId> = v
+            .reads
+            .iter()
+            .filter(|(u, s)| **u != v.me && **s >= seq)
+            .map(|(u, _)| *u)
+            .collect();
+        let label = v
+            .i18n
+            .tr_args("chat-read-by", &[("count", Arg::from(readers.len()))]);
+        let mut col = column![
+            button(text(label).size(10))
+                .style(button::text)
+                .padding(0)
+                .on_press(Message::Readers(seq))
+        ];
+        if self.readers == Some(seq) {
+            let mut names: Vec<String> = readers.iter().map(|u| v.name(*u)).collect();
+            names.sort();
+            let list = if names.is_empty() {
+                v.i18n.tr("chat-read-by-nobody")
+            } else {
+                v.i18n
+                    .tr_args("chat-readers", &[("names", Arg::from(names.join(", ")))])
+            };
+            col = col.push(text(list).size(10));
+        }
+        col.into()
     }
 
     /// The quoted message at the top of a reply; pressing it jumps there.
