@@ -34,23 +34,23 @@ trap 'kill ${apps[*]:-} $xvfb $relay 2>/dev/null || true' EXIT
 sleep 1
 NATTER_DEMO_THEME=$THEME NATTER_HOME=$SHOTS_HOME "$TARGET/examples/demo_seed" "http://$RELAY" >/dev/null
 
-# Starts one app as `profile` in `lang`, full screen; prints its window id.
+# Starts one app as `profile` in `lang`, sized to the screen; sets WIN and APP.
 start() {
     local profile=$1 lang=$2
     DISPLAY=$DISPLAY_NUM ICED_BACKEND=tiny-skia NATTER_HOME=$SHOTS_HOME NATTER_MEDIA_BIND=127.0.0.1 \
         "$TARGET/natter" --profile "$profile" --server "http://$RELAY" --lang "$lang" \
         >"$SHOTS_HOME/$profile.log" 2>&1 &
-    apps+=($!)
-    local win=""
+    APP=$!
+    apps+=("$APP")
+    WIN=""
     for _ in $(seq 1 100); do
-        win=$(DISPLAY=$DISPLAY_NUM xdotool search --name "Natter" 2>/dev/null | tail -1 || true)
-        [ -n "$win" ] && break
+        WIN=$(DISPLAY=$DISPLAY_NUM xdotool search --name "." 2>/dev/null | tail -1 || true)
+        [ -n "$WIN" ] && break
         sleep 0.1
     done
-    DISPLAY=$DISPLAY_NUM xdotool windowsize --sync "$win" "$WIDTH" "$HEIGHT" windowmove --sync "$win" 0 0
-    DISPLAY=$DISPLAY_NUM xdotool windowfocus --sync "$win"
+    DISPLAY=$DISPLAY_NUM xdotool windowsize --sync "$WIN" "$WIDTH" "$HEIGHT" windowmove --sync "$WIN" 0 0
+    DISPLAY=$DISPLAY_NUM xdotool windowfocus --sync "$WIN"
     sleep 2
-    echo "$win"
 }
 
 shot() {
@@ -60,17 +60,23 @@ shot() {
 
 click() { # x y [button]
     DISPLAY=$DISPLAY_NUM xdotool mousemove --sync "$1" "$2" sleep 0.2 click "${3:-1}"
-    sleep 0.6
+    sleep 0.8
 }
 
+# Each person: the list, their 1:1 chat (second in the list: the group is
+# newer) and, with MENU_bob="X Y" / MENU_alice="X Y", the menu of the
+# message at that point.
 for who in "bob en-US" "alice zh-CN"; do
     set -- $who
-    win=$(start "$1" "$2")
-    # The first conversation in the list is the 1:1 chat (the newest).
-    click 150 135
-    shot "$1-$2-$WIDTH-$THEME-list"
-    ${CLICKS:+eval "$CLICKS"}
+    start "$1" "$2"
+    shot "$1-$2-$WIDTH-$THEME-group"
+    click "${CHAT_X:-150}" "${CHAT_Y:-215}"
     shot "$1-$2-$WIDTH-$THEME-chat"
-    kill "${apps[-1]}"
-    sleep 0.5
+    menu="MENU_$1"
+    if [ -n "${!menu:-}" ]; then
+        click ${!menu} 3
+        shot "$1-$2-$WIDTH-$THEME-menu"
+    fi
+    kill "$APP"
+    wait "$APP" 2>/dev/null || true
 done

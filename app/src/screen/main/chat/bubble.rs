@@ -116,7 +116,8 @@ impl Chat {
             .anchor_bottom()
             .height(Fill)
             .id(LOG)
-            .on_scroll(|viewport| Message::Scrolled(viewport.absolute_offset_reversed().y));
+            // Anchored at the bottom, the offset counts from there.
+            .on_scroll(|viewport| Message::Scrolled(viewport.absolute_offset().y));
         if !(self.scrolled_up || self.more_below) {
             return log.into();
         }
