@@ -95,6 +95,7 @@ impl Service {
                 ));
             }
         }
+        let started = std::time::Instant::now();
         let appended = self
             .storage
             .append(NewMessage {
@@ -107,7 +108,9 @@ impl Service {
                 recall_window_ms: i64::from(self.config.limits.recall_window_secs) * 1000,
             })
             .await?;
+        self.metrics.commit(started.elapsed());
         if !appended.duplicate {
+            self.metrics.message_sent();
             let frame = ServerFrame::Message {
                 message: appended.message.clone(),
             };
