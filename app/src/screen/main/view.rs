@@ -742,6 +742,7 @@ impl Main {
                 self.account.server
             ))
             .size(12),
+            text(crate::about::line(i18n, &self.account.server)).size(12),
             button(text(i18n.tr("settings-sign-out")))
                 .style(button::danger)
                 .on_press(Message::SignOut),
