@@ -6,7 +6,7 @@ APP_ARGS ?=
 DEMO_HOME ?= /tmp/natter-demo
 DEMO_RELAY ?= 127.0.0.1:7979
 
-.PHONY: deps test run relay demo bench-load bench-store bench-app
+.PHONY: deps test run relay demo bench-load bench-store bench-app dist check-dist
 
 ## Install the system packages the build and tests need (Debian: apt-get).
 deps:
@@ -53,3 +53,16 @@ bench-store: deps
 bench-app: deps
 	ICED_TEST_BACKEND=tiny-skia $(CARGO) bench -p natter --bench app
 	bash app/bench/startup.sh
+
+## Installable packages in dist/: the app's .deb, and the portable .tar.gz and
+## .zip (app, relay, README, `portable` marker). Release build; installs
+## cargo-packager from crates.io if missing.
+dist: deps
+	bash .ci/dist-deps.sh
+	CARGO=$(CARGO) bash packaging/dist.sh
+
+## Checks what `make dist` made, as a user would: installs the .deb, starts it
+## under Xvfb on a fresh HOME, and runs the portable folder.
+check-dist:
+	bash .ci/dist-deps.sh
+	bash packaging/check.sh

@@ -28,10 +28,10 @@ pub async fn ensure(server: &str, data_home: &Path) -> Result<Option<Arc<Relay>>
         return Ok(None);
     };
     if let Ok(http) = natter_net::http::Http::new(server)
-        && tokio::time::timeout(Duration::from_millis(800), http.health())
-            .await
-            .is_ok_and(|r| r.is_ok())
+        && let Ok(Ok(health)) =
+            tokio::time::timeout(Duration::from_millis(800), http.health()).await
     {
+        crate::about::record_relay_version(server, &health.version);
         return Ok(None);
     }
     let config = Config {
@@ -42,6 +42,7 @@ pub async fn ensure(server: &str, data_home: &Path) -> Result<Option<Arc<Relay>>
     match Relay::start(config).await {
         Ok(relay) => {
             tracing::info!(%addr, "started the bundled relay");
+            crate::about::record_relay_version(server, natter_server::VERSION);
             Ok(Some(Arc::new(relay)))
         }
         // Another instance may have started it a moment ago.

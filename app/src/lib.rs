@@ -2,6 +2,8 @@
 //! screens so tests can drive them with `iced_test`.
 //!
 //! - [`app`]: the application — boot, the top-level message, update, view.
+//! - [`about`]: versions (Settings → About, `--version`) and where data lives
+//!   (the `portable` marker, per-OS directories).
 //! - [`screen`]: the login/register screen and the main window (conversation
 //!   list, chat pane, friends, groups, settings, 1:1 calls).
 //! - [`embedded`]: starts the bundled relay in-process when none answers on
@@ -12,6 +14,7 @@
 //! - [`style`]: colours and bubbles.
 //! - [`widget`]: small shared widgets (avatars).
 
+pub mod about;
 pub mod app;
 
 /// When the process started, for the start-up time logged once the
@@ -88,6 +91,13 @@ pub fn error_text(i18n: &natter_i18n::I18n, server: &str, err: &natter_net::Erro
         natter_net::Error::Store(e) => {
             i18n.tr_args("error-local", &[("detail", Arg::from(e.to_string()))])
         }
+        natter_net::Error::Untrusted { reason, .. } => i18n.tr_args(
+            "error-untrusted",
+            &[
+                ("server", Arg::from(server)),
+                ("detail", Arg::from(reason.as_str())),
+            ],
+        ),
         natter_net::Error::SignedOut => i18n.tr("error-unauthorized"),
         natter_net::Error::Protocol(m) => {
             i18n.tr_args("error-generic", &[("detail", Arg::from(m.as_str()))])

@@ -1,28 +1,15 @@
 //! `natter`, the desktop app.
 //!
 //! ```text
-//! natter [--profile NAME] [--server URL] [--lang zh-CN|en-US]
+//! natter [--profile NAME] [--server URL] [--lang zh-CN|en-US] [--version]
 //! ```
+//! Data lives where [`natter::about::data_home`] says (a `portable` marker
+//! next to the executable keeps it beside it).
 //! Each profile keeps its own local database, so two instances with different
 //! profiles can chat with each other on one machine.
 
-use std::path::PathBuf;
-
 use natter::app::Flags;
 use natter_i18n::Language;
-
-fn data_home() -> PathBuf {
-    if let Some(p) = std::env::var_os("NATTER_HOME") {
-        return PathBuf::from(p);
-    }
-    if let Some(p) = std::env::var_os("XDG_DATA_HOME") {
-        return PathBuf::from(p).join("natter");
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    home.join(".local").join("share").join("natter")
-}
 
 fn main() -> anyhow::Result<()> {
     natter::STARTED.get_or_init(std::time::Instant::now);
@@ -35,7 +22,10 @@ fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let mut flags = Flags {
         profile: "default".into(),
-        data_home: data_home(),
+        data_home: natter::about::data_home(
+            natter::about::exe_dir().as_deref(),
+            std::env::var_os("NATTER_HOME").map(Into::into),
+        ),
         server: None,
         language: None,
     };
@@ -44,8 +34,12 @@ fn main() -> anyhow::Result<()> {
             "--profile" => flags.profile = args.next().unwrap_or_else(|| "default".into()),
             "--server" => flags.server = args.next(),
             "--lang" => flags.language = args.next().map(|l| Language::from_tag(&l)),
+            "--version" | "-V" => {
+                println!("natter {}", natter::about::VERSION);
+                return Ok(());
+            }
             "--help" | "-h" => {
-                println!("natter [--profile NAME] [--server URL] [--lang zh-CN|en-US]");
+                println!("natter [--profile NAME] [--server URL] [--lang zh-CN|en-US] [--version]");
                 return Ok(());
             }
             other => anyhow::bail!("unknown argument {other}; see --help"),

@@ -18,6 +18,14 @@ pub enum Error {
         /// The relay's explanation, for logs.
         message: String,
     },
+    /// The relay's TLS certificate was refused, so nothing was sent to it.
+    #[error("the relay at {server} has a certificate this device does not trust: {reason}")]
+    Untrusted {
+        /// The relay's address.
+        server: String,
+        /// Why the certificate was refused.
+        reason: String,
+    },
     /// The relay answered something this client does not understand.
     #[error("unexpected reply from the relay: {0}")]
     Protocol(String),

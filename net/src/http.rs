@@ -36,9 +36,13 @@ impl Http {
     /// A client for the relay at `base` (`http://host:port` or `https://…`).
     pub fn new(base: &str) -> Result<Http> {
         tls_init();
+        let extra = crate::tls::extra_roots()
+            .into_iter()
+            .filter_map(|c| reqwest::Certificate::from_der(&c).ok());
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(20))
+            .tls_certs_merge(extra)
             .build()
             .map_err(|e| Error::Protocol(e.to_string()))?;
         Ok(Http {
@@ -93,7 +97,12 @@ impl Http {
     /// other becomes [`Error::Api`] (or [`Error::Protocol`] without an error body).
     async fn execute(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response> {
         let resp = req.send().await.map_err(|e| {
-            if e.is_connect() || e.is_timeout() {
+            if let Some(reason) = crate::tls::certificate_problem(&e) {
+                Error::Untrusted {
+                    server: self.base.clone(),
+                    reason,
+                }
+            } else if e.is_connect() || e.is_timeout() {
                 Error::Unreachable(self.base.clone())
             } else {
                 Error::Protocol(e.to_string())

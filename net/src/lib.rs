@@ -6,6 +6,7 @@
 //!   and jitter, token refresh, catch-up from the store's cursors, gap filling,
 //!   the outbox — as a task with a command [`session::Handle`] and a stream of
 //!   [`session::Event`]s.
+//! - [`tls`]: extra trusted certificates (`NATTER_CA_FILE`) and refused ones.
 //! - [`client`]: the headless client most callers want: sign in, start, send,
 //!   read history and search from the local store.
 //!
@@ -30,6 +31,7 @@ pub mod client;
 pub mod error;
 pub mod http;
 pub mod session;
+pub mod tls;
 
 pub use client::{Client, Events};
 pub use error::{Error, Result};

@@ -256,11 +256,20 @@ impl Runner {
         };
         let url = self.auth.http().ws_url();
         let config = WebSocketConfig::default().read_buffer_size(16 * 1024);
-        let connect =
-            tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), false);
+        let connect = tokio_tungstenite::connect_async_tls_with_config(
+            url.as_str(),
+            Some(config),
+            false,
+            crate::tls::ws_connector(),
+        );
         let mut ws = match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
             Ok(Ok((ws, _))) => ws,
-            Ok(Err(e)) => return Exit::Lost(format!("cannot reach the relay: {e}")),
+            Ok(Err(e)) => {
+                return Exit::Lost(match crate::tls::certificate_problem(&e) {
+                    Some(reason) => format!("the relay's certificate is not trusted: {reason}"),
+                    None => format!("cannot reach the relay: {e}"),
+                });
+            }
             Err(_) => return Exit::Lost("connecting timed out".into()),
         };
         let hello = ClientFrame::Hello {

@@ -121,6 +121,10 @@ pub fn router(svc: Arc<Service>) -> Router {
             (StatusCode::METHOD_NOT_ALLOWED, Json(body))
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::map_response_with_state(
+            svc.clone(),
+            count_errors,
+        ))
         .layer(
             // Spans name the route pattern, never the concrete path or query, which
             // may carry e-mail addresses or phone numbers.
@@ -134,6 +138,17 @@ pub fn router(svc: Arc<Service>) -> Router {
             }),
         )
         .with_state(svc)
+}
+
+/// Counts error answers by code for `/metrics`.
+async fn count_errors(
+    State(svc): Svc,
+    response: axum::response::Response,
+) -> axum::response::Response {
+    if let Some(code) = response.extensions().get::<ErrorCode>() {
+        svc.metrics.error(*code);
+    }
+    response
 }
 
 async fn health(State(svc): Svc) -> Json<Health> {

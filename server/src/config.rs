@@ -45,6 +45,29 @@ pub struct Config {
     pub call_ring_timeout_ms: u64,
     /// How long a call survives a party's lost connection, milliseconds.
     pub call_grace_ms: u64,
+    /// PEM certificate chain; with `tls_key`, the listener speaks TLS only
+    /// (`https://`, `wss://`).
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Where `GET /metrics` is served (a listener of its own, never the public
+    /// one); no metrics listener unless set.
+    pub metrics_bind: Option<SocketAddr>,
+    /// If set, `/metrics` needs `Authorization: Bearer <token>`.
+    pub metrics_token: Option<String>,
+    /// Log lines as text (default) or JSON objects, one per line.
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable text.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
 }
 
 impl Default for Config {
@@ -65,6 +88,11 @@ impl Default for Config {
             turn: crate::turn::TurnConfig::default(),
             call_ring_timeout_ms: 60_000,
             call_grace_ms: 10_000,
+            tls_cert: None,
+            tls_key: None,
+            metrics_bind: None,
+            metrics_token: None,
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -93,6 +121,69 @@ impl Config {
         }
     }
 
+    /// The TLS server configuration, if TLS is configured; an error names the
+    /// file that cannot be used.
+    pub fn tls(&self) -> Result<Option<std::sync::Arc<rustls::ServerConfig>>, ConfigError> {
+        match (&self.tls_cert, &self.tls_key) {
+            (None, None) => Ok(None),
+            (Some(_), None) => Err(crate::tls::TlsError::Incomplete("tls_cert").into()),
+            (None, Some(_)) => Err(crate::tls::TlsError::Incomplete("tls_key").into()),
+            (Some(cert), Some(key)) => Ok(Some(crate::tls::server_config(cert, key)?)),
+        }
+    }
+
+    /// Checks what can be checked without starting: TLS files, the data
+    /// directory, value ranges. Returns a summary for `--check-config`.
+    pub fn check(&self) -> Result<Vec<String>, ConfigError> {
+        let mut out = Vec::new();
+        let scheme = if self.tls()?.is_some() {
+            out.push(format!(
+                "TLS: certificate {} and key {} load and match",
+                self.tls_cert.as_deref().unwrap_or(Path::new("")).display(),
+                self.tls_key.as_deref().unwrap_or(Path::new("")).display()
+            ));
+            "https"
+        } else {
+            out.push(
+                "TLS: off (plain HTTP; put a TLS proxy in front or set tls_cert/tls_key)".into(),
+            );
+            "http"
+        };
+        out.push(format!("listen: {scheme}://{}", self.bind));
+        if self.data_dir.exists() && !self.data_dir.is_dir() {
+            return Err(ConfigError::Invalid(format!(
+                "data_dir {} exists and is not a directory",
+                self.data_dir.display()
+            )));
+        }
+        out.push(format!("data: {}", self.data_dir.display()));
+        match self.metrics_bind {
+            Some(addr) if addr == self.bind && addr.port() != 0 => {
+                return Err(ConfigError::Invalid(format!(
+                    "metrics_bind {addr} is the public listener; give metrics a listener of its own"
+                )));
+            }
+            Some(addr) => out.push(format!(
+                "metrics: http://{addr}/metrics{}",
+                if self.metrics_token.is_some() {
+                    " (bearer token required)"
+                } else {
+                    ""
+                }
+            )),
+            None => out.push("metrics: off (set metrics_bind)".into()),
+        }
+        if self.limits.frames_per_sec == 0 || self.heartbeat_ms == 0 || self.access_ttl_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "frames_per_sec, heartbeat_ms and access_ttl_secs must be above 0".into(),
+            ));
+        }
+        if self.turn.enabled {
+            out.push(format!("STUN/TURN: udp {}", self.turn.bind));
+        }
+        Ok(out)
+    }
+
     /// Heartbeat interval.
     pub fn heartbeat(&self) -> Duration {
         Duration::from_millis(self.heartbeat_ms.max(10))
@@ -108,4 +199,10 @@ pub enum ConfigError {
     /// Not valid TOML for this configuration.
     #[error("invalid configuration in {0}: {1}")]
     Parse(PathBuf, Box<toml::de::Error>),
+    /// The TLS certificate or key cannot be used.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+    /// A value is out of range or contradicts another.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
 }

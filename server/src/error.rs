@@ -99,7 +99,11 @@ impl IntoResponse for Error {
             tracing::error!(%detail, "request failed");
         }
         let body = self.body();
-        (status(body.code), Json(body)).into_response()
+        let code = body.code;
+        let mut response = (status(code), Json(body)).into_response();
+        // For the metrics layer, which counts errors by code.
+        response.extensions_mut().insert(code);
+        response
     }
 }
 

@@ -148,6 +148,24 @@ impl Hub {
         }
     }
 
+    /// Closes every connection of `user` (account disabled by an operator).
+    pub fn kick_user(&self, user: UserId, reason: &'static str) -> usize {
+        let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
+        let conns = users.remove(&user).unwrap_or_default();
+        for c in &conns {
+            let _ =
+                c.tx.try_send(Outbound::Close(ErrorCode::Unauthorized, reason));
+        }
+        self.count.fetch_sub(conns.len() as u64, Ordering::Relaxed);
+        conns.len()
+    }
+
+    /// For each account with a live connection, how many devices it has connected.
+    pub fn devices_per_account(&self) -> Vec<usize> {
+        let map = self.users.read().unwrap_or_else(|e| e.into_inner());
+        map.values().map(Vec::len).filter(|n| *n > 0).collect()
+    }
+
     /// Whether any device of `user` is connected.
     pub fn is_online(&self, user: UserId) -> bool {
         let map = self.users.read().unwrap_or_else(|e| e.into_inner());

@@ -7,6 +7,8 @@
 //!   redb backend) and reaches connected devices through the [`hub::Hub`].
 //! - [`auth`]: password hashing and tokens.
 //! - [`turn`]: the embedded STUN/TURN server for calls.
+//! - [`tls`]: the listener's TLS; [`metrics`]: `GET /metrics` on its own
+//!   listener; [`admin`]: the operator commands' socket and direct mode.
 //! - [`files`]: uploads and downloads of the files that image, file and voice
 //!   messages reference, kept under `<data_dir>/files/`.
 //!
@@ -15,14 +17,17 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
 pub mod files;
 pub mod hub;
+pub mod metrics;
 pub mod service;
 pub mod storage;
+pub mod tls;
 pub mod turn;
 pub mod util;
 pub mod ws;
@@ -37,12 +42,19 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use config::Config;
+
+/// The relay's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub use service::Service;
 
 /// A running relay.
 pub struct Relay {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, if configured.
+    pub metrics_addr: Option<SocketAddr>,
+    /// Whether the listener speaks TLS.
+    pub tls: bool,
     /// Its service, for tests that look inside.
     pub service: Arc<Service>,
     shutdown: watch::Sender<bool>,
@@ -53,30 +65,43 @@ pub struct Relay {
 impl Relay {
     /// Opens storage in `config.data_dir`, binds `config.bind` and starts serving.
     pub async fn start(config: Config) -> anyhow::Result<Relay> {
+        let tls = config.tls()?;
         let (storage, db_closed) = storage::embedded::Embedded::open(&config.data_dir)?;
         files::prepare(&config.data_dir).await?;
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);
+        let metrics_bind = config.metrics_bind;
         let service = Arc::new(Service::new(config, Arc::new(storage), shutdown_rx.clone()).await?);
+        let metrics_addr = match metrics_bind {
+            Some(bind) => Some(metrics::serve(bind, service.clone(), shutdown_rx.clone()).await?),
+            None => None,
+        };
+        #[cfg(unix)]
+        admin::serve_socket(service.clone(), shutdown_rx.clone())?;
         let app = api::router(service.clone());
-        let mut stop = shutdown_rx;
-        // Frames are small and latency matters more than packet count: no Nagle.
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        let stop = shutdown_rx;
+        let with_tls = tls.is_some();
+        let server = match tls {
+            Some(tls) => {
+                let listener = tls::TlsListener::new(listener, tls)?;
+                tokio::spawn(serve(listener, app, stop))
             }
-        });
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop.wait_for(|s| *s).await;
-                })
-                .await
-        });
-        tracing::info!(%addr, "relay listening");
+            None => {
+                // Frames are small and latency matters more than packet count: no Nagle.
+                let listener = listener.tap_io(|tcp| {
+                    if let Err(e) = tcp.set_nodelay(true) {
+                        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+                    }
+                });
+                tokio::spawn(serve(listener, app, stop))
+            }
+        };
+        tracing::info!(%addr, tls = with_tls, "relay listening");
         Ok(Relay {
             addr,
+            metrics_addr,
+            tls: with_tls,
             service,
             shutdown,
             server,
@@ -86,12 +111,14 @@ impl Relay {
 
     /// Base URL for REST, e.g. `http://127.0.0.1:7878`.
     pub fn http_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// WebSocket URL.
     pub fn ws_url(&self) -> String {
-        format!("ws://{}{}", self.addr, natter_proto::WS_PATH)
+        let scheme = if self.tls { "wss" } else { "ws" };
+        format!("{scheme}://{}{}", self.addr, natter_proto::WS_PATH)
     }
 
     /// Stops accepting, tells every session to go, and waits for them (at most the
@@ -127,4 +154,20 @@ impl Relay {
         }
         tracing::info!("relay stopped");
     }
+}
+
+async fn serve<L>(
+    listener: L,
+    app: axum::Router,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        })
+        .await
 }

@@ -3,6 +3,7 @@
 //! WebSocket sessions are thin callers of these methods.
 
 mod accounts;
+pub mod admin;
 pub mod calls;
 mod friends;
 mod groups;
@@ -46,6 +47,8 @@ pub struct Service {
     pub ids: IdGen,
     /// Flips to `true` when the relay begins shutting down.
     pub shutdown: watch::Receiver<bool>,
+    /// What `/metrics` reports.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl Service {
@@ -85,6 +88,7 @@ impl Service {
             tokens: Tokens::new(key),
             ids: IdGen::default(),
             shutdown,
+            metrics: crate::metrics::Metrics::new(),
         })
     }
 

@@ -359,6 +359,36 @@ pub trait Storage: Send + Sync + 'static {
     async fn events(&self, user: UserId, after: u64, limit: usize) -> Result<Vec<Event>>;
     /// `user`'s highest event seq.
     async fn event_seq(&self, user: UserId) -> Result<u64>;
+
+    // Operator commands (`natter-server admin`). Defaults say the backend has
+    // no support yet, so a backend can be added before it grows them.
+
+    /// Accounts with ids above `after`, in id order, at most `limit`.
+    async fn list_users(&self, after: UserId, limit: usize) -> Result<Vec<UserRecord>> {
+        let _ = (after, limit);
+        Err(unsupported("listing accounts"))
+    }
+    /// Marks an account disabled (or enabled again). A disabled account cannot
+    /// sign in, refresh or use a token; with `disabled`, its sessions are
+    /// deleted in the same change. Returns how many sessions were deleted.
+    async fn set_disabled(&self, user: UserId, disabled: bool) -> Result<usize> {
+        let _ = (user, disabled);
+        Err(unsupported("disabling accounts"))
+    }
+    /// Whether an account is disabled.
+    async fn is_disabled(&self, user: UserId) -> Result<bool> {
+        let _ = user;
+        Ok(false)
+    }
+    /// Deletes every session of an account; returns how many there were.
+    async fn delete_sessions_of(&self, user: UserId) -> Result<usize> {
+        let _ = user;
+        Err(unsupported("ending sessions"))
+    }
+}
+
+fn unsupported(what: &str) -> Error {
+    Error::Internal(format!("{what} is not supported by this storage backend"))
 }
 
 /// Checks that `sender` may apply `op` to `target` and applies it.

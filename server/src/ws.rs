@@ -301,11 +301,13 @@ impl Session {
     /// Writes one queued item; `Close` ends the session.
     async fn forward(&mut self, out: Outbound) -> Flow {
         match out {
-            Outbound::Frame(text) => self
-                .socket
-                .feed(WsMessage::Text(text))
-                .await
-                .map_err(|_| Closed),
+            Outbound::Frame(text) => {
+                self.svc.metrics.frame_out();
+                self.socket
+                    .feed(WsMessage::Text(text))
+                    .await
+                    .map_err(|_| Closed)
+            }
             Outbound::Close(code, why) => {
                 let _ = self.send_error(code, why, None, None).await;
                 let _ = self
@@ -332,6 +334,7 @@ impl Session {
     }
 
     async fn send(&mut self, frame: &ServerFrame) -> Flow {
+        self.svc.metrics.frame_out();
         self.socket
             .send(WsMessage::Text(encode(frame)))
             .await
@@ -345,6 +348,7 @@ impl Session {
         rid: Option<u64>,
         client_id: Option<String>,
     ) -> Flow {
+        self.svc.metrics.error(code);
         let frame = ServerFrame::Error {
             error: ErrorBody {
                 code,
@@ -366,6 +370,8 @@ impl Session {
     }
 
     async fn on_text(&mut self, text: &str, rx: &mut mpsc::Receiver<Outbound>) -> Flow {
+        self.svc.metrics.frame_in();
+        let received = Instant::now();
         if !self.bucket.take() {
             return self
                 .send_error(
@@ -415,13 +421,16 @@ impl Session {
                 let res = svc.send_message(user, Some(self.conn_id), out).await;
                 match res {
                     Ok(ack) => {
-                        self.send(&ServerFrame::Ack {
-                            client_id,
-                            conversation,
-                            seq: ack.message.seq,
-                            ts: ack.message.ts,
-                        })
-                        .await
+                        let sent = self
+                            .send(&ServerFrame::Ack {
+                                client_id,
+                                conversation,
+                                seq: ack.message.seq,
+                                ts: ack.message.ts,
+                            })
+                            .await;
+                        self.svc.metrics.ack(received.elapsed());
+                        sent
                     }
                     Err(e) => self.reply_err(e, None, Some(client_id)).await,
                 }
@@ -494,6 +503,7 @@ impl Session {
             let Some(last) = events.last() else { break };
             after = last.seq;
             let full = events.len() == page;
+            svc.metrics.catchup_page();
             if let Err(c) = self.send(&ServerFrame::Events { rid, events }).await {
                 return Ok(Err(c));
             }
@@ -519,6 +529,7 @@ impl Session {
                     .await?;
                 let Some(last) = messages.last() else { break };
                 from = last.seq;
+                svc.metrics.catchup_page();
                 let frame = ServerFrame::Messages {
                     rid,
                     conversation: state.id,

@@ -24,6 +24,7 @@ auth-registered = Account created. You can sign in now.
 ## Errors shown to people
 
 error-unreachable = Cannot reach the relay at { $server }. Check the address and your connection.
+error-untrusted = The relay at { $server } has a certificate this device does not trust ({ $detail }). Nothing was sent. Ask the relay's operator, or trust its certificate with NATTER_CA_FILE.
 error-bad-credentials = Wrong account name or password.
 error-account-taken = That account name, e-mail or phone is already registered.
 error-bad-request = That did not look right: { $detail }
@@ -204,6 +205,8 @@ settings-speaker = Speaker
 settings-camera = Camera
 settings-device-default = System default
 settings-devices-none = None found on this computer.
+settings-about = Natter { $app } · relay { $relay }
+settings-about-relay-unknown = not reached yet
 settings-sign-out = Sign out
 settings-saved = Saved.
 

@@ -24,6 +24,7 @@ auth-registered = 注册成功,现在可以登录了。
 ## 给用户看的错误
 
 error-unreachable = 无法连接到服务器 { $server },请检查地址和网络。
+error-untrusted = 服务器 { $server } 的证书不受本设备信任({ $detail }),未发送任何数据。请联系服务器管理员,或用 NATTER_CA_FILE 信任其证书。
 error-bad-credentials = 账号或密码错误。
 error-account-taken = 该账号、邮箱或手机号已被注册。
 error-bad-request = 输入有误:{ $detail }
@@ -198,6 +199,8 @@ settings-speaker = 扬声器
 settings-camera = 摄像头
 settings-device-default = 系统默认
 settings-devices-none = 本机未找到此类设备。
+settings-about = 闲聊 { $app } · 服务器 { $relay }
+settings-about-relay-unknown = 尚未连接
 settings-sign-out = 退出登录
 settings-saved = 已保存。
 

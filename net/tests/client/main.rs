@@ -7,3 +7,4 @@ mod calls;
 mod faults;
 mod files;
 mod support;
+mod tls;

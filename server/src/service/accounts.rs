@@ -82,6 +82,13 @@ fn clean_avatar(avatar: &str) -> Result<Option<String>> {
     Ok(Some(a.to_string()))
 }
 
+fn disabled() -> Error {
+    Error::client(
+        ErrorCode::Forbidden,
+        "this account has been disabled by the relay's operator",
+    )
+}
+
 fn profile(user: &UserRecord) -> Profile {
     Profile {
         user: user.summary(),
@@ -125,7 +132,7 @@ impl Service {
         Ok(profile(&user))
     }
 
-    async fn hash_password(&self, password: String) -> Result<String> {
+    pub(super) async fn hash_password(&self, password: String) -> Result<String> {
         let passwords = self.passwords.clone();
         tokio::task::spawn_blocking(move || passwords.hash(&password))
             .await
@@ -166,6 +173,9 @@ impl Service {
                 ));
             }
         };
+        if self.storage.is_disabled(user.id).await? {
+            return Err(disabled());
+        }
         let device = match req.device_id.as_deref().map(str::trim) {
             Some(d) if !d.is_empty() => {
                 if d.len() > MAX_ID_LEN || d.chars().any(char::is_control) {
@@ -188,6 +198,12 @@ impl Service {
             created_ts: now,
         };
         self.storage.put_session(record.clone()).await?;
+        // An operator may have disabled the account meanwhile; its sessions were
+        // deleted then, so this one must go too.
+        if self.storage.is_disabled(user.id).await? {
+            self.storage.delete_session(session_id).await?;
+            return Err(disabled());
+        }
         tracing::info!(user = user.id.0, session = session_id, "signed in");
         Ok(self.session_reply(&user, &record, refresh, now))
     }
@@ -229,6 +245,9 @@ impl Service {
             return Err(invalid());
         }
         let user = self.storage.user(session.user).await?.ok_or_else(invalid)?;
+        if self.storage.is_disabled(user.id).await? {
+            return Err(disabled());
+        }
         let (refresh, refresh_hash) = new_refresh(session.id);
         let next = SessionRecord {
             refresh_hash,

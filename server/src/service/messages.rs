@@ -119,6 +119,7 @@ impl Service {
         let extras = self
             .check_extras(sender, conversation, &body, extras)
             .await?;
+        let started = std::time::Instant::now();
         let appended = self
             .storage
             .append(NewMessage {
@@ -133,7 +134,9 @@ impl Service {
                 extras,
             })
             .await?;
+        self.metrics.commit(started.elapsed());
         if !appended.duplicate {
+            self.metrics.message_sent();
             let frame = ServerFrame::Message {
                 message: appended.message.clone(),
             };

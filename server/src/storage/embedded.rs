@@ -13,6 +13,7 @@
 //! Values are JSON so the schema can grow fields without a migration; keys are
 //! fixed-width integers or tuples so range scans stay ordered.
 
+mod admin;
 mod apply;
 mod messages;
 mod social;
@@ -562,5 +563,24 @@ impl Storage for Embedded {
             Ok(t.get(user.0)?.map(|v| v.value()).unwrap_or(0))
         })
         .await
+    }
+
+    async fn list_users(&self, after: UserId, limit: usize) -> Result<Vec<UserRecord>> {
+        self.read(move |txn| admin::list_users(txn, after, limit))
+            .await
+    }
+
+    async fn set_disabled(&self, user: UserId, disabled: bool) -> Result<usize> {
+        self.write_aside(move |txn| admin::set_disabled(txn, user, disabled))
+            .await
+    }
+
+    async fn is_disabled(&self, user: UserId) -> Result<bool> {
+        self.read(move |txn| admin::is_disabled(txn, user)).await
+    }
+
+    async fn delete_sessions_of(&self, user: UserId) -> Result<usize> {
+        self.write_aside(move |txn| admin::delete_sessions(txn, user))
+            .await
     }
 }

@@ -236,6 +236,7 @@ impl Settings {
                 .on_toggle(Message::Notifications),
             v.devices,
             text(format!("{}: {}", i18n.tr("settings-server"), v.server)).size(12),
+            text(crate::about::line(i18n, v.server)).size(12),
             button(text(i18n.tr("settings-sign-out")))
                 .style(button::danger)
                 .on_press(Message::SignOut),

@@ -42,6 +42,9 @@ pub const EVENTS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("eve
 /// user → highest event seq.
 pub const EVENT_SEQ: TableDefinition<u64, u64> = TableDefinition::new("event_seq");
 
+/// user id → (): accounts an operator disabled.
+pub const DISABLED: TableDefinition<u64, ()> = TableDefinition::new("disabled_users");
+
 /// Creates every table so that read transactions never meet a missing one.
 pub fn create_all(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(META)?;
@@ -61,5 +64,6 @@ pub fn create_all(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(READS)?;
     txn.open_table(EVENTS)?;
     txn.open_table(EVENT_SEQ)?;
+    txn.open_table(DISABLED)?;
     Ok(())
 }

@@ -22,9 +22,9 @@
 //! at the first record that is torn, zeroed or of another generation: records
 //! after it can only be left over from an older generation.
 
+use crate::util::FileExt;
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -136,6 +136,8 @@ impl Segment {
         self.file.sync_all()?;
         if self.allocated == 0 {
             // A new file: its name must survive a power cut as well.
+            // (Windows has no directory handles to sync; NTFS journals names.)
+            #[cfg(unix)]
             if let Some(dir) = self.path.parent() {
                 File::open(dir)?.sync_all()?;
             }
