@@ -45,6 +45,12 @@ pub struct Config {
     pub call_ring_timeout_ms: u64,
     /// How long a call survives a party's lost connection, milliseconds.
     pub call_grace_ms: u64,
+    /// PostgreSQL URL (`postgres://user:password@host:port/db`): keep
+    /// everything there instead of the embedded database, so several relays
+    /// can share it. Files stay under `data_dir`, which the relays then share.
+    pub database: Option<String>,
+    /// Most connections to PostgreSQL this relay opens.
+    pub database_max_connections: u32,
 }
 
 impl Default for Config {
@@ -65,6 +71,8 @@ impl Default for Config {
             turn: crate::turn::TurnConfig::default(),
             call_ring_timeout_ms: 60_000,
             call_grace_ms: 10_000,
+            database: None,
+            database_max_connections: 16,
         }
     }
 }

@@ -45,6 +45,10 @@ struct Args {
     /// Run without the STUN/TURN server.
     #[arg(long, env = "NATTER_NO_TURN")]
     no_turn: bool,
+    /// Keep everything in PostgreSQL (postgres://user:password@host:port/db)
+    /// instead of the embedded database, so several relays can share it.
+    #[arg(long, env = "NATTER_DATABASE", hide_env_values = true)]
+    database: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -89,6 +93,9 @@ fn main() -> anyhow::Result<()> {
     }
     if args.no_turn {
         config.turn.enabled = false;
+    }
+    if let Some(v) = args.database {
+        config.database = Some(v);
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
