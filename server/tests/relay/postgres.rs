@@ -75,14 +75,14 @@ async fn relays_on_one_database_share_accounts_tokens_and_gapless_seqs() {
         async {
             let mut v = Vec::new();
             for i in 0..10 {
-                v.push(x.user(&format!("x{i}")).await);
+                v.push(x.user(&format!("xuser{i}")).await);
             }
             v
         },
         async {
             let mut v = Vec::new();
             for i in 0..10 {
-                v.push(y.user(&format!("y{i}")).await);
+                v.push(y.user(&format!("yuser{i}")).await);
             }
             v
         }
@@ -95,7 +95,7 @@ async fn relays_on_one_database_share_accounts_tokens_and_gapless_seqs() {
             reqwest::Method::POST,
             None,
             "/v1/auth/register",
-            Some(&serde_json::json!({"account": "x0", "password": "another-password"})),
+            Some(&serde_json::json!({"account": "xuser0", "password": "another-password"})),
         )
         .await
         .unwrap_err();
@@ -195,7 +195,7 @@ async fn relays_on_one_database_share_accounts_tokens_and_gapless_seqs() {
 async fn database_down_refuses_writes_and_service_resumes_when_it_returns() {
     let mut server = PgServer::start();
     let t = node(&server.fresh_database().await).await;
-    let (a, b) = (t.user("ada").await, t.user("bo").await);
+    let (a, b) = (t.user("ada").await, t.user("bob").await);
     let conv = t.befriend(&a, &b).await;
     let mut wa = t.ws(&a).await;
     let mut wb = t.ws(&b).await;
