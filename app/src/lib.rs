@@ -52,7 +52,9 @@ pub fn error_text(i18n: &natter_i18n::I18n, server: &str, err: &natter_net::Erro
             InvalidState => i18n.tr("error-invalid-state"),
             RecallExpired => i18n.tr("error-recall-expired"),
             Busy => i18n.tr("error-busy"),
-            UnsupportedVersion | Unsupported | Internal | ShuttingDown | Unavailable => i18n.tr("error-server"),
+            UnsupportedVersion | Unsupported | Internal | ShuttingDown | Unavailable => {
+                i18n.tr("error-server")
+            }
         },
         natter_net::Error::Store(e) => {
             i18n.tr_args("error-local", &[("detail", Arg::from(e.to_string()))])

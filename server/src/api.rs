@@ -152,7 +152,12 @@ async fn health(State(svc): Svc) -> (StatusCode, Json<Health>) {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let health = Health {
-        status: if problems.is_empty() { "ok" } else { "unavailable" }.into(),
+        status: if problems.is_empty() {
+            "ok"
+        } else {
+            "unavailable"
+        }
+        .into(),
         version: env!("CARGO_PKG_VERSION").into(),
         sessions: svc.hub.len(),
         problems,

@@ -179,7 +179,10 @@ pub(crate) fn un(v: i64) -> u64 {
 /// Appends events inside `tx`, giving each the next seq of its account's log.
 /// Accounts' counters are locked in id order, so transactions never wait on
 /// each other in a cycle.
-pub(crate) async fn append_events(tx: &mut Tx, events: Vec<(UserId, EventBody)>) -> Result<Appends> {
+pub(crate) async fn append_events(
+    tx: &mut Tx,
+    events: Vec<(UserId, EventBody)>,
+) -> Result<Appends> {
     if events.is_empty() {
         return Ok(Vec::new());
     }

@@ -90,7 +90,17 @@ impl PgServer {
         };
         let out = server
             .command("initdb")
-            .args(["-A", "trust", "-U", "natter", "-E", "UTF8", "--no-locale", "-N", "-D"])
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                "natter",
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "-N",
+                "-D",
+            ])
             .arg(server.dir.join("data"))
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -238,6 +248,8 @@ pub fn shared() -> &'static PgServer {
             me = std::process::id(),
             dir = server.dir.display(),
         );
+        // Outlives this process on purpose: it is what stops the server.
+        #[allow(clippy::zombie_processes)]
         Command::new("sh")
             .args(["-c", &script])
             .stdin(Stdio::null())

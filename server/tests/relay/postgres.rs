@@ -43,7 +43,12 @@ async fn health(api: &Api) -> (u16, Health) {
 
 /// Sends `n` messages without waiting, then collects every ack: (client id,
 /// seq).
-async fn burst(ws: &mut Ws, conv: natter_proto::model::ConversationId, tag: &str, n: usize) -> Vec<(String, u64)> {
+async fn burst(
+    ws: &mut Ws,
+    conv: natter_proto::model::ConversationId,
+    tag: &str,
+    n: usize,
+) -> Vec<(String, u64)> {
     for i in 0..n {
         ws.send(&ClientFrame::Send {
             client_id: format!("{tag}{i}"),
@@ -125,7 +130,8 @@ async fn relays_on_one_database_share_accounts_tokens_and_gapless_seqs() {
     // Both write to the conversation at once, each through its own node.
     let mut wa = x.ws(a).await;
     let mut wb = y.ws(b).await;
-    let (acks_a, acks_b) = tokio::join!(burst(&mut wa, conv, "a", 60), burst(&mut wb, conv, "b", 60));
+    let (acks_a, acks_b) =
+        tokio::join!(burst(&mut wa, conv, "a", 60), burst(&mut wb, conv, "b", 60));
     let mut seqs: Vec<u64> = acks_a.iter().chain(&acks_b).map(|(_, s)| *s).collect();
     seqs.sort();
     assert_eq!(seqs, (1..=120).collect::<Vec<_>>(), "gapless, no seq twice");

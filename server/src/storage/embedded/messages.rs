@@ -198,7 +198,6 @@ impl ConvCache {
     }
 }
 
-
 /// Checks membership, deduplicates, assigns the next seq and builds the
 /// message; the writes are returned in `ops` (for the log, then the applier)
 /// and noted in `pending` by the writer. Nothing is changed unless it succeeds.

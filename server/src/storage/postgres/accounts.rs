@@ -132,15 +132,13 @@ pub async fn update_user(
 
 pub async fn put_session(pool: &PgPool, session: SessionRecord) -> Result<()> {
     // A plain insert: an id made twice is an error, never an overwrite.
-    sqlx::query(
-        "INSERT INTO sessions (id, user_id, refresh_hash, data) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(db(session.id))
-    .bind(db(session.user.0))
-    .bind(&session.refresh_hash)
-    .bind(Json(&session))
-    .execute(pool)
-    .await?;
+    sqlx::query("INSERT INTO sessions (id, user_id, refresh_hash, data) VALUES ($1, $2, $3, $4)")
+        .bind(db(session.id))
+        .bind(db(session.user.0))
+        .bind(&session.refresh_hash)
+        .bind(Json(&session))
+        .execute(pool)
+        .await?;
     Ok(())
 }
 

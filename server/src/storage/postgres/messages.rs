@@ -60,7 +60,9 @@ async fn run(pool: &PgPool, mut jobs: Vec<AppendJob>) {
             tracing::warn!(error = %e, n = jobs.len(), "append batch failed; retrying one by one");
             for job in jobs {
                 let outcome = match commit(pool, vec![job.new.clone()]).await {
-                    Ok(mut o) => o.pop().unwrap_or_else(|| Err(Error::Internal("no outcome".into()))),
+                    Ok(mut o) => o
+                        .pop()
+                        .unwrap_or_else(|| Err(Error::Internal("no outcome".into()))),
                     Err(e) => Err(e),
                 };
                 let _ = job.reply.send(outcome);
@@ -110,6 +112,9 @@ async fn commit(pool: &PgPool, news: Vec<NewMessage>) -> Result<Vec<Result<Appen
     Ok(out)
 }
 
+// The entry API does not fit: the row is read (awaited) between the look-up
+// and the insert.
+#[allow(clippy::map_entry)]
 async fn lock<'l>(
     tx: &mut Tx,
     locked: &'l mut HashMap<u64, Locked>,

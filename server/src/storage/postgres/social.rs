@@ -47,7 +47,11 @@ pub async fn pending_requests(pool: &PgPool, user: UserId) -> Result<Vec<Request
     Ok(rows.into_iter().map(|j| j.0).collect())
 }
 
-async fn are_friends(tx: &mut Tx, user: UserId, friend: UserId) -> Result<Option<FriendshipRecord>> {
+async fn are_friends(
+    tx: &mut Tx,
+    user: UserId,
+    friend: UserId,
+) -> Result<Option<FriendshipRecord>> {
     let row: Option<Json<FriendshipRecord>> =
         sqlx::query_scalar("SELECT data FROM friends WHERE user_id = $1 AND friend_id = $2")
             .bind(db(user.0))
@@ -62,7 +66,10 @@ pub async fn create_request(
     request: RequestRecord,
     events: Vec<(UserId, EventBody)>,
 ) -> Result<(RequestRecord, Appends)> {
-    if are_friends(&mut tx, request.from, request.to).await?.is_some() {
+    if are_friends(&mut tx, request.from, request.to)
+        .await?
+        .is_some()
+    {
         return Err(Error::client(ErrorCode::AlreadyFriends, "already friends"));
     }
     // The partial unique index keeps one pending request per direction, even
@@ -129,9 +136,14 @@ pub async fn resolve_request(
         let record = match are_friends(&mut tx, from, to).await? {
             Some(f) => f,
             None => {
-                let conversation =
-                    open_direct(&mut tx, from, to, resolution.new_conversation, resolution.ts)
-                        .await?;
+                let conversation = open_direct(
+                    &mut tx,
+                    from,
+                    to,
+                    resolution.new_conversation,
+                    resolution.ts,
+                )
+                .await?;
                 let record = FriendshipRecord {
                     friend: to,
                     conversation,
@@ -316,12 +328,11 @@ pub async fn conversation(pool: &PgPool, id: ConversationId) -> Result<Option<Co
 }
 
 pub async fn members(pool: &PgPool, id: ConversationId) -> Result<Vec<MemberRecord>> {
-    let rows: Vec<Json<MemberRecord>> = sqlx::query_scalar(
-        "SELECT data FROM members WHERE conversation_id = $1 ORDER BY user_id",
-    )
-    .bind(db(id.0))
-    .fetch_all(pool)
-    .await?;
+    let rows: Vec<Json<MemberRecord>> =
+        sqlx::query_scalar("SELECT data FROM members WHERE conversation_id = $1 ORDER BY user_id")
+            .bind(db(id.0))
+            .fetch_all(pool)
+            .await?;
     Ok(rows.into_iter().map(|j| j.0).collect())
 }
 
