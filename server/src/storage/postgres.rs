@@ -12,6 +12,7 @@
 //!   the first copy ([`messages`]);
 //! - appends waiting together share one transaction and one commit (group
 //!   commit), taken in conversation order so that nodes never deadlock;
+//!   conversations are spread over a few batchers that commit in parallel;
 //! - an account's event seqs come from its row in `event_seqs`, raised under
 //!   its lock, so they are gapless too;
 //! - the token-signing key lives in `meta` (the TURN secret is derived from
@@ -54,6 +55,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[(
 /// Serialises schema changes of nodes starting at once (an arbitrary key).
 const MIGRATION_LOCK: i64 = 0x6e61_7474_6572;
 
+/// Append batchers (each holds at most one connection at a time).
+const APPEND_SHARDS: usize = 4;
+
 /// How long a call waits for a connection before answering `unavailable`.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -74,7 +78,10 @@ pub struct Postgres {
 
 struct Inner {
     pool: PgPool,
-    appends: mpsc::UnboundedSender<messages::AppendJob>,
+    /// One batcher per shard of conversations: a conversation's appends all
+    /// go through one (so they keep their order), and shards commit in
+    /// parallel.
+    appends: Vec<mpsc::UnboundedSender<messages::AppendJob>>,
     closed: std_mpsc::Sender<()>,
 }
 
@@ -96,13 +103,18 @@ impl Postgres {
             .parse()
             .map_err(|e| Error::Internal(format!("invalid database URL: {e}")))?;
         let pool = PgPoolOptions::new()
-            .max_connections(config.max_connections.max(2))
+            .max_connections(config.max_connections.max(APPEND_SHARDS as u32 + 2))
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;
         migrate(&pool).await?;
-        let (appends, rx) = mpsc::unbounded_channel();
-        tokio::spawn(messages::batcher(pool.clone(), rx));
+        let appends = (0..APPEND_SHARDS)
+            .map(|_| {
+                let (tx, rx) = mpsc::unbounded_channel();
+                tokio::spawn(messages::batcher(pool.clone(), rx));
+                tx
+            })
+            .collect();
         let (closed, closed_rx) = std_mpsc::channel();
         Ok((
             Postgres {
@@ -334,8 +346,9 @@ impl Storage for Postgres {
 
     async fn append(&self, message: NewMessage) -> Result<Appended> {
         let (reply, rx) = tokio::sync::oneshot::channel();
-        self.inner
-            .appends
+        // Above the node bits of the id (see `util::IdGen`).
+        let shard = ((message.conversation.0 >> 4) as usize) % self.inner.appends.len();
+        self.inner.appends[shard]
             .send(messages::AppendJob {
                 new: message,
                 reply,
