@@ -8,7 +8,8 @@ set -euo pipefail
 # colour emoji font the text engine falls back to for emoji.
 # Calls: ALSA headers (cpal), cmake (libopus), libclang (V4L2 bindings for nokhwa),
 # nasm (OpenH264 SIMD).
-packages=(pkg-config build-essential libasound2-dev cmake libclang-dev nasm libxkbcommon-x11-0 libx11-6 libxcursor1 libxrandr2 libxi6 libwayland-client0 fonts-wqy-microhei fonts-noto-color-emoji)
+# Relay tests: PostgreSQL (the tests start their own server in a temp dir).
+packages=(pkg-config build-essential libasound2-dev cmake libclang-dev nasm libxkbcommon-x11-0 libx11-6 libxcursor1 libxrandr2 libxi6 libwayland-client0 fonts-wqy-microhei fonts-noto-color-emoji postgresql)
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "Not a Debian system. Install the equivalents of: ${packages[*]}" >&2

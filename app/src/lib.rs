@@ -52,7 +52,9 @@ pub fn code_text(i18n: &natter_i18n::I18n, code: natter_proto::ErrorCode) -> Str
         EditExpired => i18n.tr("error-edit-expired"),
         BadMention => i18n.tr("error-bad-mention"),
         Busy => i18n.tr("error-busy"),
-        UnsupportedVersion | Unsupported | Internal | ShuttingDown => i18n.tr("error-server"),
+        UnsupportedVersion | Unsupported | Internal | ShuttingDown | Unavailable => {
+            i18n.tr("error-server")
+        }
     }
 }
 

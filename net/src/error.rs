@@ -52,7 +52,10 @@ impl Error {
             Error::Unreachable(_) => true,
             Error::Api { code, .. } => matches!(
                 code,
-                ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::ShuttingDown
+                ErrorCode::RateLimited
+                    | ErrorCode::Internal
+                    | ErrorCode::ShuttingDown
+                    | ErrorCode::Unavailable
             ),
             _ => false,
         }

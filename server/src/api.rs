@@ -151,12 +151,34 @@ async fn count_errors(
     response
 }
 
-async fn health(State(svc): Svc) -> Json<Health> {
-    Json(Health {
-        status: "ok".into(),
+/// `200 ok`, or `503 unavailable` with what is wrong (load balancers take
+/// such a node out of rotation).
+async fn health(State(svc): Svc) -> (StatusCode, Json<Health>) {
+    let mut problems = Vec::new();
+    if let Err(e) = svc.storage.health().await {
+        tracing::warn!(error = %e, "health check: storage");
+        problems.push(match e {
+            Error::Unavailable(detail) => format!("storage unavailable: {detail}"),
+            _ => "storage failing (see the relay's log)".to_string(),
+        });
+    }
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let health = Health {
+        status: if problems.is_empty() {
+            "ok"
+        } else {
+            "unavailable"
+        }
+        .into(),
         version: env!("CARGO_PKG_VERSION").into(),
         sessions: svc.hub.len(),
-    })
+        problems,
+    };
+    (status, Json(health))
 }
 
 async fn register(

@@ -57,6 +57,12 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Log lines as text (default) or JSON objects, one per line.
     pub log_format: LogFormat,
+    /// PostgreSQL URL (`postgres://user:password@host:port/db`): keep
+    /// everything there instead of the embedded database, so several relays
+    /// can share it. Files stay under `data_dir`, which the relays then share.
+    pub database: Option<String>,
+    /// Most connections to PostgreSQL this relay opens.
+    pub database_max_connections: u32,
 }
 
 /// How log lines are written to stderr.
@@ -93,6 +99,8 @@ impl Default for Config {
             metrics_bind: None,
             metrics_token: None,
             log_format: LogFormat::Text,
+            database: None,
+            database_max_connections: 16,
         }
     }
 }

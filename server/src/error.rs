@@ -23,6 +23,10 @@ pub enum Error {
     /// The relay failed. Logged, reported as `internal` without details.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The database cannot be reached (PostgreSQL down, connections
+    /// exhausted). Nothing was stored; reported as `unavailable`.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// Service result.
@@ -63,6 +67,21 @@ impl Error {
                 code: ErrorCode::Internal,
                 message: "internal error".into(),
             },
+            Error::Unavailable(_) => ErrorBody {
+                code: ErrorCode::Unavailable,
+                message: "the relay's database is unavailable; nothing was stored, try again"
+                    .into(),
+            },
+        }
+    }
+
+    /// A copy, for answering several waiters with one failure.
+    pub fn duplicate(&self) -> Error {
+        match self {
+            Error::Client { code, message } => Error::client(*code, message.clone()),
+            Error::Conflict => Error::Conflict,
+            Error::Internal(d) => Error::Internal(d.clone()),
+            Error::Unavailable(d) => Error::Unavailable(d.clone()),
         }
     }
 
@@ -89,14 +108,16 @@ pub fn status(code: ErrorCode) -> StatusCode {
         AccountTaken | AlreadyFriends | InvalidState | Busy => StatusCode::CONFLICT,
         Unsupported => StatusCode::NOT_IMPLEMENTED,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+        ShuttingDown | Unavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        if let Error::Internal(detail) = &self {
-            tracing::error!(%detail, "request failed");
+        match &self {
+            Error::Internal(detail) => tracing::error!(%detail, "request failed"),
+            Error::Unavailable(detail) => tracing::warn!(%detail, "request refused"),
+            _ => {}
         }
         let body = self.body();
         let code = body.code;
@@ -133,5 +154,25 @@ from_redb!(
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Error {
         Error::Internal(format!("encoding: {e}"))
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Error {
+        use sqlx::Error as E;
+        let unavailable = match &e {
+            E::Io(_) | E::Tls(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed => true,
+            // Class 08: connection exception; 57P01–57P03: the server is
+            // shutting down or starting up; 53300: too many connections.
+            E::Database(db) => db
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300"),
+            _ => false,
+        };
+        if unavailable {
+            Error::Unavailable(format!("database: {e}"))
+        } else {
+            Error::Internal(format!("database: {e}"))
+        }
     }
 }

@@ -63,16 +63,32 @@ pub struct Relay {
 }
 
 impl Relay {
-    /// Opens storage in `config.data_dir`, binds `config.bind` and starts serving.
+    /// Opens storage (PostgreSQL when `config.database` is set, else the
+    /// embedded database in `config.data_dir`), binds `config.bind` and starts
+    /// serving.
     pub async fn start(config: Config) -> anyhow::Result<Relay> {
         let tls = config.tls()?;
-        let (storage, db_closed) = storage::embedded::Embedded::open(&config.data_dir)?;
+        let (storage, db_closed): (Arc<dyn storage::Storage>, _) = match &config.database {
+            Some(url) => {
+                let pg = storage::postgres::PgConfig {
+                    url: url.clone(),
+                    max_connections: config.database_max_connections,
+                };
+                let (storage, closed) = storage::postgres::Postgres::connect(&pg).await?;
+                tracing::info!("storage: PostgreSQL");
+                (Arc::new(storage) as Arc<dyn storage::Storage>, closed)
+            }
+            None => {
+                let (storage, closed) = storage::embedded::Embedded::open(&config.data_dir)?;
+                (Arc::new(storage) as Arc<dyn storage::Storage>, closed)
+            }
+        };
         files::prepare(&config.data_dir).await?;
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let metrics_bind = config.metrics_bind;
-        let service = Arc::new(Service::new(config, Arc::new(storage), shutdown_rx.clone()).await?);
+        let service = Arc::new(Service::new(config, storage, shutdown_rx.clone()).await?);
         let metrics_addr = match metrics_bind {
             Some(bind) => Some(metrics::serve(bind, service.clone(), shutdown_rx.clone()).await?),
             None => None,

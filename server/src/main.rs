@@ -67,6 +67,10 @@ struct Args {
     check_config: bool,
     #[command(subcommand)]
     command: Option<Cmd>,
+    /// Keep everything in PostgreSQL (postgres://user:password@host:port/db)
+    /// instead of the embedded database, so several relays can share it.
+    #[arg(long, env = "NATTER_DATABASE", hide_env_values = true)]
+    database: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -173,6 +177,9 @@ fn build_config(args: &Args) -> anyhow::Result<Config> {
     }
     if let Some(v) = args.log_format {
         config.log_format = v;
+    }
+    if let Some(v) = &args.database {
+        config.database = Some(v.clone());
     }
     Ok(config)
 }

@@ -59,6 +59,7 @@ impl Service {
         shutdown: watch::Receiver<bool>,
     ) -> Result<Service> {
         let key = storage.signing_key().await?;
+        let node = storage.node_number().await?;
         let passwords = {
             let (m, t) = (config.argon2_memory_kib, config.argon2_iterations);
             tokio::task::spawn_blocking(move || Passwords::new(m, t))
@@ -86,7 +87,7 @@ impl Service {
             calls: calls::Calls::default(),
             passwords,
             tokens: Tokens::new(key),
-            ids: IdGen::default(),
+            ids: IdGen::for_node(node),
             shutdown,
             metrics: crate::metrics::Metrics::new(),
         })

@@ -10,6 +10,7 @@
 //! retries it.
 
 pub mod embedded;
+pub mod postgres;
 
 use async_trait::async_trait;
 use natter_proto::event::{Event, EventBody};
@@ -385,6 +386,43 @@ pub trait Storage: Send + Sync + 'static {
         let _ = user;
         Err(unsupported("ending sessions"))
     }
+
+    /// Whether the storage can serve now; the error says what is wrong.
+    async fn health(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// A number (0–15) that sets this relay apart from the others sharing the
+    /// storage, mixed into the ids it makes. A backend only one relay opens
+    /// keeps 0.
+    async fn node_number(&self) -> Result<u16> {
+        Ok(0)
+    }
+}
+
+/// The most a stored message may grow to as reactions and edits rewrite it
+/// (its text is at most a few tens of kilobytes).
+pub(crate) const MAX_STORED_MESSAGE: usize = 256 << 10;
+
+/// The unique key an account lookup goes through.
+pub(crate) fn lookup_key(key: &Lookup) -> String {
+    match key {
+        Lookup::Account(a) => format!("a:{a}"),
+        Lookup::Email(e) => format!("e:{e}"),
+        Lookup::Phone(p) => format!("p:{p}"),
+    }
+}
+
+/// Every unique key of an account: its name, and its e-mail and phone if set.
+pub(crate) fn user_keys(user: &UserRecord) -> Vec<String> {
+    let mut keys = vec![lookup_key(&Lookup::Account(user.account.clone()))];
+    if let Some(e) = &user.email {
+        keys.push(lookup_key(&Lookup::Email(e.clone())));
+    }
+    if let Some(p) = &user.phone {
+        keys.push(lookup_key(&Lookup::Phone(p.clone())));
+    }
+    keys
 }
 
 fn unsupported(what: &str) -> Error {

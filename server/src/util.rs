@@ -8,22 +8,36 @@ pub use natter_proto::now_ms;
 /// 2025-01-01T00:00:00Z, the epoch of generated ids.
 const ID_EPOCH_MS: i64 = 1_735_689_600_000;
 
+/// Bits of an id that name the relay node that made it.
+const NODE_BITS: u32 = 4;
+
 /// Unique, increasing ids from the clock: milliseconds since 2025 shifted left 12
-/// bits plus a counter. They stay below 2^53, so JavaScript clients read them
-/// exactly, for about seventy years.
+/// bits plus a counter (8 bits) and the node number (4 bits), so relays sharing
+/// one database never make the same id. They stay below 2^53, so JavaScript
+/// clients read them exactly, for about seventy years.
 #[derive(Debug, Default)]
 pub struct IdGen {
     last: AtomicU64,
+    node: u64,
 }
 
 impl IdGen {
+    /// Ids for node `node` (0–15; higher bits are dropped).
+    pub fn for_node(node: u16) -> IdGen {
+        IdGen {
+            last: AtomicU64::new(0),
+            node: u64::from(node) & ((1 << NODE_BITS) - 1),
+        }
+    }
+
     /// The next id; never repeats within a process, and restarts continue above
     /// earlier ids as long as the clock does not go back.
     pub fn next(&self) -> u64 {
         let now = ((now_ms() - ID_EPOCH_MS).max(1) as u64) << 12;
+        let step = 1 << NODE_BITS;
         let mut last = self.last.load(Ordering::Relaxed);
         loop {
-            let next = now.max(last + 1);
+            let next = (now.max((last & !(step - 1)) + step)) | self.node;
             match self
                 .last
                 .compare_exchange_weak(last, next, Ordering::Relaxed, Ordering::Relaxed)
@@ -94,6 +108,18 @@ mod tests {
             assert!(id > prev);
             assert!(id < 1 << 53);
             prev = id;
+        }
+    }
+
+    #[test]
+    fn nodes_never_make_the_same_id() {
+        let (a, b) = (IdGen::for_node(3), IdGen::for_node(4));
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..5_000 {
+            let (x, y) = (a.next(), b.next());
+            assert_eq!(x & 15, 3);
+            assert_eq!(y & 15, 4);
+            assert!(seen.insert(x) && seen.insert(y));
         }
     }
 }

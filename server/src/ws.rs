@@ -361,8 +361,14 @@ impl Session {
     }
 
     async fn reply_err(&mut self, err: Error, rid: Option<u64>, client_id: Option<String>) -> Flow {
-        if let Error::Internal(detail) = &err {
-            tracing::error!(%detail, user = self.user.0, "request failed");
+        match &err {
+            Error::Internal(detail) => {
+                tracing::error!(%detail, user = self.user.0, "request failed")
+            }
+            Error::Unavailable(detail) => {
+                tracing::warn!(%detail, user = self.user.0, "request refused")
+            }
+            _ => {}
         }
         let body = err.body();
         self.send_error(body.code, &body.message, rid, client_id)

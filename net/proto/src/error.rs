@@ -56,6 +56,10 @@ pub enum ErrorCode {
     Internal,
     /// The relay is shutting down; reconnect later.
     ShuttingDown,
+    /// The relay cannot reach its database for now; nothing was stored. Retry
+    /// later (the connection stays open). Added in protocol 1 with the
+    /// PostgreSQL backend.
+    Unavailable,
 }
 
 /// Body of every REST error response, and the payload of the `error` frame.

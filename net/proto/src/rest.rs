@@ -208,6 +208,10 @@ pub struct Health {
     pub version: String,
     /// Open WebSocket sessions.
     pub sessions: u64,
+    /// What keeps the relay from serving, when `status` is `unavailable`
+    /// (e.g. its database cannot be reached); empty when all is well.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
 }
 
 /// One STUN or TURN server, as in the browser's `RTCIceServer`.

@@ -36,6 +36,7 @@ use tokio::sync::{oneshot, watch};
 use super::{
     Appended, Appends, ConversationRecord, EventsFn, FriendshipRecord, GroupChange, Lookup,
     MemberRecord, NewMessage, RequestRecord, Resolution, SessionRecord, Storage, UserRecord,
+    lookup_key, user_keys,
 };
 use crate::error::{Error, Result};
 use crate::util::now_ms;
@@ -268,25 +269,6 @@ pub(crate) fn append_events(
 fn get_user(txn: &ReadTransaction, id: UserId) -> Result<Option<UserRecord>> {
     let users = txn.open_table(USERS)?;
     users.get(id.0)?.map(|v| dec(v.value())).transpose()
-}
-
-fn lookup_key(key: &Lookup) -> String {
-    match key {
-        Lookup::Account(a) => format!("a:{a}"),
-        Lookup::Email(e) => format!("e:{e}"),
-        Lookup::Phone(p) => format!("p:{p}"),
-    }
-}
-
-fn user_keys(user: &UserRecord) -> Vec<String> {
-    let mut keys = vec![lookup_key(&Lookup::Account(user.account.clone()))];
-    if let Some(e) = &user.email {
-        keys.push(lookup_key(&Lookup::Email(e.clone())));
-    }
-    if let Some(p) = &user.phone {
-        keys.push(lookup_key(&Lookup::Phone(p.clone())));
-    }
-    keys
 }
 
 #[async_trait]

@@ -3,9 +3,15 @@
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
+/// The backend these tests run on (the relay suite's support asks).
+pub const POSTGRES: bool = false;
+
 mod admin;
 mod cli;
 mod metrics;
+#[allow(dead_code)]
+#[path = "../relay/pg.rs"]
+mod pg;
 #[allow(dead_code)]
 #[path = "../relay/support.rs"]
 mod support;

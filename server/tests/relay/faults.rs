@@ -1,5 +1,4 @@
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use futures_util::SinkExt;
@@ -70,7 +69,11 @@ async fn bad_frames_get_errors_and_everyone_carries_on() {
     assert_eq!(msgs.len(), 1);
     // A frame far beyond any limit closes only that connection.
     wa.send_raw(&"y".repeat(2 << 20)).await;
-    assert!(wa.try_next(WAIT).await.is_none());
+    // (Frames already on their way, such as the other side's presence, may
+    // come first.)
+    while let Some(f) = wa.try_next(WAIT).await {
+        assert!(matches!(f, ServerFrame::Presence { .. }), "{f:?}");
+    }
     assert_eq!(wb.send_text(conv, "others unaffected").await.unwrap(), 2);
     let h: Health = t
         .call::<(), _>(Method::GET, None, "/healthz", None)
@@ -189,54 +192,11 @@ async fn silent_peers_are_dropped_and_a_device_reconnect_replaces() {
     assert_eq!(sessions().await, 1);
 }
 
-/// The relay as a separate process, so it can be killed for real.
-struct Proc {
-    child: Child,
-    addr: String,
-}
-
-impl Proc {
-    fn start(dir: &std::path::Path) -> Proc {
-        Proc::start_with(dir, &[])
-    }
-
-    fn start_with(dir: &std::path::Path, extra: &[&str]) -> Proc {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_natter-server"))
-            .args([
-                "--bind",
-                "127.0.0.1:0",
-                "--turn-bind",
-                "127.0.0.1:0",
-                "--data-dir",
-            ])
-            .arg(dir)
-            .args(["--argon2-memory-kib", "64", "--argon2-iterations", "1"])
-            .args(extra)
-            .env("NATTER_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line.trim().rsplit(' ').next().unwrap().to_string();
-        Proc { child, addr }
-    }
-}
-
-impl Drop for Proc {
-    /// A failed test must not leave its relay running.
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn acked_message_survives_kill_9_and_resend_is_not_duplicated() {
     let dir = tempfile::tempdir().unwrap();
-    let mut p = Proc::start(dir.path());
+    let flags = backend_flags().await;
+    let mut p = Proc::start(dir.path(), &flags);
     let t = Api::new(&format!("http://{}", p.addr));
     let (a, b) = (t.user("uma").await, t.user("vic").await);
     let conv = t.befriend(&a, &b).await;
@@ -264,7 +224,7 @@ async fn acked_message_survives_kill_9_and_resend_is_not_duplicated() {
     p.child.wait().unwrap();
     drop(wa);
 
-    let mut p2 = Proc::start(dir.path());
+    let mut p2 = Proc::start(dir.path(), &flags);
     let t2 = Api::new(&format!("http://{}", p2.addr));
     // Tokens survive the restart (the signing key is stored).
     let mut wb = Ws::connect(&t2.ws_url(), &b.token).await;
@@ -308,7 +268,7 @@ async fn acked_message_survives_kill_9_and_resend_is_not_duplicated() {
     p2.child.kill().unwrap();
     p2.child.wait().unwrap();
     drop((wa, wb));
-    let mut p2 = Proc::start(dir.path());
+    let mut p2 = Proc::start(dir.path(), &flags);
     let t2 = Api::new(&format!("http://{}", p2.addr));
     let mut wa = Ws::connect(&t2.ws_url(), &a.token).await;
     let (msgs, _) = wa.history(conv, None, None, None).await.unwrap();
@@ -326,68 +286,4 @@ async fn acked_message_survives_kill_9_and_resend_is_not_duplicated() {
     let status = p2.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     assert!(start.elapsed() < Duration::from_secs(5));
-}
-
-/// The generation of the first record in a message log file, if any.
-fn first_generation(path: &std::path::Path) -> Option<u64> {
-    let bytes = std::fs::read(path).ok()?;
-    let header = bytes.get(..16)?;
-    (header[..4] != [0; 4]).then(|| u64::from_le_bytes(header[8..16].try_into().unwrap()))
-}
-
-#[tokio::test]
-async fn acked_messages_survive_kill_9_after_the_log_moved_to_its_other_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let fast = ["--frames-per-sec", "100000", "--frames-burst", "100000"];
-    let mut p = Proc::start_with(dir.path(), &fast);
-    let t = Api::new(&format!("http://{}", p.addr));
-    let (a, b) = (t.user("wes").await, t.user("xia").await);
-    let conv = t.befriend(&a, &b).await;
-    let mut wa = Ws::connect(&t.ws_url(), &a.token).await;
-    // Large messages fill the first log file quickly; the log moves on to the
-    // other file once it is full enough and a checkpoint has covered it.
-    let filler = "消息".repeat(3000);
-    let other_file = dir.path().join("natter-1.wal");
-    let mut sent = 0u64;
-    let mut after_move = None;
-    while after_move.is_none_or(|n| sent < n + 20) {
-        assert!(sent < 5000, "the message log never moved to its other file");
-        let text = format!("{sent} {filler}");
-        let seq = wa
-            .send_body(conv, MessageBody::Text { text }, &format!("big{sent}"))
-            .await
-            .unwrap();
-        sent += 1;
-        assert_eq!(seq, sent);
-        if after_move.is_none() && first_generation(&other_file).is_some() {
-            after_move = Some(sent);
-        }
-    }
-    p.child.kill().unwrap();
-    p.child.wait().unwrap();
-    drop(wa);
-
-    let p2 = Proc::start_with(dir.path(), &fast);
-    let t2 = Api::new(&format!("http://{}", p2.addr));
-    let mut wb = Ws::connect(&t2.ws_url(), &b.token).await;
-    let s = wb.sync(0, vec![]).await;
-    let got = &s.messages[&conv];
-    assert_eq!(got.len() as u64, sent);
-    for (i, m) in got.iter().enumerate() {
-        assert_eq!(m.seq, i as u64 + 1);
-        assert!(text(m).starts_with(&format!("{i} 消息")));
-    }
-    // New messages continue the sequence.
-    let mut wa = Ws::connect(&t2.ws_url(), &a.token).await;
-    let next = wa
-        .send_body(
-            conv,
-            MessageBody::Text {
-                text: "next".into(),
-            },
-            "next",
-        )
-        .await
-        .unwrap();
-    assert_eq!(next, sent + 1);
 }

@@ -2,6 +2,8 @@
 //! protocol.
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -63,6 +65,10 @@ impl TestRelay {
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestRelay {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::for_tests(dir.path());
+        if crate::POSTGRES {
+            config.database = Some(crate::pg::shared().fresh_database().await);
+            config.database_max_connections = 8;
+        }
         tweak(&mut config);
         let relay = Relay::start(config).await.unwrap();
         let api = Api::new(&relay.http_url());
@@ -71,6 +77,19 @@ impl TestRelay {
             _dir: dir,
             api,
         }
+    }
+}
+
+/// Flags that put a relay process on this test binary's backend: a fresh
+/// database on the shared PostgreSQL server, or none (embedded).
+pub async fn backend_flags() -> Vec<String> {
+    if crate::POSTGRES {
+        vec![
+            "--database".into(),
+            crate::pg::shared().fresh_database().await,
+        ]
+    } else {
+        Vec::new()
     }
 }
 
@@ -514,5 +533,46 @@ pub fn text(m: &Message) -> &str {
     match &m.body {
         MessageBody::Text { text } => text,
         other => panic!("not text: {other:?}"),
+    }
+}
+
+/// The relay as a separate process, so it can be killed for real.
+pub struct Proc {
+    pub child: Child,
+    pub addr: String,
+}
+
+impl Proc {
+    /// A relay process on `dir` with `extra` flags (e.g. [`backend_flags`]).
+    pub fn start(dir: &std::path::Path, extra: &[String]) -> Proc {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_natter-server"))
+            .args([
+                "--bind",
+                "127.0.0.1:0",
+                "--turn-bind",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
+            .arg(dir)
+            .args(["--argon2-memory-kib", "64", "--argon2-iterations", "1"])
+            .args(extra)
+            .env("NATTER_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line.trim().rsplit(' ').next().unwrap().to_string();
+        Proc { child, addr }
+    }
+}
+
+impl Drop for Proc {
+    /// A failed test must not leave its relay running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

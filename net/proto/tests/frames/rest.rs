@@ -91,6 +91,7 @@ fn rest_bodies_match_their_fixtures() {
             status: "ok".into(),
             version: "0.1.0".into(),
             sessions: 3,
+            problems: vec![],
         },
     );
     check(

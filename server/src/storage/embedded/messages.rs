@@ -11,7 +11,8 @@ use super::wal::Op;
 use super::{dec, enc};
 use crate::error::{Error, Result};
 use crate::storage::{
-    Appended, ConversationKind, ConversationRecord, MemberRecord, NewMessage, apply_op,
+    Appended, ConversationKind, ConversationRecord, MAX_STORED_MESSAGE, MemberRecord, NewMessage,
+    apply_op,
 };
 
 /// The tables a message append reads, from a snapshot taken after the writer
@@ -196,10 +197,6 @@ impl ConvCache {
         Ok(self.0.entry(conv_id).or_insert(conv))
     }
 }
-
-/// The most a stored message may grow to as reactions and edits rewrite it
-/// (its text is at most a few tens of kilobytes).
-const MAX_STORED_MESSAGE: usize = 256 << 10;
 
 /// Checks membership, deduplicates, assigns the next seq and builds the
 /// message; the writes are returned in `ops` (for the log, then the applier)
