@@ -203,3 +203,32 @@ async fn a_mention_completes_from_members_and_gets_through_a_muted_group() {
     click(bea, "Read by 1").await;
     assert!(shows(bea, "Read by: owen"));
 }
+
+#[tokio::test]
+async fn a_refused_edit_is_explained_and_leaves_the_message_as_it_was() {
+    // The relay allows edits for one second only; the app does not know.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = natter_server::Config::for_tests(dir.path());
+    config.limits.edit_window_secs = 1;
+    let relay = natter_server::Relay::start(config).await.unwrap();
+    let (mut a, mut ea, mut b, mut eb, _homes) = two_in_chat(&relay, "eve", "fay").await;
+    say(&mut a, "first words").await;
+    pump(&mut a, &mut ea, |a| {
+        message_with(a, "first words").is_some()
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    right_click(&mut a, "first words").await;
+    click(&mut a, "Edit").await;
+    say(&mut a, " again").await;
+    pump(&mut a, &mut ea, |a| {
+        shows(a, "The time for editing that message has passed.")
+    })
+    .await;
+    assert!(shows(&a, "first words"));
+    assert!(!shows(&a, "first words again"));
+    // Nothing of it is left to send again.
+    assert!(a.store().unwrap().outbox().await.unwrap().is_empty());
+    pump(&mut b, &mut eb, |b| shows(b, "first words")).await;
+    assert!(!shows_part(&b, "edited"));
+}

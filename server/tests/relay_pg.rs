@@ -24,6 +24,8 @@ mod friends;
 mod groups;
 #[path = "relay/messages.rs"]
 mod messages;
+#[path = "relay/operator.rs"]
+mod operator;
 #[path = "relay/pg.rs"]
 #[allow(dead_code)]
 mod pg;

@@ -277,7 +277,7 @@ forward-done = { $count ->
 }
 search-none = No results.
 search-from = { $conversation } · { $name } · { $time }
-error-edit-expired = Messages can only be edited within 48 hours of sending.
+error-edit-expired = The time for editing that message has passed.
 error-bad-mention = Only members of the group can be mentioned, and only its owner and admins can mention everyone.
 friends-is-you = That is you.
 friends-already = Already friends.

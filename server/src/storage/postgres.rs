@@ -46,11 +46,18 @@ use super::{
 use crate::error::{Error, Result};
 
 /// The schema's migrations, in order: (version, name, SQL).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../migrations/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../migrations/0001_initial.sql"),
+    ),
+    (
+        2,
+        "disabled users",
+        include_str!("../../migrations/0002_disabled_users.sql"),
+    ),
+];
 
 /// Serialises schema changes of nodes starting at once (an arbitrary key).
 const MIGRATION_LOCK: i64 = 0x6e61_7474_6572;
@@ -391,6 +398,22 @@ impl Storage for Postgres {
 
     async fn events(&self, user: UserId, after: u64, limit: usize) -> Result<Vec<Event>> {
         messages::events(self.pool(), user, after, limit).await
+    }
+
+    async fn list_users(&self, after: UserId, limit: usize) -> Result<Vec<UserRecord>> {
+        accounts::list_users(self.pool(), after, limit).await
+    }
+
+    async fn set_disabled(&self, user: UserId, disabled: bool) -> Result<usize> {
+        accounts::set_disabled(self.begin().await?, user, disabled).await
+    }
+
+    async fn is_disabled(&self, user: UserId) -> Result<bool> {
+        accounts::is_disabled(self.pool(), user).await
+    }
+
+    async fn delete_sessions_of(&self, user: UserId) -> Result<usize> {
+        accounts::delete_sessions_of(self.pool(), user).await
     }
 
     async fn event_seq(&self, user: UserId) -> Result<u64> {

@@ -16,6 +16,7 @@ mod files;
 mod friends;
 mod groups;
 mod messages;
+mod operator;
 #[allow(dead_code)]
 mod pg;
 #[allow(dead_code)]

@@ -177,3 +177,65 @@ pub async fn rotate_session(
     .await?;
     Ok(r.rows_affected() == 1)
 }
+
+/// Accounts with ids above `after`, in id order, at most `limit`.
+pub async fn list_users(pool: &PgPool, after: UserId, limit: usize) -> Result<Vec<UserRecord>> {
+    let rows: Vec<Json<UserRecord>> =
+        sqlx::query_scalar("SELECT data FROM users WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(db(after.0))
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().map(|j| j.0).collect())
+}
+
+/// Disables (ending its sessions in the same transaction) or enables an
+/// account; returns how many sessions ended.
+pub async fn set_disabled(mut tx: Tx, user: UserId, disabled: bool) -> Result<usize> {
+    let known: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
+        .bind(db(user.0))
+        .fetch_optional(&mut *tx)
+        .await?;
+    if known.is_none() {
+        return Err(Error::not_found("no such account"));
+    }
+    let ended = if disabled {
+        sqlx::query("INSERT INTO disabled_users (user_id) VALUES ($1) ON CONFLICT DO NOTHING")
+            .bind(db(user.0))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(db(user.0))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+    } else {
+        sqlx::query("DELETE FROM disabled_users WHERE user_id = $1")
+            .bind(db(user.0))
+            .execute(&mut *tx)
+            .await?;
+        0
+    };
+    tx.commit().await?;
+    Ok(usize::try_from(ended).unwrap_or(usize::MAX))
+}
+
+/// Whether an operator disabled the account.
+pub async fn is_disabled(pool: &PgPool, user: UserId) -> Result<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM disabled_users WHERE user_id = $1)")
+            .bind(db(user.0))
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// Ends every session of an account; returns how many there were.
+pub async fn delete_sessions_of(pool: &PgPool, user: UserId) -> Result<usize> {
+    let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(db(user.0))
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(usize::try_from(ended).unwrap_or(usize::MAX))
+}
