@@ -367,11 +367,6 @@ impl Main {
         self.chat.refresh(ctx).map(Message::Chat)
     }
 
-    /// Unread messages for the Chats tab.
-    pub fn unread_total(&self) -> usize {
-        sidebar::unread_total(&self.conversations, &self.mentioned)
-    }
-
     /// Looks through unread group messages for mentions of the reader.
     fn find_mentions(&self) -> Task<Message> {
         let me = self.me();
@@ -524,17 +519,8 @@ impl Main {
             Message::Contacts(m) => {
                 let (task, event) = self.contacts.update(m, self.client.as_ref(), ctx.i18n);
                 let more = match event {
+                    Some(e) => self.on_panel(e, ctx.i18n),
                     None => Task::none(),
-                    Some(contacts::Event::Chat(id)) => self.open_chat(id),
-                    Some(contacts::Event::Notice(n)) => {
-                        self.notice = Some(n);
-                        Task::none()
-                    }
-                    Some(contacts::Event::Changed(n)) => self.changed(n),
-                    Some(contacts::Event::Failed(e)) => {
-                        self.notice = Some(crate::error_text(ctx.i18n, &self.account.server, &e.0));
-                        Task::none()
-                    }
                 };
                 Task::batch([task.map(Message::Contacts), more])
             }
@@ -542,21 +528,12 @@ impl Main {
                 let (task, event) = self.groups_panel.update(m, self.client.as_ref(), ctx.i18n);
                 let more = match event {
                     None => Task::none(),
-                    Some(groups::Event::Chat(id)) => self.open_chat(id),
+                    Some(groups::Event::Panel(e)) => self.on_panel(e, ctx.i18n),
                     Some(groups::Event::Leaving(id)) => {
                         if self.selected == Some(id) {
                             self.selected = None;
                             self.chat = chat::Chat::default();
                         }
-                        Task::none()
-                    }
-                    Some(groups::Event::Notice(n)) => {
-                        self.notice = Some(n);
-                        Task::none()
-                    }
-                    Some(groups::Event::Changed(n)) => self.changed(n),
-                    Some(groups::Event::Failed(e)) => {
-                        self.notice = Some(crate::error_text(ctx.i18n, &self.account.server, &e.0));
                         Task::none()
                     }
                 };
@@ -683,15 +660,9 @@ impl Main {
     }
 
     /// Opens a conversation from another panel.
-    fn open_chat(&mut self, id: ConversationId) -> Task<Message> {
+    pub(super) fn open_chat(&mut self, id: ConversationId) -> Task<Message> {
         self.sidebar.show(Panel::Chats);
         self.select(id)
-    }
-
-    /// Shows what a panel's change did and reads the lists again.
-    fn changed(&mut self, notice: String) -> Task<Message> {
-        self.notice = Some(notice).filter(|n| !n.is_empty());
-        self.reload_social()
     }
 
     fn select(&mut self, id: ConversationId) -> Task<Message> {

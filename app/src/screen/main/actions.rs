@@ -166,8 +166,7 @@ impl Main {
             }
             composer::Event::EditLast => {
                 let now = natter_proto::now_ms();
-                let window =
-                    i64::from(natter_proto::limits::Limits::default().edit_window_secs) * 1000;
+                let (_, window) = chat::windows_ms();
                 let last = self
                     .chat
                     .last_own_text(self.me())

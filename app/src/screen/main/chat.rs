@@ -59,8 +59,16 @@ pub struct Chat {
     arrived: usize,
     /// The message whose readers are listed.
     readers: Option<u64>,
-    /// The reader, as last seen by `update`.
-    me_seen: Option<UserId>,
+}
+
+/// How long after sending the relay allows a recall and an edit, in
+/// milliseconds (the defaults every Natter relay announces unless configured).
+pub fn windows_ms() -> (i64, i64) {
+    let limits = natter_proto::limits::Limits::default();
+    (
+        i64::from(limits.recall_window_secs) * 1000,
+        i64::from(limits.edit_window_secs) * 1000,
+    )
 }
 
 /// A page of the open conversation, read from the store.
@@ -186,7 +194,6 @@ impl Chat {
     pub fn open(id: ConversationId, ctx: Ctx<'_>) -> (Chat, Task<Message>) {
         let chat = Chat {
             id: Some(id),
-            me_seen: Some(ctx.me),
             ..Chat::default()
         };
         let task = chat.reload(ctx);
@@ -218,12 +225,17 @@ impl Chat {
         self.messages.iter().find(|m| m.seq == seq)
     }
 
-    /// The newest own text message that may still be edited.
-    pub fn last_own_text(&self, me: UserId) -> Option<&ChatMessage> {
+    /// The messages drawn as bubbles: not operations, not deleted here.
+    fn shown(&self) -> impl DoubleEndedIterator<Item = &ChatMessage> {
         self.messages
             .iter()
-            .rev()
             .filter(|m| m.body.target().is_none() && !self.hidden.contains(&m.seq))
+    }
+
+    /// The newest own text message that may still be edited.
+    pub fn last_own_text(&self, me: UserId) -> Option<&ChatMessage> {
+        self.shown()
+            .rev()
             .find(|m| m.sender == me && matches!(m.body, MessageBody::Text { .. }))
     }
 
@@ -283,7 +295,6 @@ impl Chat {
 
     /// Handles a message.
     pub fn update(&mut self, message: Message, ctx: Ctx<'_>) -> (Task<Message>, Option<Event>) {
-        self.me_seen = Some(ctx.me);
         match message {
             Message::HiddenSaved => (Task::none(), None),
             Message::Readers(seq) => {
@@ -476,12 +487,7 @@ impl Chat {
     }
 
     fn scroll_to(&self, seq: u64) -> Task<Message> {
-        let shown: Vec<u64> = self
-            .messages
-            .iter()
-            .filter(|m| m.body.target().is_none() && !self.hidden.contains(&m.seq))
-            .map(|m| m.seq)
-            .collect();
+        let shown: Vec<u64> = self.shown().map(|m| m.seq).collect();
         let Some(index) = shown.iter().position(|s| *s == seq) else {
             return Task::none();
         };

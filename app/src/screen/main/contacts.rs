@@ -11,7 +11,7 @@ use natter_proto::model::{
     ConversationId, Friend, FriendRequest, RequestStatus, UserId, UserSummary,
 };
 
-use super::panels::{Outcome, rest};
+use super::panels::{Outcome, PanelEvent, rest};
 use crate::app::Shared;
 
 /// The contacts panel's state.
@@ -44,17 +44,7 @@ pub enum Message {
 }
 
 /// What the main window must do.
-#[derive(Debug, Clone)]
-pub enum Event {
-    /// Open this conversation.
-    Chat(ConversationId),
-    /// Say this to the person.
-    Notice(String),
-    /// Say this, and read the friends and requests again.
-    Changed(String),
-    /// A call failed; say why.
-    Failed(Shared<natter_net::Error>),
-}
+pub type Event = PanelEvent;
 
 /// What the view needs.
 pub struct View<'a> {
@@ -136,8 +126,7 @@ impl Contacts {
                 (task.map(Message::Done), None)
             }
             Message::Chat(id) => (Task::none(), Some(Event::Chat(id))),
-            Message::Done(Ok(notice)) => (Task::none(), Some(Event::Changed(notice))),
-            Message::Done(Err(e)) => (Task::none(), Some(Event::Failed(e))),
+            Message::Done(outcome) => (Task::none(), Some(Event::done(outcome))),
         }
     }
 

@@ -9,8 +9,7 @@ use natter_i18n::{Arg, I18n};
 use natter_net::Client;
 use natter_proto::model::{ConversationId, Friend, Group, UserId};
 
-use super::panels::{Outcome, rest};
-use crate::app::Shared;
+use super::panels::{Outcome, PanelEvent, rest};
 use crate::style;
 
 /// The groups panel's state: the group being made.
@@ -40,16 +39,10 @@ pub enum Message {
 /// What the main window must do.
 #[derive(Debug, Clone)]
 pub enum Event {
-    /// Open this conversation.
-    Chat(ConversationId),
+    /// What every panel may ask.
+    Panel(PanelEvent),
     /// The reader is leaving this group.
     Leaving(ConversationId),
-    /// Say this to the person.
-    Notice(String),
-    /// Say this, and read the groups again.
-    Changed(String),
-    /// A call failed; say why.
-    Failed(Shared<natter_net::Error>),
 }
 
 impl Groups {
@@ -78,7 +71,9 @@ impl Groups {
                 if name.is_empty() {
                     return (
                         Task::none(),
-                        Some(Event::Notice(i18n.tr("groups-name-required"))),
+                        Some(Event::Panel(PanelEvent::Notice(
+                            i18n.tr("groups-name-required"),
+                        ))),
                     );
                 }
                 let members: Vec<_> = self.pick.iter().copied().collect();
@@ -98,9 +93,8 @@ impl Groups {
                 });
                 (task.map(Message::Done), Some(Event::Leaving(id)))
             }
-            Message::Chat(id) => (Task::none(), Some(Event::Chat(id))),
-            Message::Done(Ok(notice)) => (Task::none(), Some(Event::Changed(notice))),
-            Message::Done(Err(e)) => (Task::none(), Some(Event::Failed(e))),
+            Message::Chat(id) => (Task::none(), Some(Event::Panel(PanelEvent::Chat(id)))),
+            Message::Done(outcome) => (Task::none(), Some(Event::Panel(PanelEvent::done(outcome)))),
         }
     }
 
@@ -169,7 +163,7 @@ mod tests {
         let (_, e) = g.update(Message::Name("   ".into()), None, &i18n);
         assert!(e.is_none());
         let (_, e) = g.update(Message::Create, None, &i18n);
-        assert!(matches!(e, Some(Event::Notice(n)) if n.contains("name")));
+        assert!(matches!(e, Some(Event::Panel(PanelEvent::Notice(n))) if n.contains("name")));
         let _ = g.update(Message::Pick(UserId(3), true), None, &i18n);
         let _ = g.update(Message::Pick(UserId(3), false), None, &i18n);
         assert!(g.pick.is_empty());

@@ -14,6 +14,50 @@ use crate::app::Shared;
 /// The result of a REST call made for a panel: a notice to show, or why not.
 pub type Outcome = Result<String, Shared<natter_net::Error>>;
 
+/// What the contacts and groups panels ask of the main window.
+#[derive(Debug, Clone)]
+pub enum PanelEvent {
+    /// Open this conversation.
+    Chat(ConversationId),
+    /// Say this to the person.
+    Notice(String),
+    /// Say this, and read friends, requests and groups again.
+    Changed(String),
+    /// A call failed; say why.
+    Failed(Shared<natter_net::Error>),
+}
+
+impl PanelEvent {
+    /// What a finished REST call means.
+    pub fn done(outcome: Outcome) -> PanelEvent {
+        match outcome {
+            Ok(notice) => PanelEvent::Changed(notice),
+            Err(e) => PanelEvent::Failed(e),
+        }
+    }
+}
+
+impl Main {
+    /// Acts on what a side panel asked.
+    pub(super) fn on_panel(&mut self, event: PanelEvent, i18n: &I18n) -> Task<Message> {
+        match event {
+            PanelEvent::Chat(id) => self.open_chat(id),
+            PanelEvent::Notice(n) => {
+                self.notice = Some(n);
+                Task::none()
+            }
+            PanelEvent::Changed(n) => {
+                self.notice = Some(n).filter(|n| !n.is_empty());
+                self.reload_social()
+            }
+            PanelEvent::Failed(e) => {
+                self.notice = Some(crate::error_text(i18n, &self.account.server, &e.0));
+                Task::none()
+            }
+        }
+    }
+}
+
 /// Runs a REST call with a fresh token; nothing without a client yet.
 pub fn rest<F, Fut>(client: Option<&natter_net::Client>, f: F) -> Task<Outcome>
 where
@@ -155,16 +199,8 @@ pub fn update(
     message: Message,
     ctx: Context<'_>,
 ) -> (Task<Message>, Option<Event>) {
-    let i18n = ctx.i18n;
     let task = match message {
-        Message::Done(Ok(notice)) => {
-            main.notice = Some(notice).filter(|n| !n.is_empty());
-            main.reload_social()
-        }
-        Message::Done(Err(e)) => {
-            main.notice = Some(crate::error_text(i18n, &main.account.server, &e.0));
-            Task::none()
-        }
+        Message::Done(outcome) => main.on_panel(PanelEvent::done(outcome), ctx.i18n),
         Message::SignedOut => return (Task::none(), Some(Event::SignedOut)),
         Message::Nothing => Task::none(),
         _ => Task::none(),

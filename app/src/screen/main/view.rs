@@ -196,11 +196,6 @@ impl Main {
                 pictures: &self.pictures,
                 playing: self.playing_id(),
                 font_size: ctx.settings.font_size,
-                recall_window_ms: i64::from(
-                    natter_proto::limits::Limits::default().recall_window_secs,
-                ) * 1000,
-                edit_window_ms: i64::from(natter_proto::limits::Limits::default().edit_window_secs)
-                    * 1000,
                 reads: &self.reads,
             })
             .map(Message::Chat);

@@ -41,10 +41,6 @@ pub struct View<'a> {
     pub playing: Option<&'a str>,
     /// Text size.
     pub font_size: f32,
-    /// The relay's recall window.
-    pub recall_window_ms: i64,
-    /// The relay's edit window.
-    pub edit_window_ms: i64,
     /// Read cursors of the group's members.
     pub reads: &'a HashMap<UserId, u64>,
 }
@@ -88,10 +84,9 @@ impl Chat {
         }
         let mut last_day = None;
         let (now, tz) = (natter_proto::now_ms(), clock::local());
-        for m in &self.messages {
-            if m.body.target().is_some() || self.hidden.contains(&m.seq) {
-                continue;
-            }
+        // "Read by" goes under the newest own message only.
+        let last_own = self.shown().rev().find(|m| m.sender == v.me).map(|m| m.seq);
+        for m in self.shown() {
             let d = clock::day(m.ts, tz);
             if last_day != Some(d) {
                 last_day = Some(d);
@@ -105,7 +100,7 @@ impl Chat {
                         .style(style::divider),
                 );
             }
-            log = log.push(self.line(&v, m));
+            log = log.push(self.line(&v, m, last_own == Some(m.seq)));
         }
         if !self.more_below {
             for e in &self.pending {
@@ -142,9 +137,14 @@ impl Chat {
 
     /// A message's line: its bubble, the hover bar while the pointer is over
     /// it, and its menu while open.
-    fn line<'a>(&'a self, v: &View<'a>, m: &'a ChatMessage) -> Element<'a, Message> {
+    fn line<'a>(
+        &'a self,
+        v: &View<'a>,
+        m: &'a ChatMessage,
+        last_own: bool,
+    ) -> Element<'a, Message> {
         let mine = m.sender == v.me;
-        let bubble = self.bubble(v, m);
+        let bubble = self.bubble(v, m, last_own);
         let mut line = row![].spacing(6).align_y(Center);
         let bar = (self.hovered == Some(m.seq) && self.menu != Some(m.seq))
             .then(|| hover_bar(v.i18n, m.seq));
@@ -173,7 +173,12 @@ impl Chat {
         column![line, menu].spacing(4).into()
     }
 
-    fn bubble<'a>(&'a self, v: &View<'a>, m: &'a ChatMessage) -> Element<'a, Message> {
+    fn bubble<'a>(
+        &'a self,
+        v: &View<'a>,
+        m: &'a ChatMessage,
+        last_own: bool,
+    ) -> Element<'a, Message> {
         let i18n = v.i18n;
         let mine = m.sender == v.me;
         let mut content = column![].spacing(2);
@@ -232,7 +237,7 @@ impl Chat {
             );
         }
         content = content.push(text(meta).size(10));
-        if mine && v.group && !recalled && self.last_own() == Some(m.seq) {
+        if mine && v.group && !recalled && last_own {
             content = content.push(self.read_by(v, m.seq));
         }
         let highlighted = self.highlight == Some(m.seq);
@@ -247,16 +252,6 @@ impl Chat {
                 }
             })
             .into()
-    }
-
-    /// The newest own message shown.
-    fn last_own(&self) -> Option<u64> {
-        self.messages
-            .iter()
-            .rev()
-            .filter(|m| m.body.target().is_none() && !self.hidden.contains(&m.seq))
-            .find(|m| self.me_seen.is_some_and(|me| m.sender == me))
-            .map(|m| m.seq)
     }
 
     /// "Read by N" under the newest own message in a group; pressed, the names.
@@ -317,6 +312,7 @@ impl Chat {
         let seq = m.seq;
         let mine = m.sender == v.me;
         let now = natter_proto::now_ms();
+        let (recall_window_ms, edit_window_ms) = super::windows_ms();
         let recalled = matches!(m.body, MessageBody::Recalled);
         let content = !recalled && !matches!(m.body, MessageBody::Call { .. });
         let text_body = matches!(m.body, MessageBody::Text { .. });
@@ -363,10 +359,10 @@ impl Chat {
         if text_body {
             col = col.push(item("chat-copy", Action::Copy));
         }
-        if mine && text_body && now - m.ts <= v.edit_window_ms {
+        if mine && text_body && now - m.ts <= edit_window_ms {
             col = col.push(item("chat-edit", Action::Edit));
         }
-        let may_recall = content && ((mine && now - m.ts <= v.recall_window_ms) || v.privileged);
+        let may_recall = content && ((mine && now - m.ts <= recall_window_ms) || v.privileged);
         if may_recall {
             col = col.push(item("chat-recall", Action::Recall));
         }
