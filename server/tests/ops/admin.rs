@@ -5,28 +5,12 @@ use std::time::Duration;
 
 use natter_proto::ErrorCode;
 use natter_proto::frame::ServerFrame;
-use natter_proto::rest::{LoginRequest, RefreshRequest};
+use natter_proto::rest::RefreshRequest;
 use natter_server::admin::{self, Command, Reply};
 use natter_server::{Config, Relay};
 use reqwest::{Method, StatusCode};
 
 use crate::support::{Api, TestRelay};
-
-async fn login(api: &Api, account: &str, password: &str) -> Result<serde_json::Value, StatusCode> {
-    api.call(
-        Method::POST,
-        None,
-        "/v1/auth/login",
-        Some(&LoginRequest {
-            account: account.into(),
-            password: password.into(),
-            device_id: None,
-            device_name: None,
-        }),
-    )
-    .await
-    .map_err(|(s, _)| s)
-}
 
 fn accounts(reply: Reply) -> Vec<String> {
     match reply {
@@ -125,7 +109,9 @@ async fn disable_closes_sessions_at_once_and_blocks_sign_in_until_enabled() {
         .await;
     assert_eq!(refreshed.unwrap_err().0, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        login(&relay.api, "adm-bob", &bob.password)
+        relay
+            .api
+            .try_login("adm-bob", &bob.password)
             .await
             .unwrap_err(),
         StatusCode::FORBIDDEN
@@ -170,7 +156,7 @@ async fn disable_closes_sessions_at_once_and_blocks_sign_in_until_enabled() {
     )
     .await
     .unwrap();
-    login(&relay.api, "adm-bob", &bob.password).await.unwrap();
+    relay.api.try_login("adm-bob", &bob.password).await.unwrap();
 
     // Conversation size after three messages.
     let mut wa = relay.ws(&alice).await;
@@ -265,12 +251,16 @@ async fn reset_password_and_bad_input_change_nothing_else() {
     wc.wait_for("error", |f| matches!(f, ServerFrame::Error { .. }))
         .await;
     assert_eq!(
-        login(&relay.api, "adm-carol", &carol.password)
+        relay
+            .api
+            .try_login("adm-carol", &carol.password)
             .await
             .unwrap_err(),
         StatusCode::UNAUTHORIZED
     );
-    login(&relay.api, "adm-carol", "a-brand-new-password")
+    relay
+        .api
+        .try_login("adm-carol", "a-brand-new-password")
         .await
         .unwrap();
     relay.relay.shutdown().await;
@@ -313,7 +303,7 @@ async fn admin_works_on_a_stopped_relays_data() {
     let relay = Relay::start(config.clone()).await.unwrap();
     let api = Api::new(&relay.http_url());
     assert_eq!(
-        login(&api, "adm-dave", &dave.password).await.unwrap_err(),
+        api.try_login("adm-dave", &dave.password).await.unwrap_err(),
         StatusCode::FORBIDDEN
     );
     let me: Result<serde_json::Value, _> = api.get(&dave, "/v1/me").await;

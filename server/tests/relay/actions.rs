@@ -20,28 +20,24 @@ async fn send_with(
     extras: Extras,
 ) -> Result<u64, ErrorBody> {
     let client_id = ws.fresh_id();
-    ws.send(&ClientFrame::Send {
-        client_id: client_id.clone(),
-        conversation,
-        body,
-        reply_to: None,
-        extras,
-    })
-    .await;
-    let frame = ws
-        .wait_for("ack", |f| match f {
-            ServerFrame::Ack { client_id: c, .. } => *c == client_id,
-            ServerFrame::Error {
-                client_id: Some(c), ..
-            } => *c == client_id,
-            _ => false,
-        })
-        .await;
-    match frame {
-        ServerFrame::Ack { seq, .. } => Ok(seq),
-        ServerFrame::Error { error, .. } => Err(error),
-        _ => unreachable!(),
+    ws.send_extras(conversation, body, &client_id, extras).await
+}
+
+/// `owner`, friends with each of `members`, and a group of them all.
+async fn group_of(t: &TestRelay, owner: &User, members: &[&User], name: &str) -> Group {
+    for u in members {
+        t.befriend(owner, u).await;
     }
+    t.post(
+        owner,
+        "/v1/groups",
+        &CreateGroup {
+            name: name.into(),
+            members: members.iter().map(|u| u.id).collect(),
+        },
+    )
+    .await
+    .unwrap()
 }
 
 fn text(t: &str) -> MessageBody {
@@ -91,20 +87,8 @@ async fn mentions_name_members_and_everyone_is_for_the_owner_and_admins() {
         t.user("mbob").await,
         t.user("mxen").await,
     );
-    for u in [&a, &b, &stranger] {
-        t.befriend(&owner, u).await;
-    }
-    let g: Group = t
-        .post(
-            &owner,
-            "/v1/groups",
-            &CreateGroup {
-                name: "crag".into(),
-                members: vec![a.id, b.id],
-            },
-        )
-        .await
-        .unwrap();
+    t.befriend(&owner, &stranger).await;
+    let g = group_of(&t, &owner, &[&a, &b], "crag").await;
     let mut wa = t.ws(&a).await;
     let mut wb = t.ws(&b).await;
     let mut wo = t.ws(&owner).await;
@@ -252,20 +236,8 @@ async fn every_members_read_cursor_is_there_for_members_only() {
         t.user("rbob").await,
         t.user("rxen").await,
     );
-    for u in [&a, &b, &stranger] {
-        t.befriend(&owner, u).await;
-    }
-    let g: Group = t
-        .post(
-            &owner,
-            "/v1/groups",
-            &CreateGroup {
-                name: "readers".into(),
-                members: vec![a.id, b.id],
-            },
-        )
-        .await
-        .unwrap();
+    t.befriend(&owner, &stranger).await;
+    let g = group_of(&t, &owner, &[&a, &b], "readers").await;
     let mut wa = t.ws(&a).await;
     let mut wo = t.ws(&owner).await;
     wa.send_text(g.id, "one").await.unwrap();

@@ -1,31 +1,10 @@
 //! Operator commands on this binary's backend: disabling an account ends its
 //! sessions and keeps it out until it is enabled again.
 
-use natter_proto::rest::LoginRequest;
 use natter_server::admin::{self, Command, Reply};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 
 use crate::support::*;
-
-async fn login(
-    t: &TestRelay,
-    account: &str,
-    password: &str,
-) -> Result<serde_json::Value, StatusCode> {
-    t.call(
-        Method::POST,
-        None,
-        "/v1/auth/login",
-        Some(&LoginRequest {
-            account: account.into(),
-            password: password.into(),
-            device_id: None,
-            device_name: None,
-        }),
-    )
-    .await
-    .map_err(|(status, _)| status)
-}
 
 #[tokio::test]
 async fn a_disabled_account_is_signed_out_and_kept_out_until_enabled() {
@@ -52,7 +31,7 @@ async fn a_disabled_account_is_signed_out_and_kept_out_until_enabled() {
         "{reply:?}"
     );
     assert_eq!(
-        login(&t, "opdora", &u.password).await.unwrap_err(),
+        t.try_login("opdora", &u.password).await.unwrap_err(),
         StatusCode::FORBIDDEN
     );
     let me: ApiResult<serde_json::Value> = t.get(&u, "/v1/me").await;
@@ -68,5 +47,5 @@ async fn a_disabled_account_is_signed_out_and_kept_out_until_enabled() {
     )
     .await
     .unwrap();
-    assert!(login(&t, "opdora", &u.password).await.is_ok());
+    assert!(t.try_login("opdora", &u.password).await.is_ok());
 }

@@ -181,6 +181,28 @@ impl Api {
             .await
     }
 
+    /// Signs in and answers the status of a refusal (for accounts that may be
+    /// kept out).
+    pub async fn try_login(
+        &self,
+        account: &str,
+        password: &str,
+    ) -> Result<serde_json::Value, StatusCode> {
+        self.call(
+            Method::POST,
+            None,
+            "/v1/auth/login",
+            Some(&LoginRequest {
+                account: account.into(),
+                password: password.into(),
+                device_id: None,
+                device_name: None,
+            }),
+        )
+        .await
+        .map_err(|(status, _)| status)
+    }
+
     pub async fn delete(&self, user: &User, path: &str) -> ApiResult<()> {
         self.call::<(), ()>(Method::DELETE, Some(&user.token), path, None)
             .await
@@ -394,12 +416,25 @@ impl Ws {
         body: MessageBody,
         client_id: &str,
     ) -> Result<u64, ErrorBody> {
+        self.send_extras(conversation, body, client_id, Default::default())
+            .await
+    }
+
+    /// Sends a body with mentions or as a forwarded copy and waits for its ack
+    /// (or error).
+    pub async fn send_extras(
+        &mut self,
+        conversation: ConversationId,
+        body: MessageBody,
+        client_id: &str,
+        extras: natter_proto::model::Extras,
+    ) -> Result<u64, ErrorBody> {
         self.send(&ClientFrame::Send {
             client_id: client_id.into(),
             conversation,
             body,
             reply_to: None,
-            extras: Default::default(),
+            extras,
         })
         .await;
         let frame = self
