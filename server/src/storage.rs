@@ -429,6 +429,64 @@ fn unsupported(what: &str) -> Error {
     Error::Internal(format!("{what} is not supported by this storage backend"))
 }
 
+/// The rules of an append that depend on the conversation, the same on every
+/// backend: the sender is a member (a friend, in a 1:1 that is still open),
+/// and `reply_to` and an operation's target name messages the sender may
+/// read. `last` is the conversation's last seq. Returns the sender's record.
+pub(crate) fn check_append<'a>(
+    new: &NewMessage,
+    members: &'a [MemberRecord],
+    direct_open: Option<bool>,
+    last: u64,
+) -> Result<&'a MemberRecord> {
+    let Some(sender) = members.iter().find(|m| m.user == new.sender) else {
+        return Err(match direct_open {
+            Some(_) => Error::client(ErrorCode::NotFriends, "not friends"),
+            None => Error::client(ErrorCode::NotMember, "not a member of this group"),
+        });
+    };
+    if direct_open == Some(false) {
+        return Err(Error::client(ErrorCode::NotFriends, "not friends"));
+    }
+    let readable = |seq: u64| seq != 0 && seq <= last && seq >= sender.first_seq;
+    if new.reply_to.is_some_and(|r| !readable(r)) {
+        return Err(Error::bad_request("reply_to names no message"));
+    }
+    if new.body.target().is_some_and(|t| !readable(t)) {
+        return Err(Error::not_found("target message not found"));
+    }
+    Ok(sender)
+}
+
+/// Applies the operation `new` to its stored `target` under [`apply_op`]'s
+/// rules and returns the target's new stored form, refused when it would grow
+/// past [`MAX_STORED_MESSAGE`].
+pub(crate) fn apply_to_target(
+    target: &mut Message,
+    new: &NewMessage,
+    sender: &MemberRecord,
+    group: bool,
+) -> Result<Vec<u8>> {
+    let privileged = group && sender.role >= Role::Admin;
+    apply_op(
+        target,
+        &new.body,
+        new.sender,
+        privileged,
+        new.ts,
+        new.recall_window_ms,
+        new.edit_window_ms,
+    )?;
+    let value = serde_json::to_vec(target)?;
+    if value.len() > MAX_STORED_MESSAGE {
+        return Err(Error::client(
+            ErrorCode::TooLarge,
+            "that message has as many reactions as it can hold",
+        ));
+    }
+    Ok(value)
+}
+
 /// Checks that `sender` may apply `op` to `target` and applies it.
 /// `privileged` is true for group owners and admins. Recalls and edits by the
 /// sender must come within their windows of the target's `ts`.

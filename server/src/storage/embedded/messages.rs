@@ -1,7 +1,7 @@
 //! Messages, read cursors.
 
 use natter_proto::ErrorCode;
-use natter_proto::model::{ConversationId, Message, Role, UserId};
+use natter_proto::model::{ConversationId, Message, UserId};
 use std::collections::{HashMap, VecDeque};
 
 use redb::{ReadOnlyTable, ReadTransaction, ReadableTable, WriteTransaction};
@@ -11,8 +11,8 @@ use super::wal::Op;
 use super::{dec, enc};
 use crate::error::{Error, Result};
 use crate::storage::{
-    Appended, ConversationKind, ConversationRecord, MAX_STORED_MESSAGE, MemberRecord, NewMessage,
-    apply_op,
+    Appended, ConversationKind, ConversationRecord, MemberRecord, NewMessage, apply_to_target,
+    check_append,
 };
 
 /// The tables a message append reads, from a snapshot taken after the writer
@@ -222,48 +222,16 @@ pub fn append(
             members: Vec::new(),
         });
     }
-    let Some(sender) = conv.members.iter().find(|m| m.user == new.sender) else {
-        return Err(match conv.direct_open {
-            Some(_) => Error::client(ErrorCode::NotFriends, "not friends"),
-            None => Error::client(ErrorCode::NotMember, "not a member of this group"),
-        });
-    };
-    if conv.direct_open == Some(false) {
-        return Err(Error::client(ErrorCode::NotFriends, "not friends"));
-    }
+    let sender = check_append(&new, &conv.members, conv.direct_open, conv.last_seq)?;
     let members: Vec<UserId> = conv.members.iter().map(|m| m.user).collect();
     let last = conv.last_seq;
     let seq = last + 1;
-    if let Some(reply) = new.reply_to
-        && (reply == 0 || reply > last || reply < sender.first_seq)
-    {
-        return Err(Error::bad_request("reply_to names no message"));
-    }
     let mut writes = Vec::with_capacity(3);
     if let Some(target_seq) = new.body.target() {
-        if target_seq == 0 || target_seq > last || target_seq < sender.first_seq {
-            return Err(Error::not_found("target message not found"));
-        }
         let Some(mut target) = pending.message(t, conv_id, target_seq)? else {
             return Err(Error::not_found("target message not found"));
         };
-        let privileged = conv.direct_open.is_none() && sender.role >= Role::Admin;
-        apply_op(
-            &mut target,
-            &new.body,
-            new.sender,
-            privileged,
-            new.ts,
-            new.recall_window_ms,
-            new.edit_window_ms,
-        )?;
-        let value = enc(&target)?;
-        if value.len() > MAX_STORED_MESSAGE {
-            return Err(Error::client(
-                ErrorCode::TooLarge,
-                "that message has as many reactions as it can hold",
-            ));
-        }
+        let value = apply_to_target(&mut target, &new, sender, conv.direct_open.is_none())?;
         writes.push(Op::Message {
             conversation: conv_id,
             seq: target_seq,

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use natter_proto::ErrorCode;
 use natter_proto::event::Event;
-use natter_proto::model::{ConversationId, Message, Role, UserId};
+use natter_proto::model::{ConversationId, Message, UserId};
 use sqlx::PgPool;
 use sqlx::types::Json;
 use tokio::sync::{mpsc, oneshot};
@@ -12,8 +12,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::{Tx, db, un};
 use crate::error::{Error, Result};
 use crate::storage::{
-    Appended, ConversationKind, ConversationRecord, MAX_STORED_MESSAGE, MemberRecord, NewMessage,
-    apply_op,
+    Appended, ConversationKind, ConversationRecord, MemberRecord, NewMessage, apply_to_target,
+    check_append,
 };
 
 /// Most appends committed together.
@@ -190,46 +190,15 @@ async fn append(
             members: Vec::new(),
         });
     }
-    let Some(sender) = conv.members.iter().find(|m| m.user == new.sender).cloned() else {
-        return Err(match conv.direct_open {
-            Some(_) => Error::client(ErrorCode::NotFriends, "not friends"),
-            None => Error::client(ErrorCode::NotMember, "not a member of this group"),
-        });
-    };
-    if conv.direct_open == Some(false) {
-        return Err(Error::client(ErrorCode::NotFriends, "not friends"));
-    }
+    let sender = check_append(&new, &conv.members, conv.direct_open, conv.last)?;
     let members: Vec<UserId> = conv.members.iter().map(|m| m.user).collect();
-    let privileged = conv.direct_open.is_none() && sender.role >= Role::Admin;
     let last = conv.last;
     let seq = last + 1;
-    if let Some(reply) = new.reply_to
-        && (reply == 0 || reply > last || reply < sender.first_seq)
-    {
-        return Err(Error::bad_request("reply_to names no message"));
-    }
     if let Some(target_seq) = new.body.target() {
-        if target_seq == 0 || target_seq > last || target_seq < sender.first_seq {
-            return Err(Error::not_found("target message not found"));
-        }
         let Some(mut target) = message_at(tx, conv_id, target_seq).await? else {
             return Err(Error::not_found("target message not found"));
         };
-        apply_op(
-            &mut target,
-            &new.body,
-            new.sender,
-            privileged,
-            new.ts,
-            new.recall_window_ms,
-            new.edit_window_ms,
-        )?;
-        if serde_json::to_vec(&target)?.len() > MAX_STORED_MESSAGE {
-            return Err(Error::client(
-                ErrorCode::TooLarge,
-                "that message has as many reactions as it can hold",
-            ));
-        }
+        apply_to_target(&mut target, &new, sender, conv.direct_open.is_none())?;
         sqlx::query("UPDATE messages SET data = $3 WHERE conversation_id = $1 AND seq = $2")
             .bind(db(conv_id))
             .bind(db(target_seq))
