@@ -6,7 +6,7 @@ APP_ARGS ?=
 DEMO_HOME ?= /tmp/natter-demo
 DEMO_RELAY ?= 127.0.0.1:7979
 
-.PHONY: deps test run relay demo bench-load bench-store bench-app dist check-dist
+.PHONY: deps test run relay demo bench-load bench-cluster bench-store bench-app dist check-dist
 
 ## Install the system packages the build and tests need (Debian: apt-get).
 deps:
@@ -43,6 +43,13 @@ demo: deps
 bench-load: deps
 	$(CARGO) build --release -p natter-server -p natter-load
 	./target/release/natter-load all
+
+## Cluster benchmarks: one node on redb, one on PostgreSQL, three behind
+## haproxy on PostgreSQL and NATS, and the latency a cross-node delivery adds
+## (see server/BENCHMARKS.md and docs/cluster.md).
+bench-cluster: deps
+	$(CARGO) build --release -p natter-server -p natter-load
+	BIN=$$($(CARGO) metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release bash server/bench/cluster.sh
 
 ## Client store benchmarks.
 bench-store: deps

@@ -77,7 +77,7 @@ async fn direct(config: &Config, command: Command) -> Result<Reply, AdminError> 
     let mut config = config.clone();
     config.turn.enabled = false;
     let (_stop, stop_rx) = tokio::sync::watch::channel(false);
-    let service = Service::new(config, Arc::new(storage), stop_rx)
+    let service = Service::new(config, Arc::new(storage), None, stop_rx)
         .await
         .map_err(|e| open_err(e.to_string()))?;
     let reply = service.admin(command).await;

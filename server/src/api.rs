@@ -123,7 +123,7 @@ pub fn router(svc: Arc<Service>) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::map_response_with_state(
             svc.clone(),
-            count_errors,
+            finish_response,
         ))
         .layer(
             // Spans name the route pattern, never the concrete path or query, which
@@ -140,13 +140,21 @@ pub fn router(svc: Arc<Service>) -> Router {
         .with_state(svc)
 }
 
-/// Counts error answers by code for `/metrics`.
-async fn count_errors(
+/// Counts error answers by code for `/metrics`; in a cluster, names the node
+/// that answered (`Natter-Node`), for operators and tests behind a load
+/// balancer.
+async fn finish_response(
     State(svc): Svc,
-    response: axum::response::Response,
+    mut response: axum::response::Response,
 ) -> axum::response::Response {
     if let Some(code) = response.extensions().get::<ErrorCode>() {
         svc.metrics.error(*code);
+    }
+    if let Some(node) = &svc.node {
+        response.headers_mut().insert(
+            "natter-node",
+            axum::http::HeaderValue::from(node.id),
+        );
     }
     response
 }

@@ -59,10 +59,17 @@ pub struct Config {
     pub log_format: LogFormat,
     /// PostgreSQL URL (`postgres://user:password@host:port/db`): keep
     /// everything there instead of the embedded database, so several relays
-    /// can share it. Files stay under `data_dir`, which the relays then share.
+    /// can share it.
     pub database: Option<String>,
     /// Most connections to PostgreSQL this relay opens.
     pub database_max_connections: u32,
+    /// NATS URL (`nats://host:4222`, several comma-separated): with
+    /// `database`, this relay is a node of a cluster and exchanges live
+    /// traffic with the other nodes over this bus.
+    pub nats: Option<String>,
+    /// Where uploaded files are kept; default `<data_dir>/files`. The nodes of
+    /// a cluster must all see the same directory (a shared file system).
+    pub files_dir: Option<PathBuf>,
 }
 
 /// How log lines are written to stderr.
@@ -101,6 +108,8 @@ impl Default for Config {
             log_format: LogFormat::Text,
             database: None,
             database_max_connections: 16,
+            nats: None,
+            files_dir: None,
         }
     }
 }
@@ -165,6 +174,20 @@ impl Config {
             )));
         }
         out.push(format!("data: {}", self.data_dir.display()));
+        out.push(format!("files: {}", self.files_dir().display()));
+        match (&self.database, &self.nats) {
+            (None, Some(_)) => {
+                return Err(ConfigError::Invalid(
+                    "nats needs database: the nodes of a cluster share one PostgreSQL database"
+                        .into(),
+                ));
+            }
+            (Some(_), Some(_)) => {
+                out.push("storage: PostgreSQL; cluster node, live traffic over NATS".into())
+            }
+            (Some(_), None) => out.push("storage: PostgreSQL; single node (no nats)".into()),
+            (None, None) => out.push("storage: embedded (redb)".into()),
+        }
         match self.metrics_bind {
             Some(addr) if addr == self.bind && addr.port() != 0 => {
                 return Err(ConfigError::Invalid(format!(
@@ -190,6 +213,18 @@ impl Config {
             out.push(format!("STUN/TURN: udp {}", self.turn.bind));
         }
         Ok(out)
+    }
+
+    /// Where uploaded files are kept.
+    pub fn files_dir(&self) -> PathBuf {
+        self.files_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("files"))
+    }
+
+    /// Whether this relay is a node of a cluster (PostgreSQL and NATS).
+    pub fn clustered(&self) -> bool {
+        self.database.is_some() && self.nats.is_some()
     }
 
     /// Heartbeat interval.

@@ -1,8 +1,8 @@
 //! File storage for image, file and voice messages.
 //!
-//! `POST /v1/files?name=…` streams the request body to `<data_dir>/files/tmp/`,
+//! `POST /v1/files?name=…` streams the request body to `<files_dir>/tmp/`,
 //! enforcing `limits.max_file_bytes` and hashing it (SHA-256) as it arrives, then
-//! fsyncs it and renames it to `<data_dir>/files/<id>` next to a JSON sidecar
+//! fsyncs it and renames it to `<files_dir>/<id>` next to a JSON sidecar
 //! `<id>.json` ([`FileMeta`]). `GET /v1/files/{id}` streams it back.
 //!
 //! Ids are 128 random bits written as 32 lowercase hex digits. They are not
@@ -67,24 +67,34 @@ pub struct FileMeta {
     pub created_ts: Millis,
 }
 
-/// Directory of stored files under a data directory.
-pub fn files_dir(data_dir: &FsPath) -> PathBuf {
-    data_dir.join("files")
+/// Directory of uploads in progress in a files directory.
+pub fn tmp_dir(files_dir: &FsPath) -> PathBuf {
+    files_dir.join("tmp")
 }
 
-/// Directory of uploads in progress under a data directory.
-pub fn tmp_dir(data_dir: &FsPath) -> PathBuf {
-    files_dir(data_dir).join("tmp")
-}
+/// How old an unfinished upload in a shared files directory must be before a
+/// starting node removes it (younger ones may be another node's, in progress).
+const SHARED_TMP_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Creates the file directories and removes uploads a previous run left
-/// unfinished. Called once at start.
-pub async fn prepare(data_dir: &FsPath) -> std::io::Result<()> {
-    let tmp = tmp_dir(data_dir);
+/// unfinished. Called once at start. With `shared` (the nodes of a cluster
+/// share the directory), only uploads older than an hour are removed.
+pub async fn prepare(files_dir: &FsPath, shared: bool) -> std::io::Result<()> {
+    let tmp = tmp_dir(files_dir);
     tokio::fs::create_dir_all(&tmp).await?;
     let mut entries = tokio::fs::read_dir(&tmp).await?;
     while let Some(entry) = entries.next_entry().await? {
-        if entry.file_type().await?.is_file() {
+        let meta = entry.metadata().await?;
+        if !meta.is_file() {
+            continue;
+        }
+        let stale = !shared
+            || meta
+                .modified()
+                .ok()
+                .and_then(|m| m.elapsed().ok())
+                .is_some_and(|age| age > SHARED_TMP_AGE);
+        if stale {
             let _ = tokio::fs::remove_file(entry.path()).await;
         }
     }
@@ -254,8 +264,8 @@ pub async fn upload(
         _ => {}
     }
 
-    let data_dir = &svc.config.data_dir;
-    let (dir, tmp) = (files_dir(data_dir), tmp_dir(data_dir));
+    let dir = svc.config.files_dir();
+    let tmp = tmp_dir(&dir);
     tokio::fs::create_dir_all(&tmp)
         .await
         .map_err(io("create directory"))?;
@@ -372,11 +382,11 @@ async fn commit(
 }
 
 /// Reads the sidecar of a stored file; `None` if there is no such file.
-pub async fn meta(data_dir: &FsPath, id: &str) -> Result<Option<FileMeta>> {
+pub async fn meta(files_dir: &FsPath, id: &str) -> Result<Option<FileMeta>> {
     if !is_file_id(id) {
         return Ok(None);
     }
-    let path = files_dir(data_dir).join(format!("{id}.json"));
+    let path = files_dir.join(format!("{id}.json"));
     match tokio::fs::read(&path).await {
         Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -395,9 +405,9 @@ pub async fn download(
     _authed: Authed,
     Path(id): Path<String>,
 ) -> Result<Response> {
-    let data_dir = &svc.config.data_dir;
-    let meta = meta(data_dir, &id).await?.ok_or_else(no_such_file)?;
-    let file = match tokio::fs::File::open(files_dir(data_dir).join(&id)).await {
+    let dir = svc.config.files_dir();
+    let meta = meta(&dir, &id).await?.ok_or_else(no_such_file)?;
+    let file = match tokio::fs::File::open(dir.join(&id)).await {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(no_such_file()),
         Err(e) => return Err(io("open")(e)),

@@ -16,6 +16,51 @@ use natter_proto::ErrorCode;
 use natter_proto::model::UserId;
 use tokio::sync::mpsc;
 
+/// Why the relay closes a device's connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The device connected again (here or on another node).
+    Replaced,
+    /// The device signed out.
+    LoggedOut,
+    /// An operator disabled the account.
+    Disabled,
+    /// An operator reset the account's password.
+    PasswordReset,
+}
+
+impl CloseReason {
+    /// What the closing `error` frame says.
+    pub fn message(self) -> &'static str {
+        match self {
+            CloseReason::Replaced => "replaced by a newer connection of this device",
+            CloseReason::LoggedOut => "logged out",
+            CloseReason::Disabled => "account disabled by the operator",
+            CloseReason::PasswordReset => "password was reset",
+        }
+    }
+
+    /// Its name between nodes.
+    pub fn key(self) -> &'static str {
+        match self {
+            CloseReason::Replaced => "replaced",
+            CloseReason::LoggedOut => "logged_out",
+            CloseReason::Disabled => "disabled",
+            CloseReason::PasswordReset => "password_reset",
+        }
+    }
+
+    /// The reason named `key` (an unknown name closes as signed out).
+    pub fn from_key(key: Option<&str>) -> CloseReason {
+        match key {
+            Some("replaced") => CloseReason::Replaced,
+            Some("disabled") => CloseReason::Disabled,
+            Some("password_reset") => CloseReason::PasswordReset,
+            _ => CloseReason::LoggedOut,
+        }
+    }
+}
+
 /// Something for a connection task to do.
 #[derive(Debug)]
 pub enum Outbound {
@@ -52,7 +97,7 @@ impl Hub {
             let old = conns.swap_remove(pos);
             let _ = old.tx.try_send(Outbound::Close(
                 ErrorCode::Unauthorized,
-                "replaced by a newer connection of this device",
+                CloseReason::Replaced.message(),
             ));
             self.count.fetch_sub(1, Ordering::Relaxed);
         }
@@ -129,15 +174,15 @@ impl Hub {
         }
     }
 
-    /// Closes every connection of `user` on `device` (logout).
-    pub fn kick_device(&self, user: UserId, device: &str) {
+    /// Closes every connection of `user` on `device`.
+    pub fn close_device(&self, user: UserId, device: &str, reason: CloseReason) {
         let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
         if let Some(conns) = users.get_mut(&user) {
             conns.retain(|c| {
                 let keep = &*c.device != device;
                 if !keep {
                     let _ =
-                        c.tx.try_send(Outbound::Close(ErrorCode::Unauthorized, "logged out"));
+                        c.tx.try_send(Outbound::Close(ErrorCode::Unauthorized, reason.message()));
                     self.count.fetch_sub(1, Ordering::Relaxed);
                 }
                 keep
@@ -148,16 +193,35 @@ impl Hub {
         }
     }
 
-    /// Closes every connection of `user` (account disabled by an operator).
-    pub fn kick_user(&self, user: UserId, reason: &'static str) -> usize {
+    /// Closes every connection of `user`; returns how many there were.
+    pub fn close_user(&self, user: UserId, reason: CloseReason) -> usize {
         let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
         let conns = users.remove(&user).unwrap_or_default();
         for c in &conns {
             let _ =
-                c.tx.try_send(Outbound::Close(ErrorCode::Unauthorized, reason));
+                c.tx.try_send(Outbound::Close(ErrorCode::Unauthorized, reason.message()));
         }
         self.count.fetch_sub(conns.len() as u64, Ordering::Relaxed);
         conns.len()
+    }
+
+    /// Drops every connection, as if each were too slow: each closes with
+    /// 1013 ("reconnect") once it has written what was queued, and its client
+    /// reconnects and catches up.
+    pub fn drop_all(&self) -> usize {
+        let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
+        let n: usize = users.values().map(Vec::len).sum();
+        users.clear();
+        self.count.fetch_sub(n as u64, Ordering::Relaxed);
+        n
+    }
+
+    /// Every open connection: (connection id, account, device).
+    pub fn connections(&self) -> Vec<(u64, UserId, String)> {
+        let map = self.users.read().unwrap_or_else(|e| e.into_inner());
+        map.iter()
+            .flat_map(|(user, conns)| conns.iter().map(|c| (c.id, *user, c.device.to_string())))
+            .collect()
     }
 
     /// For each account with a live connection, how many devices it has connected.

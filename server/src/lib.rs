@@ -9,6 +9,8 @@
 //! - [`turn`]: the embedded STUN/TURN server for calls.
 //! - [`tls`]: the listener's TLS; [`metrics`]: `GET /metrics` on its own
 //!   listener; [`admin`]: the operator commands' socket and direct mode.
+//! - [`cluster`]: cluster mode, several relays on one PostgreSQL database
+//!   exchanging live traffic over NATS.
 //! - [`files`]: uploads and downloads of the files that image, file and voice
 //!   messages reference, kept under `<data_dir>/files/`.
 //!
@@ -20,6 +22,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod files;
@@ -68,7 +71,15 @@ impl Relay {
     /// serving.
     pub async fn start(config: Config) -> anyhow::Result<Relay> {
         let tls = config.tls()?;
-        let (storage, db_closed): (Arc<dyn storage::Storage>, _) = match &config.database {
+        if config.nats.is_some() && config.database.is_none() {
+            anyhow::bail!("nats needs database: the nodes of a cluster share one PostgreSQL database");
+        }
+        type Backend = (
+            Arc<dyn storage::Storage>,
+            Option<Arc<dyn cluster::Shared>>,
+            std::sync::mpsc::Receiver<()>,
+        );
+        let (storage, shared, db_closed): Backend = match &config.database {
             Some(url) => {
                 let pg = storage::postgres::PgConfig {
                     url: url.clone(),
@@ -76,19 +87,20 @@ impl Relay {
                 };
                 let (storage, closed) = storage::postgres::Postgres::connect(&pg).await?;
                 tracing::info!("storage: PostgreSQL");
-                (Arc::new(storage) as Arc<dyn storage::Storage>, closed)
+                let shared = Arc::new(storage.clone()) as Arc<dyn cluster::Shared>;
+                (Arc::new(storage), Some(shared), closed)
             }
             None => {
                 let (storage, closed) = storage::embedded::Embedded::open(&config.data_dir)?;
-                (Arc::new(storage) as Arc<dyn storage::Storage>, closed)
+                (Arc::new(storage), None, closed)
             }
         };
-        files::prepare(&config.data_dir).await?;
+        files::prepare(&config.files_dir(), config.clustered()).await?;
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let metrics_bind = config.metrics_bind;
-        let service = Arc::new(Service::new(config, storage, shutdown_rx.clone()).await?);
+        let service = Service::new(config, storage, shared, shutdown_rx.clone()).await?;
         let metrics_addr = match metrics_bind {
             Some(bind) => Some(metrics::serve(bind, service.clone(), shutdown_rx.clone()).await?),
             None => None,
@@ -149,6 +161,11 @@ impl Relay {
         }
         if let Some(turn) = &self.service.turn {
             turn.close().await;
+        }
+        if let Some(node) = &self.service.node
+            && let Err(e) = node.shared.leave(node.id).await
+        {
+            tracing::warn!(error = %e, "node not removed from the cluster table");
         }
         // Wait for the database to close, so the same data directory can be
         // opened again at once (a restart in the same process).

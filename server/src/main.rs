@@ -71,6 +71,15 @@ struct Args {
     /// instead of the embedded database, so several relays can share it.
     #[arg(long, env = "NATTER_DATABASE", hide_env_values = true)]
     database: Option<String>,
+    /// Join a cluster: exchange live traffic with the other relays on this
+    /// NATS server (nats://host:4222; comma-separated for several). Needs
+    /// --database.
+    #[arg(long, env = "NATTER_NATS")]
+    nats: Option<String>,
+    /// Keep uploaded files here [default: <data-dir>/files]; the nodes of a
+    /// cluster must share it.
+    #[arg(long, env = "NATTER_FILES_DIR")]
+    files_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -180,6 +189,12 @@ fn build_config(args: &Args) -> anyhow::Result<Config> {
     }
     if let Some(v) = &args.database {
         config.database = Some(v.clone());
+    }
+    if let Some(v) = &args.nats {
+        config.nats = Some(v.clone());
+    }
+    if let Some(v) = &args.files_dir {
+        config.files_dir = Some(v.clone());
     }
     Ok(config)
 }

@@ -52,6 +52,8 @@ pub struct Metrics {
     errors: Family<CodeLabel, Counter>,
     ack_latency: Histogram,
     commit_latency: Histogram,
+    bus_connected: Gauge,
+    bus_dropped: Gauge,
 }
 
 impl Default for Metrics {
@@ -75,6 +77,18 @@ impl Metrics {
             "accounts_online",
             "Accounts with live sessions, by how many devices each has connected (4 = four or more)",
             accounts_by_devices.clone(),
+        );
+        let bus_connected = Gauge::default();
+        registry.register(
+            "bus_connected",
+            "Cluster node: 1 while connected to NATS, else 0 (always 0 on a single relay)",
+            bus_connected.clone(),
+        );
+        let bus_dropped = Gauge::default();
+        registry.register(
+            "bus_dropped_frames",
+            "Cluster node: frames for other nodes dropped because the bus queue was full",
+            bus_dropped.clone(),
         );
         let turn_allocations = Gauge::default();
         registry.register(
@@ -137,6 +151,8 @@ impl Metrics {
             errors,
             ack_latency,
             commit_latency,
+            bus_connected,
+            bus_dropped,
         }
     }
 
@@ -192,6 +208,12 @@ impl Metrics {
                     devices: (i + 1).to_string(),
                 })
                 .set(gauge(*count));
+        }
+        if let Some(node) = &svc.node {
+            let up = node.bus.up.load(std::sync::atomic::Ordering::Relaxed);
+            self.bus_connected.set(i64::from(up));
+            let dropped = node.bus.dropped.load(std::sync::atomic::Ordering::Relaxed);
+            self.bus_dropped.set(gauge(dropped));
         }
         if let Some(turn) = &svc.turn {
             let (allocations, _) = turn.usage().await;

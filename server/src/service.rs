@@ -20,9 +20,10 @@ pub use accounts::Authed;
 pub use messages::Outgoing;
 
 use crate::auth::{Passwords, Tokens};
+use crate::cluster::{Bus, Shared};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::hub::Hub;
+use crate::hub::{CloseReason, Hub, Outbound};
 use crate::storage::{Appends, Storage};
 use crate::turn::Turn;
 use crate::util::IdGen;
@@ -33,8 +34,10 @@ pub struct Service {
     pub config: Config,
     /// Where everything is kept.
     pub storage: Arc<dyn Storage>,
-    /// Open sessions.
-    pub hub: Hub,
+    /// The sessions open on this relay.
+    pub hub: Arc<Hub>,
+    /// In cluster mode, this node's link to the others.
+    pub node: Option<Node>,
     /// Calls in progress.
     pub calls: calls::Calls,
     /// The STUN/TURN server, unless turned off.
@@ -52,14 +55,16 @@ pub struct Service {
 }
 
 impl Service {
-    /// Builds the service over `storage`.
+    /// Builds the service over `storage`. With `shared` (PostgreSQL) and
+    /// `config.nats`, the relay is a node of a cluster.
     pub async fn new(
         config: Config,
         storage: Arc<dyn Storage>,
+        shared: Option<Arc<dyn Shared>>,
         shutdown: watch::Receiver<bool>,
-    ) -> Result<Service> {
+    ) -> Result<Arc<Service>> {
         let key = storage.signing_key().await?;
-        let node = storage.node_number().await?;
+        let node_number = storage.node_number().await?;
         let passwords = {
             let (m, t) = (config.argon2_memory_kib, config.argon2_iterations);
             tokio::task::spawn_blocking(move || Passwords::new(m, t))
@@ -79,18 +84,41 @@ impl Service {
         } else {
             None
         };
-        Ok(Service {
+        let hub = Arc::new(Hub::default());
+        let (node, restored) = match (shared, &config.nats) {
+            (Some(shared), Some(url)) => {
+                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                let bus = Bus::connect(url, hub.clone(), tx)
+                    .await
+                    .map_err(|e| Error::Internal(format!("cannot use the bus at {url}: {e}")))?;
+                let id = (rand::random::<u64>() >> 1) as i64;
+                shared.set_connections(id, Vec::new()).await?;
+                tracing::info!(node = id, "cluster node");
+                (Some(Node { id, bus, shared }), Some(rx))
+            }
+            _ => (None, None),
+        };
+        let calls = match &node {
+            Some(node) => calls::Calls::shared(node.shared.clone()),
+            None => calls::Calls::default(),
+        };
+        let svc = Arc::new(Service {
             turn,
             config,
             storage,
-            hub: Hub::default(),
-            calls: calls::Calls::default(),
+            hub,
+            node,
+            calls,
             passwords,
             tokens: Tokens::new(key),
-            ids: IdGen::for_node(node),
+            ids: IdGen::for_node(node_number),
             shutdown,
             metrics: crate::metrics::Metrics::new(),
-        })
+        });
+        if let Some(restored) = restored {
+            tokio::spawn(node_loop(Arc::downgrade(&svc), restored));
+        }
+        Ok(svc)
     }
 
     /// Pushes freshly appended events to the connected devices of their accounts.
@@ -99,13 +127,209 @@ impl Service {
             let frame = ServerFrame::Event {
                 event: event.clone(),
             };
-            self.hub.send(&[*user], &encode(&frame), None);
+            self.push(&[*user], &frame, None);
         }
     }
 
-    /// Pushes one frame to every device of `users`.
+    /// Pushes one frame to every device of `users`, wherever they are
+    /// connected, except connection `skip_conn` of this relay.
     pub fn push(&self, users: &[UserId], frame: &ServerFrame, skip_conn: Option<u64>) {
-        self.hub.send(users, &encode(frame), skip_conn);
+        let frame = encode(frame);
+        self.hub.send(users, &frame, skip_conn);
+        if let Some(node) = &self.node {
+            node.bus.frame(users, None, &frame);
+        }
+    }
+
+    /// Pushes one frame to `user`'s `device`, wherever it is connected.
+    pub fn push_to_device(&self, user: UserId, device: &str, frame: &ServerFrame) {
+        let frame = encode(frame);
+        self.hub.send_to_device(user, device, &frame);
+        if let Some(node) = &self.node {
+            node.bus.frame(&[user], Some(device), &frame);
+        }
+    }
+
+    /// Closes `user`'s `device`'s connections, wherever they are.
+    pub fn close_device(&self, user: UserId, device: &str, reason: CloseReason) {
+        self.hub.close_device(user, device, reason);
+        if let Some(node) = &self.node {
+            node.bus.close_device(user, device, reason);
+        }
+    }
+
+    /// Closes every connection of `user`, wherever they are; returns how many
+    /// this relay closed.
+    pub fn close_user(&self, user: UserId, reason: CloseReason) -> usize {
+        let n = self.hub.close_user(user, reason);
+        if let Some(node) = &self.node {
+            node.bus.close_user(user, reason);
+        }
+        n
+    }
+
+    /// Whether any device of `user` is connected, to any node.
+    pub async fn is_online(&self, user: UserId) -> bool {
+        !self.online_among(&[user]).await.is_empty()
+    }
+
+    /// Which of `users` have a device connected, to any node.
+    pub async fn online_among(&self, users: &[UserId]) -> Vec<UserId> {
+        let mut online: Vec<UserId> = users
+            .iter()
+            .copied()
+            .filter(|u| self.hub.is_online(*u))
+            .collect();
+        if let Some(node) = &self.node {
+            let rest: Vec<UserId> = users
+                .iter()
+                .copied()
+                .filter(|u| !online.contains(u))
+                .collect();
+            match node.shared.online(&rest, Some(node.id)).await {
+                Ok(more) => online.extend(more),
+                Err(e) => tracing::debug!(error = %e, "presence of other nodes unknown"),
+            }
+        }
+        online
+    }
+
+    /// Whether `user`'s `device` is connected, to any node.
+    pub async fn is_device_online(&self, user: UserId, device: &str) -> bool {
+        if self.hub.is_device_online(user, device) {
+            return true;
+        }
+        match &self.node {
+            Some(node) => node
+                .shared
+                .device_online(user, device, Some(node.id))
+                .await
+                .unwrap_or(false),
+            None => false,
+        }
+    }
+
+    /// Registers a connection of `user`'s `device`; a connection of the same
+    /// device elsewhere is closed. Returns the connection id and whether the
+    /// account was offline until now.
+    pub async fn connect(
+        &self,
+        user: UserId,
+        device: &str,
+        tx: tokio::sync::mpsc::Sender<Outbound>,
+    ) -> (u64, bool) {
+        let elsewhere = match &self.node {
+            Some(_) => !self.online_among(&[user]).await.is_empty(),
+            None => false,
+        };
+        let (conn, was_offline) = self.hub.register(user, device, tx);
+        if let Some(node) = &self.node {
+            node.bus.want(user).await;
+            if let Err(e) = node
+                .shared
+                .connection_opened(node.id, conn, user, device)
+                .await
+            {
+                tracing::debug!(error = %e, "connection not recorded");
+            }
+            node.bus.close_device(user, device, CloseReason::Replaced);
+        }
+        (conn, was_offline && !elsewhere)
+    }
+
+    /// Removes a connection registered by [`Service::connect`].
+    pub async fn disconnect(&self, user: UserId, conn: u64) {
+        self.hub.unregister(user, conn);
+        if let Some(node) = &self.node {
+            node.bus.unwant(user).await;
+            if let Err(e) = node.shared.connection_closed(node.id, conn).await {
+                tracing::debug!(error = %e, "connection end not recorded");
+            }
+        }
+    }
+
+    /// Tells `user`'s friends that it went offline, if no device of it is
+    /// connected anywhere.
+    pub async fn announce_offline(&self, user: UserId) {
+        if self.is_online(user).await {
+            return;
+        }
+        let friends = self.storage.friends(user).await.unwrap_or_default();
+        let ids: Vec<UserId> = friends.iter().map(|f| f.friend).collect();
+        self.push(
+            &ids,
+            &ServerFrame::Presence {
+                user,
+                online: false,
+            },
+            None,
+        );
+    }
+}
+
+/// In cluster mode: this node's id, bus and shared state.
+pub struct Node {
+    /// Random, for this run of the relay.
+    pub id: i64,
+    /// Live traffic to and from the other nodes.
+    pub bus: Bus,
+    /// Presence and calls, shared through the database.
+    pub shared: Arc<dyn Shared>,
+}
+
+/// A cluster node's housekeeping: its heartbeat, cleaning up after dead
+/// nodes, ending calls whose node died, and making its devices catch up when
+/// the bus comes back after an outage.
+async fn node_loop(
+    svc: std::sync::Weak<Service>,
+    mut restored: tokio::sync::mpsc::UnboundedReceiver<()>,
+) {
+    let mut tick = tokio::time::interval(crate::cluster::HEARTBEAT);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut resync = false;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            Some(()) = restored.recv() => {
+                let Some(svc) = svc.upgrade() else { return };
+                let n = svc.hub.drop_all();
+                tracing::warn!(connections = n, "bus back: devices reconnect to catch up");
+                continue;
+            }
+        }
+        let Some(svc) = svc.upgrade() else { return };
+        if *svc.shutdown.borrow() {
+            return;
+        }
+        let Some(node) = &svc.node else { return };
+        match node.shared.heartbeat(node.id).await {
+            Ok((unknown, lost)) => {
+                if unknown || resync {
+                    match node
+                        .shared
+                        .set_connections(node.id, svc.hub.connections())
+                        .await
+                    {
+                        Ok(()) => resync = false,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "connections not recorded");
+                            resync = true;
+                        }
+                    }
+                }
+                for (user, device) in lost {
+                    if !svc.is_device_online(user, &device).await {
+                        svc.call_device_disconnected(user, &device).await;
+                    }
+                    svc.announce_offline(user).await;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "node heartbeat failed");
+                resync = true;
+            }
+        }
+        svc.end_expired_calls().await;
     }
 }
 

@@ -72,7 +72,7 @@ async fn run(mut socket: WebSocket, svc: Arc<Service>) {
     };
     let (tx, rx) = mpsc::channel(svc.config.outbound_queue.max(16));
     let user = authed.id();
-    let (conn_id, was_offline) = svc.hub.register(user, &authed.session.device, tx);
+    let (conn_id, was_offline) = svc.connect(user, &authed.session.device, tx).await;
     let welcome = ServerFrame::Welcome {
         protocol,
         user: authed.user.summary(),
@@ -96,26 +96,16 @@ async fn run(mut socket: WebSocket, svc: Arc<Service>) {
     tracing::debug!(user = user.0, conn = conn_id, "session open");
     if session.send(&welcome).await.is_ok() {
         announce_presence(&svc, user, was_offline, conn_id).await;
-        svc.call_device_connected(user, &session.device, conn_id);
+        svc.call_device_connected(user, &session.device, conn_id)
+            .await;
         let _ = session.serve(rx).await;
     }
     let _ = session.socket.flush().await;
-    svc.hub.unregister(user, conn_id);
-    if !svc.hub.is_device_online(user, &session.device) {
-        svc.call_device_disconnected(user, &session.device);
+    svc.disconnect(user, conn_id).await;
+    if !svc.is_device_online(user, &session.device).await {
+        svc.call_device_disconnected(user, &session.device).await;
     }
-    if !svc.hub.is_online(user) {
-        let friends = svc.storage.friends(user).await.unwrap_or_default();
-        let ids: Vec<UserId> = friends.iter().map(|f| f.friend).collect();
-        svc.push(
-            &ids,
-            &ServerFrame::Presence {
-                user,
-                online: false,
-            },
-            None,
-        );
-    }
+    svc.announce_offline(user).await;
     tracing::debug!(user = user.0, conn = conn_id, "session closed");
 }
 
@@ -185,7 +175,7 @@ async fn announce_presence(svc: &Service, user: UserId, was_offline: bool, conn:
     if was_offline {
         svc.push(&ids, &ServerFrame::Presence { user, online: true }, None);
     }
-    for f in ids.into_iter().filter(|f| svc.hub.is_online(*f)) {
+    for f in svc.online_among(&ids).await {
         svc.hub.send_to_conn(
             user,
             conn,

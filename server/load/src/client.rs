@@ -23,13 +23,19 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 /// A WebSocket session.
 pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// The relay process.
+/// The relay under test: a child process, or one already running elsewhere.
 pub struct Relay {
-    child: Mutex<Child>,
-    /// `127.0.0.1:port`.
+    child: Option<Mutex<Child>>,
+    /// `host:port` sessions and REST go to.
     pub addr: String,
     http: reqwest::Client,
-    _dir: TempDir,
+    _dir: Option<TempDir>,
+}
+
+fn http_client() -> reqwest::Client {
+    // rustls is built without a default provider in this workspace.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }
 
 impl Relay {
@@ -58,19 +64,41 @@ impl Relay {
         };
         Ok(Relay {
             addr: addr.to_string(),
-            child: Mutex::new(child),
-            http: {
-                // rustls is built without a default provider in this workspace.
-                let _ = rustls::crypto::ring::default_provider().install_default();
-                reqwest::Client::new()
-            },
-            _dir: dir,
+            child: Some(Mutex::new(child)),
+            http: http_client(),
+            _dir: Some(dir),
         })
     }
 
-    /// The relay's pid.
+    /// A relay (or load balancer) already running at `addr` (`host:port`).
+    /// It should hash passwords cheaply and allow high frame rates, as a
+    /// spawned one does (`--argon2-memory-kib 64 --argon2-iterations 1
+    /// --frames-per-sec 1000000 --frames-burst 1000000`).
+    pub fn external(addr: &str) -> Relay {
+        let addr = addr
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        Relay {
+            child: None,
+            addr,
+            http: http_client(),
+            _dir: None,
+        }
+    }
+
+    /// Whether the relay is this tool's child (so its memory and CPU can be
+    /// read).
+    pub fn is_child(&self) -> bool {
+        self.child.is_some()
+    }
+
+    /// The relay's pid (0 for an external relay).
     pub fn pid(&self) -> u32 {
-        self.child.lock().map(|c| c.id()).unwrap_or(0)
+        self.child
+            .as_ref()
+            .and_then(|c| c.lock().ok().map(|c| c.id()))
+            .unwrap_or(0)
     }
 
     /// Resident memory of the relay, KiB.
@@ -87,8 +115,12 @@ impl Relay {
             .parse()?)
     }
 
-    /// CPU time the relay has used (user + system), seconds.
+    /// CPU time the relay has used (user + system), seconds; 0 for an
+    /// external relay.
     pub fn cpu_secs(&self) -> anyhow::Result<f64> {
+        if !self.is_child() {
+            return Ok(0.0);
+        }
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))?;
         let after = stat.rsplit_once(')').context("stat")?.1;
         let fields: Vec<&str> = after.split_whitespace().collect();
@@ -98,7 +130,7 @@ impl Relay {
 
     /// Stops the relay.
     pub fn stop(&self) {
-        if let Ok(mut c) = self.child.lock() {
+        if let Some(Ok(mut c)) = self.child.as_ref().map(|c| c.lock()) {
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -218,11 +250,18 @@ impl Relay {
     /// Opens a session and waits for `welcome`. Small buffers: thousands of
     /// these live in one process.
     pub async fn connect(&self, token: &str) -> anyhow::Result<Socket> {
+        connect(&self.addr, token).await
+    }
+}
+
+/// Opens a session to the relay at `addr` and waits for `welcome`.
+pub async fn connect(addr: &str, token: &str) -> anyhow::Result<Socket> {
+    {
         let config = WebSocketConfig::default()
             .read_buffer_size(4096)
             .write_buffer_size(0)
             .max_write_buffer_size(1 << 20);
-        let url = format!("ws://{}{}", self.addr, WS_PATH);
+        let url = format!("ws://{addr}{WS_PATH}");
         let (mut ws, _) =
             tokio_tungstenite::connect_async_with_config(url, Some(config), true).await?;
         let hello = ClientFrame::Hello {

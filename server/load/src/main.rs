@@ -9,7 +9,12 @@
 //! - `throughput`: deliveries per second and delivery latency with many
 //!   connections, each in a 1:1 chat and a 10-member group, sending at a set rate.
 //!
-//! `all` runs the three with the defaults used in the benchmarks document.
+//! - `cross`: delivery latency to a device on the sender's node and to one on
+//!   another node of a cluster (`--relay A,B`).
+//!
+//! `all` runs the first three with the defaults used in the benchmarks document.
+//! With `--relay host:port` the measurements go to a relay (or a load balancer
+//! in front of a cluster) that is already running, instead of a child.
 
 mod client;
 mod scenario;
@@ -26,6 +31,10 @@ pub struct Args {
     /// The relay binary to start [default: natter-server next to this binary].
     #[arg(long, global = true)]
     server: Option<PathBuf>,
+    /// Measure a relay already running at host:port (for `cross`, two nodes
+    /// of one cluster, comma-separated) instead of starting one.
+    #[arg(long, global = true)]
+    relay: Option<String>,
     /// What to measure.
     #[command(subcommand)]
     scenario: Scenario,
@@ -64,7 +73,17 @@ pub enum Scenario {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
-    /// All three with their defaults.
+    /// Delivery latency to the sender's node and to another node
+    /// (`--relay A,B`: sender and one receiver on A, one receiver on B).
+    Cross {
+        /// Messages to time.
+        #[arg(long, default_value_t = 3_000)]
+        messages: usize,
+        /// Messages per second.
+        #[arg(long, default_value_t = 200)]
+        rate: u32,
+    },
+    /// The first three with their defaults.
     All,
 }
 
@@ -92,7 +111,18 @@ async fn main() -> anyhow::Result<()> {
         one => vec![one],
     };
     for run in runs {
-        let relay = client::Relay::spawn(&server).await?;
+        if let Scenario::Cross { messages, rate } = run {
+            let nodes: Vec<&str> = args.relay.as_deref().unwrap_or("").split(',').collect();
+            let [a, b] = nodes[..] else {
+                anyhow::bail!("cross needs --relay A,B: two nodes of one cluster");
+            };
+            scenario::cross(a, b, messages, rate).await?;
+            continue;
+        }
+        let relay = match &args.relay {
+            Some(addr) => client::Relay::external(addr),
+            None => client::Relay::spawn(&server).await?,
+        };
         let result = match run {
             Scenario::Idle {
                 connections,
@@ -105,7 +135,7 @@ async fn main() -> anyhow::Result<()> {
                 group_share,
                 seconds,
             } => scenario::throughput(&relay, users, rate, group_share, seconds).await,
-            Scenario::All => unreachable!("expanded above"),
+            Scenario::All | Scenario::Cross { .. } => unreachable!("handled above"),
         };
         relay.stop();
         result?;

@@ -1,4 +1,4 @@
-//! The three measurements.
+//! The measurements.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -10,7 +10,7 @@ use natter_proto::rest::Session;
 use serde::Deserialize;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use crate::client::{Relay, Socket};
+use crate::client::{Relay, Socket, connect};
 use crate::stats::Samples;
 
 static START: OnceLock<Instant> = OnceLock::new();
@@ -318,4 +318,75 @@ async fn user_task(
         }
     }
     Ok(tally)
+}
+
+/// Delivery latency, sequential sends at `rate`: the sender and one receiver
+/// on node `a`, another receiver on node `b`, all in one group.
+pub async fn cross(a: &str, b: &str, messages: usize, rate: u32) -> anyhow::Result<()> {
+    let relay = Relay::external(a);
+    let tag = std::process::id();
+    let sender = relay.account(&format!("x{tag}s"), 1).await?.remove(0);
+    let near = relay.account(&format!("x{tag}n"), 1).await?.remove(0);
+    let far = relay.account(&format!("x{tag}f"), 1).await?.remove(0);
+    relay.befriend(&sender, &near).await?;
+    relay.befriend(&sender, &far).await?;
+    let group = relay
+        .group(&sender, vec![near.profile.user.id, far.profile.user.id])
+        .await?;
+    let (mut ws, acks) = connect(relay.addr.as_str(), &sender.access_token)
+        .await?
+        .split();
+    // The sender's acks are read (and dropped), so its queue never fills.
+    tokio::spawn(acks.for_each(|_| async {}));
+    let near_ws = connect(relay.addr.as_str(), &near.access_token).await?;
+    let b = b.trim_start_matches("http://").trim_end_matches('/');
+    let far_ws = connect(b, &far.access_token).await?;
+    let warmup = 200;
+    let total = warmup + messages;
+    let receiver = |mut ws: Socket| {
+        tokio::spawn(async move {
+            let mut samples = Vec::new();
+            while samples.len() < total {
+                let Some(msg) = ws.next().await else { break };
+                let Ok(WsMessage::Text(t)) = msg else { continue };
+                let now = micros_now();
+                let Ok(p) = serde_json::from_str::<Peek>(&t) else {
+                    continue;
+                };
+                let sent = p
+                    .message
+                    .and_then(|m| m.body.text)
+                    .and_then(|t| t.strip_prefix('t'))
+                    .and_then(|t| t.parse::<u64>().ok());
+                if p.ty == "message"
+                    && let Some(sent) = sent
+                {
+                    samples.push(now.saturating_sub(sent));
+                }
+            }
+            samples.split_off(warmup.min(samples.len()))
+        })
+    };
+    let (near_task, far_task) = (receiver(near_ws), receiver(far_ws));
+    let every = Duration::from_secs_f64(1.0 / f64::from(rate.max(1)));
+    let mut ticker = tokio::time::interval(every);
+    println!("cross: {messages} messages at {rate}/s; sender and one receiver on {a}, one on {b}");
+    for i in 0..total {
+        ticker.tick().await;
+        let now = micros_now();
+        ws.send(send_frame(group, format!("x{i}"), format!("t{now}")))
+            .await?;
+    }
+    let near = Samples::new(near_task.await?);
+    let far = Samples::new(far_task.await?);
+    println!("cross: same node   {}", near.summary());
+    println!("cross: other node  {}", far.summary());
+    let diff = |p: f64| (far.pct(p).as_secs_f64() - near.pct(p).as_secs_f64()) * 1000.0;
+    println!(
+        "cross: added by the other node: p50 {:+.3} ms, p99 {:+.3} ms",
+        diff(50.0),
+        diff(99.0)
+    );
+    drop(ws);
+    Ok(())
 }

@@ -263,7 +263,11 @@ impl Service {
     /// Ends a device's session and closes its connections.
     pub async fn logout(&self, authed: &Authed) -> Result<()> {
         self.storage.delete_session(authed.session.id).await?;
-        self.hub.kick_device(authed.id(), &authed.session.device);
+        self.close_device(
+            authed.id(),
+            &authed.session.device,
+            crate::hub::CloseReason::LoggedOut,
+        );
         tracing::info!(
             user = authed.id().0,
             session = authed.session.id,

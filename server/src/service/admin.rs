@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Service;
 use crate::error::{Error, Result};
+use crate::hub::CloseReason;
 use crate::storage::{ConversationKind, Lookup, UserRecord};
 
 /// Accounts scanned per storage call when listing or searching.
@@ -161,9 +162,7 @@ impl Service {
             Command::Disable { account } => {
                 let user = self.find(&account).await?;
                 let sessions_closed = self.storage.set_disabled(user.id, true).await?;
-                let connections_closed = self
-                    .hub
-                    .kick_user(user.id, "account disabled by the operator");
+                let connections_closed = self.close_user(user.id, CloseReason::Disabled);
                 tracing::info!(user = user.id.0, sessions_closed, "account disabled");
                 Ok(Reply::Changed {
                     account: self.info(user).await?,
@@ -192,7 +191,7 @@ impl Service {
                 user.password_hash = self.hash_password(password).await?;
                 self.storage.update_user(user.clone(), Vec::new()).await?;
                 let sessions_closed = self.storage.delete_sessions_of(user.id).await?;
-                let connections_closed = self.hub.kick_user(user.id, "password was reset");
+                let connections_closed = self.close_user(user.id, CloseReason::PasswordReset);
                 tracing::info!(user = user.id.0, sessions_closed, "password reset");
                 Ok(Reply::Changed {
                     account: self.info(user).await?,
@@ -227,7 +226,7 @@ impl Service {
         let disabled = self.storage.is_disabled(user.id).await?;
         Ok(AccountInfo {
             id: user.id.0,
-            online: self.hub.is_online(user.id),
+            online: self.is_online(user.id).await,
             account: user.account,
             nickname: user.nickname,
             email: user.email,

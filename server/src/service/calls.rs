@@ -9,23 +9,32 @@
 //! reconnecting WebSocket does not interrupt the call); after it the call ends
 //! for the other side with `connection_lost`.
 //!
-//! The table is behind a plain mutex that is never held across an await: each
-//! action decides under the lock what to send, then sends and records outside it.
-//! Timers hold only a weak reference to the service, so a relay shutting down is
-//! not kept alive by a ringing call.
+//! On one relay the table is behind a plain mutex that is never held across an
+//! await: each action decides under the lock what to send, then sends and
+//! records outside it. In a cluster the table is shared through the database
+//! ([`crate::cluster::Shared::lock_calls`]): an action locks it, reads the
+//! calls it concerns, decides the same way and writes back what changed, so
+//! busy detection and the single end of a call hold whichever node each party
+//! is connected to. Every call keeps its deadline (ring timeout, grace period)
+//! in the table, so a node can end a call whose node died.
+//!
+//! Timers hold only a weak reference to the service, so a relay shutting down
+//! is not kept alive by a ringing call.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
 
 use natter_proto::ErrorCode;
 use natter_proto::call::{CallNotice, CallRequest, EndReason};
 use natter_proto::frame::ServerFrame;
 use natter_proto::limits::MAX_ID_LEN;
 use natter_proto::model::{CallMedia, CallOutcome, ConversationId, MessageBody, UserId};
-use tokio::time::Instant;
 
 use super::{Service, encode};
+use crate::cluster::{CallRow, CallScope, Shared};
 use crate::error::{Error, Result};
 use crate::storage::{ConversationKind, NewMessage};
 use crate::util::now_ms;
@@ -34,10 +43,15 @@ use crate::util::now_ms;
 const MAX_CALL_ID: usize = MAX_ID_LEN - RECORD_PREFIX.len();
 const RECORD_PREFIX: &str = "call:";
 
+/// How late a call's deadline may be before any node ends it (the node that
+/// set the deadline normally ends it on time; this covers a dead node).
+const SWEEP_SLACK_MS: i64 = 2_000;
+
 /// Live calls.
 #[derive(Default)]
 pub struct Calls {
     table: Mutex<Table>,
+    shared: Option<Arc<dyn Shared>>,
 }
 
 #[derive(Default)]
@@ -45,17 +59,24 @@ struct Table {
     calls: HashMap<String, Call>,
     /// Account → the call it takes part in (ringing or answered).
     busy: HashMap<UserId, String>,
-    /// Distinguishes a call from a later one reusing its id, for timers.
-    next_nonce: u64,
 }
 
 impl Calls {
-    /// Calls in progress (ringing or answered).
+    /// A table shared by the nodes of a cluster.
+    pub fn shared(shared: Arc<dyn Shared>) -> Calls {
+        Calls {
+            table: Mutex::default(),
+            shared: Some(shared),
+        }
+    }
+
+    /// Calls in progress (ringing or answered) on a relay that keeps them in
+    /// memory; 0 for a shared table.
     pub fn len(&self) -> usize {
         self.lock().calls.len()
     }
 
-    /// Whether no call is in progress.
+    /// Whether no call is in progress (see [`Calls::len`]).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -63,23 +84,81 @@ impl Calls {
     fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
         self.table.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Runs `f` on the calls in `scope` (on one relay: all of them) and keeps
+    /// what it changed.
+    async fn with<R>(&self, scope: CallScope<'_>, f: impl FnOnce(&mut Table) -> R) -> Result<R> {
+        let Some(shared) = &self.shared else {
+            return Ok(f(&mut self.lock()));
+        };
+        let (rows, tx) = shared.lock_calls(scope).await?;
+        let mut table = Table::default();
+        let mut before = HashMap::new();
+        for row in rows {
+            match serde_json::from_value::<Call>(row.state.clone()) {
+                Ok(call) => {
+                    table.busy.insert(call.caller, row.id.clone());
+                    table.busy.insert(call.callee, row.id.clone());
+                    table.calls.insert(row.id.clone(), call);
+                    before.insert(row.id, row.state);
+                }
+                Err(e) => tracing::warn!(error = %e, "unreadable call in the shared table"),
+            }
+        }
+        let out = f(&mut table);
+        let delete: Vec<String> = before
+            .keys()
+            .filter(|id| !table.calls.contains_key(*id))
+            .cloned()
+            .collect();
+        let mut put = Vec::new();
+        for (id, call) in &table.calls {
+            let state = serde_json::to_value(call)?;
+            if before.get(id) != Some(&state) {
+                put.push(CallRow {
+                    id: id.clone(),
+                    caller: call.caller,
+                    callee: call.callee,
+                    deadline: call.deadline(),
+                    state,
+                });
+            }
+        }
+        tx.commit(put, delete).await?;
+        Ok(out)
+    }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Call {
+    /// Distinguishes a call from a later one reusing its id, for timers.
     nonce: u64,
     conversation: ConversationId,
     media: CallMedia,
     caller: UserId,
-    caller_device: Box<str>,
+    caller_device: String,
     callee: UserId,
-    /// The answering device and when it answered.
-    answered: Option<(Box<str>, Instant)>,
+    /// When it stops ringing unanswered (ms since the epoch).
+    ring_deadline: i64,
+    /// The answering device and when it answered (ms since the epoch).
+    answered: Option<(String, i64)>,
     /// Per side (caller, callee): a token set while that party's device is
     /// disconnected; the grace timer ends the call only if it is still set.
     away: [Option<u64>; 2],
+    /// Per side: when its grace period ends (ms since the epoch).
+    away_deadline: [Option<i64>; 2],
 }
 
 impl Call {
+    /// The earliest time something must happen to this call.
+    fn deadline(&self) -> Option<i64> {
+        let ring = self.answered.is_none().then_some(self.ring_deadline);
+        [ring, self.away_deadline[0], self.away_deadline[1]]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
     /// Which side `user` on `device` is: 0 caller, 1 the answering callee device.
     fn side_of(&self, user: UserId, device: &str) -> Option<usize> {
         if user == self.caller && *self.caller_device == *device {
@@ -129,15 +208,17 @@ impl Service {
                 media,
             } => self.start_call(from, call_id, conversation, media).await,
             CallRequest::Ringing { call_id } => {
-                let caller = {
-                    let table = self.calls.lock();
-                    let call = ringing_call_of_callee(&table, &call_id, from.user)?;
-                    (call.caller, call.caller_device.clone())
-                };
+                let caller = self
+                    .calls
+                    .with(CallScope::Of(Some(&call_id), &[]), |table| {
+                        ringing_call_of_callee(table, &call_id, from.user)
+                            .map(|call| (call.caller, call.caller_device.clone()))
+                    })
+                    .await??;
                 self.notify_device(caller.0, &caller.1, CallNotice::Ringing { call_id });
                 Ok(())
             }
-            CallRequest::Accept { call_id } => self.answer_call(from, call_id),
+            CallRequest::Accept { call_id } => self.answer_call(from, call_id).await,
             CallRequest::Reject { call_id }
             | CallRequest::Cancel { call_id }
             | CallRequest::Hangup { call_id } => self.end_call_by(from, call_id).await,
@@ -145,23 +226,29 @@ impl Service {
                 call_id,
                 sdp_type,
                 sdp,
-            } => self.forward_to_peer(
-                from,
-                &call_id,
-                CallNotice::Sdp {
-                    call_id: call_id.clone(),
-                    sdp_type,
-                    sdp,
-                },
-            ),
-            CallRequest::Ice { call_id, candidate } => self.forward_to_peer(
-                from,
-                &call_id,
-                CallNotice::Ice {
-                    call_id: call_id.clone(),
-                    candidate,
-                },
-            ),
+            } => {
+                self.forward_to_peer(
+                    from,
+                    &call_id,
+                    CallNotice::Sdp {
+                        call_id: call_id.clone(),
+                        sdp_type,
+                        sdp,
+                    },
+                )
+                .await
+            }
+            CallRequest::Ice { call_id, candidate } => {
+                self.forward_to_peer(
+                    from,
+                    &call_id,
+                    CallNotice::Ice {
+                        call_id: call_id.clone(),
+                        candidate,
+                    },
+                )
+                .await
+            }
         }
     }
 
@@ -210,42 +297,46 @@ impl Service {
                 ));
             }
         };
-        let busy = {
-            let mut table = self.calls.lock();
-            if table.calls.contains_key(&call_id) {
-                return Err(Error::client(
-                    ErrorCode::InvalidState,
-                    "a call with this id is in progress",
-                ));
-            }
-            if table.busy.contains_key(&from.user) {
-                return Err(Error::client(
-                    ErrorCode::InvalidState,
-                    "already in a call; hang up first",
-                ));
-            }
-            table.next_nonce += 1;
-            let call = Call {
-                nonce: table.next_nonce,
-                conversation,
-                media,
-                caller: from.user,
-                caller_device: from.device.into(),
-                callee,
-                answered: None,
-                away: [None, None],
-            };
-            if table.busy.contains_key(&callee) {
-                // Answered for the callee: they are in another call.
-                Err(call)
-            } else {
-                let nonce = call.nonce;
-                table.busy.insert(from.user, call_id.clone());
-                table.busy.insert(callee, call_id.clone());
-                table.calls.insert(call_id.clone(), call);
-                Ok(nonce)
-            }
-        };
+        let ring_ms = self.config.call_ring_timeout_ms;
+        let busy = self
+            .calls
+            .with(CallScope::Of(Some(&call_id), &[from.user, callee]), |table| {
+                if table.calls.contains_key(&call_id) {
+                    return Err(Error::client(
+                        ErrorCode::InvalidState,
+                        "a call with this id is in progress",
+                    ));
+                }
+                if table.busy.contains_key(&from.user) {
+                    return Err(Error::client(
+                        ErrorCode::InvalidState,
+                        "already in a call; hang up first",
+                    ));
+                }
+                let call = Call {
+                    nonce: rand::random(),
+                    conversation,
+                    media,
+                    caller: from.user,
+                    caller_device: from.device.into(),
+                    callee,
+                    ring_deadline: now_ms() + ring_ms as i64,
+                    answered: None,
+                    away: [None, None],
+                    away_deadline: [None, None],
+                };
+                if table.busy.contains_key(&callee) {
+                    // Answered for the callee: they are in another call.
+                    Ok(Err(call))
+                } else {
+                    let nonce = call.nonce;
+                    table.busy.insert(from.user, call_id.clone());
+                    table.busy.insert(callee, call_id.clone());
+                    table.calls.insert(call_id.clone(), call);
+                    Ok(Ok(nonce))
+                }
+            })
+            .await??;
         let nonce = match busy {
             Ok(nonce) => nonce,
             Err(call) => {
@@ -272,34 +363,36 @@ impl Service {
             },
             None,
         );
-        let ring = Duration::from_millis(self.config.call_ring_timeout_ms);
+        let ring = Duration::from_millis(ring_ms);
         self.call_timer(ring, move |svc| async move {
-            let ended = {
-                let mut table = svc.calls.lock();
-                match table.calls.get(&call_id) {
-                    Some(c) if c.nonce == nonce && c.answered.is_none() => {
-                        take(&mut table, &call_id, EndReason::Missed)
+            let ended = svc
+                .calls
+                .with(CallScope::Of(Some(&call_id), &[]), |table| {
+                    match table.calls.get(&call_id) {
+                        Some(c) if c.nonce == nonce && c.answered.is_none() => {
+                            take(table, &call_id, EndReason::Missed)
+                        }
+                        _ => None,
                     }
-                    _ => None,
-                }
-            };
-            if let Some(ended) = ended {
-                svc.finish_call(ended).await;
-            }
+                })
+                .await;
+            svc.finish_if_ended(ended).await;
         });
         Ok(())
     }
 
-    fn answer_call(&self, from: Origin<'_>, call_id: String) -> Result<()> {
-        let caller = {
-            let mut table = self.calls.lock();
-            let call = ringing_call_of_callee(&table, &call_id, from.user)?;
-            let caller = (call.caller, call.caller_device.clone());
-            if let Some(call) = table.calls.get_mut(&call_id) {
-                call.answered = Some((from.device.into(), Instant::now()));
-            }
-            caller
-        };
+    async fn answer_call(&self, from: Origin<'_>, call_id: String) -> Result<()> {
+        let caller = self
+            .calls
+            .with(CallScope::Of(Some(&call_id), &[]), |table| {
+                let call = ringing_call_of_callee(table, &call_id, from.user)?;
+                let caller = (call.caller, call.caller_device.clone());
+                if let Some(call) = table.calls.get_mut(&call_id) {
+                    call.answered = Some((from.device.into(), now_ms()));
+                }
+                Ok::<_, Error>(caller)
+            })
+            .await??;
         tracing::info!(caller = caller.0.0, callee = from.user.0, "call answered");
         let accepted = CallNotice::Accepted {
             call_id: call_id.clone(),
@@ -310,13 +403,15 @@ impl Service {
         let frame = |call| encode(&ServerFrame::Call { call });
         self.hub
             .send_to_conn(from.user, from.conn, &frame(accepted));
-        self.hub.send(
+        self.push(
             &[from.user],
-            &frame(CallNotice::Ended {
-                call_id,
-                reason: EndReason::AnsweredElsewhere,
-                duration_ms: 0,
-            }),
+            &ServerFrame::Call {
+                call: CallNotice::Ended {
+                    call_id,
+                    reason: EndReason::AnsweredElsewhere,
+                    duration_ms: 0,
+                },
+            },
             Some(from.conn),
         );
         Ok(())
@@ -325,66 +420,85 @@ impl Service {
     /// `reject`, `cancel` and `hangup`: whichever fits the call's state and the
     /// sender's side ends it.
     async fn end_call_by(&self, from: Origin<'_>, call_id: String) -> Result<()> {
-        let ended = {
-            let mut table = self.calls.lock();
-            let call = visible_call(&table, &call_id, from.user)?;
-            let reason = match &call.answered {
-                Some(_) if call.side_of(from.user, from.device).is_some() => EndReason::Completed,
-                Some(_) => return Err(not_party()),
-                None if from.user == call.caller && *call.caller_device == *from.device => {
-                    EndReason::Cancelled
-                }
-                None if from.user == call.callee => EndReason::Rejected,
-                None => return Err(not_party()),
-            };
-            take(&mut table, &call_id, reason)
-        };
+        let ended = self
+            .calls
+            .with(CallScope::Of(Some(&call_id), &[]), |table| {
+                let call = visible_call(table, &call_id, from.user)?;
+                let reason = match &call.answered {
+                    Some(_) if call.side_of(from.user, from.device).is_some() => {
+                        EndReason::Completed
+                    }
+                    Some(_) => return Err(not_party()),
+                    None if from.user == call.caller && *call.caller_device == *from.device => {
+                        EndReason::Cancelled
+                    }
+                    None if from.user == call.callee => EndReason::Rejected,
+                    None => return Err(not_party()),
+                };
+                Ok(take(table, &call_id, reason))
+            })
+            .await??;
         if let Some(ended) = ended {
             self.finish_call(ended).await;
         }
         Ok(())
     }
 
-    fn forward_to_peer(&self, from: Origin<'_>, call_id: &str, notice: CallNotice) -> Result<()> {
-        let (user, device) = {
-            let table = self.calls.lock();
-            let call = visible_call(&table, call_id, from.user)?;
-            let side = call.side_of(from.user, from.device).ok_or_else(not_party)?;
-            if call.answered.is_none() {
-                return Err(Error::client(
-                    ErrorCode::InvalidState,
-                    "the call has not been answered",
-                ));
-            }
-            let (user, device) = call.peer_of(side);
-            (user, Box::<str>::from(device))
-        };
+    async fn forward_to_peer(
+        &self,
+        from: Origin<'_>,
+        call_id: &str,
+        notice: CallNotice,
+    ) -> Result<()> {
+        let (user, device) = self
+            .calls
+            .with(CallScope::Of(Some(call_id), &[]), |table| {
+                let call = visible_call(table, call_id, from.user)?;
+                let side = call.side_of(from.user, from.device).ok_or_else(not_party)?;
+                if call.answered.is_none() {
+                    return Err(Error::client(
+                        ErrorCode::InvalidState,
+                        "the call has not been answered",
+                    ));
+                }
+                let (user, device) = call.peer_of(side);
+                Ok((user, device.to_string()))
+            })
+            .await??;
         self.notify_device(user, &device, notice);
         Ok(())
     }
 
     /// A device connected: it rings for calls waiting for its account, and a
     /// party coming back within the grace period keeps its call.
-    pub fn call_device_connected(&self, user: UserId, device: &str, conn: u64) {
-        let mut incoming = Vec::new();
-        {
-            let mut table = self.calls.lock();
-            let Some(id) = table.busy.get(&user).cloned() else {
-                return;
-            };
-            if let Some(call) = table.calls.get_mut(&id) {
-                if let Some(side) = call.side_of(user, device) {
-                    call.away[side] = None;
-                } else if call.callee == user && call.answered.is_none() {
-                    incoming.push(CallNotice::Incoming {
-                        call_id: id.clone(),
-                        conversation: call.conversation,
-                        from: call.caller,
-                        media: call.media,
-                    });
+    pub async fn call_device_connected(&self, user: UserId, device: &str, conn: u64) {
+        let incoming = self
+            .calls
+            .with(CallScope::Of(None, &[user]), |table| {
+                let mut incoming = Vec::new();
+                let Some(id) = table.busy.get(&user).cloned() else {
+                    return incoming;
+                };
+                if let Some(call) = table.calls.get_mut(&id) {
+                    if let Some(side) = call.side_of(user, device) {
+                        call.away[side] = None;
+                        call.away_deadline[side] = None;
+                    } else if call.callee == user && call.answered.is_none() {
+                        incoming.push(CallNotice::Incoming {
+                            call_id: id.clone(),
+                            conversation: call.conversation,
+                            from: call.caller,
+                            media: call.media,
+                        });
+                    }
                 }
-            }
-        }
+                incoming
+            })
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "calls of a connecting device unknown");
+                Vec::new()
+            });
         for call in incoming {
             self.hub
                 .send_to_conn(user, conn, &encode(&ServerFrame::Call { call }));
@@ -393,43 +507,88 @@ impl Service {
 
     /// A device's connection closed: if it was taking part in a call, the call
     /// ends after the grace period unless the device comes back.
-    pub fn call_device_disconnected(self: &Arc<Self>, user: UserId, device: &str) {
-        let armed = {
-            let mut table = self.calls.lock();
-            let Some(id) = table.busy.get(&user).cloned() else {
+    pub async fn call_device_disconnected(self: &Arc<Self>, user: UserId, device: &str) {
+        let grace_ms = self.config.call_grace_ms;
+        let armed = self
+            .calls
+            .with(CallScope::Of(None, &[user]), |table| {
+                let id = table.busy.get(&user).cloned()?;
+                let token = rand::random();
+                let call = table.calls.get_mut(&id)?;
+                let side = call.side_of(user, device)?;
+                call.away[side] = Some(token);
+                call.away_deadline[side] = Some(now_ms() + grace_ms as i64);
+                Some((id, side, token))
+            })
+            .await;
+        let (call_id, side, token) = match armed {
+            Ok(Some(armed)) => armed,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "grace period of a call not started");
                 return;
-            };
-            table.next_nonce += 1;
-            let token = table.next_nonce;
-            match table.calls.get_mut(&id) {
-                Some(call) => match call.side_of(user, device) {
-                    Some(side) => {
-                        call.away[side] = Some(token);
-                        Some((id, side, token))
-                    }
-                    None => None,
-                },
-                None => None,
             }
         };
-        let Some((call_id, side, token)) = armed else {
-            return;
-        };
-        let grace = Duration::from_millis(self.config.call_grace_ms);
+        let grace = Duration::from_millis(grace_ms);
         self.call_timer(grace, move |svc| async move {
-            let ended = {
-                let mut table = svc.calls.lock();
-                match table.calls.get(&call_id) {
-                    Some(c) if c.away[side] == Some(token) => {
-                        take(&mut table, &call_id, EndReason::ConnectionLost)
+            let ended = svc
+                .calls
+                .with(CallScope::Of(Some(&call_id), &[]), |table| {
+                    match table.calls.get(&call_id) {
+                        Some(c) if c.away[side] == Some(token) => {
+                            take(table, &call_id, EndReason::ConnectionLost)
+                        }
+                        _ => None,
                     }
-                    _ => None,
-                }
-            };
-            if let Some(ended) = ended {
-                svc.finish_call(ended).await;
-            }
+                })
+                .await;
+            svc.finish_if_ended(ended).await;
         });
+    }
+
+    /// In a cluster: ends the calls whose ring or grace period ran out more
+    /// than a moment ago, which the node that started the timer (now dead)
+    /// did not end.
+    pub async fn end_expired_calls(&self) {
+        let now = now_ms();
+        let ended = self
+            .calls
+            .with(CallScope::Expired(now - SWEEP_SLACK_MS), |table| {
+                let due: Vec<(String, EndReason)> = table
+                    .calls
+                    .iter()
+                    .filter_map(|(id, c)| {
+                        let away = c.away_deadline.iter().flatten().any(|d| *d < now);
+                        if c.answered.is_none() && c.ring_deadline < now {
+                            Some((id.clone(), EndReason::Missed))
+                        } else if away {
+                            Some((id.clone(), EndReason::ConnectionLost))
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
+                due.into_iter()
+                    .filter_map(|(id, reason)| take(table, &id, reason))
+                    .collect::<Vec<_>>()
+            })
+            .await;
+        match ended {
+            Ok(ended) => {
+                for ended in ended {
+                    self.finish_call(ended).await;
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "expired calls not checked"),
+        }
+    }
+
+    async fn finish_if_ended(&self, ended: Result<Option<Ended>>) {
+        match ended {
+            Ok(Some(ended)) => self.finish_call(ended).await,
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "call timer could not end its call"),
+        }
     }
 
     /// Tells the devices taking part that the call is over and writes its record.
@@ -503,8 +662,7 @@ impl Service {
     }
 
     fn notify_device(&self, user: UserId, device: &str, call: CallNotice) {
-        self.hub
-            .send_to_device(user, device, &encode(&ServerFrame::Call { call }));
+        self.push_to_device(user, device, &ServerFrame::Call { call });
     }
 
     /// Runs `f` after `delay` if the service still exists.
@@ -559,7 +717,7 @@ fn take(table: &mut Table, call_id: &str, reason: EndReason) -> Option<Ended> {
     let duration_ms = call
         .answered
         .as_ref()
-        .map(|(_, at)| at.elapsed().as_millis() as u64)
+        .map(|(_, at)| (now_ms() - at).max(0) as u64)
         .unwrap_or(0);
     Some(Ended {
         id: call_id.to_string(),

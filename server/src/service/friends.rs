@@ -177,7 +177,7 @@ impl Service {
         if accept {
             // Each side learns whether the other is online right now.
             for (a, b) in [(record.from, record.to), (record.to, record.from)] {
-                if self.hub.is_online(b) {
+                if self.is_online(b).await {
                     self.push(
                         &[a],
                         &ServerFrame::Presence {

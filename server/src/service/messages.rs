@@ -107,7 +107,7 @@ impl Service {
         | MessageBody::Voice { file, .. } = &body
         {
             // The reference must name a stored file, as it was stored.
-            let stored = crate::files::meta(&self.config.data_dir, &file.id)
+            let stored = crate::files::meta(&self.config.files_dir(), &file.id)
                 .await?
                 .ok_or_else(|| Error::not_found("no such file"))?;
             if stored.size != file.size {

@@ -26,6 +26,7 @@
 //! [`Error::Unavailable`]; the pool reconnects by itself once it is back.
 
 mod accounts;
+mod cluster;
 mod messages;
 mod social;
 
@@ -56,6 +57,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "disabled users",
         include_str!("../../migrations/0002_disabled_users.sql"),
+    ),
+    (
+        3,
+        "cluster",
+        include_str!("../../migrations/0003_cluster.sql"),
     ),
 ];
 
