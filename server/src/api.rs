@@ -151,10 +151,9 @@ async fn finish_response(
         svc.metrics.error(*code);
     }
     if let Some(node) = &svc.node {
-        response.headers_mut().insert(
-            "natter-node",
-            axum::http::HeaderValue::from(node.id),
-        );
+        response
+            .headers_mut()
+            .insert("natter-node", axum::http::HeaderValue::from(node.id));
     }
     response
 }

@@ -142,8 +142,7 @@ pub trait Shared: Send + Sync {
     async fn online(&self, users: &[UserId], except: Option<i64>) -> Result<Vec<UserId>>;
     /// Whether `user`'s `device` has a connection on a live node other than
     /// `except`.
-    async fn device_online(&self, user: UserId, device: &str, except: Option<i64>)
-    -> Result<bool>;
+    async fn device_online(&self, user: UserId, device: &str, except: Option<i64>) -> Result<bool>;
     /// Locks the call table and reads the calls in `scope`.
     async fn lock_calls(&self, scope: CallScope<'_>) -> Result<(Vec<CallRow>, Box<dyn CallsTx>)>;
 }
@@ -214,9 +213,7 @@ impl Bus {
                         async_nats::Event::Disconnected => {
                             up.store(false, Ordering::Relaxed);
                             lost.store(true, Ordering::Relaxed);
-                            tracing::warn!(
-                                "bus connection lost; serving local devices, retrying"
-                            );
+                            tracing::warn!("bus connection lost; serving local devices, retrying");
                         }
                         other => tracing::warn!(event = %other, "bus"),
                     }

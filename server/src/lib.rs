@@ -72,7 +72,9 @@ impl Relay {
     pub async fn start(config: Config) -> anyhow::Result<Relay> {
         let tls = config.tls()?;
         if config.nats.is_some() && config.database.is_none() {
-            anyhow::bail!("nats needs database: the nodes of a cluster share one PostgreSQL database");
+            anyhow::bail!(
+                "nats needs database: the nodes of a cluster share one PostgreSQL database"
+            );
         }
         type Backend = (
             Arc<dyn storage::Storage>,

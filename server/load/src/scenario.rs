@@ -348,7 +348,9 @@ pub async fn cross(a: &str, b: &str, messages: usize, rate: u32) -> anyhow::Resu
             let mut samples = Vec::new();
             while samples.len() < total {
                 let Some(msg) = ws.next().await else { break };
-                let Ok(WsMessage::Text(t)) = msg else { continue };
+                let Ok(WsMessage::Text(t)) = msg else {
+                    continue;
+                };
                 let now = micros_now();
                 let Ok(p) = serde_json::from_str::<Peek>(&t) else {
                     continue;

@@ -300,42 +300,45 @@ impl Service {
         let ring_ms = self.config.call_ring_timeout_ms;
         let busy = self
             .calls
-            .with(CallScope::Of(Some(&call_id), &[from.user, callee]), |table| {
-                if table.calls.contains_key(&call_id) {
-                    return Err(Error::client(
-                        ErrorCode::InvalidState,
-                        "a call with this id is in progress",
-                    ));
-                }
-                if table.busy.contains_key(&from.user) {
-                    return Err(Error::client(
-                        ErrorCode::InvalidState,
-                        "already in a call; hang up first",
-                    ));
-                }
-                let call = Call {
-                    nonce: rand::random(),
-                    conversation,
-                    media,
-                    caller: from.user,
-                    caller_device: from.device.into(),
-                    callee,
-                    ring_deadline: now_ms() + ring_ms as i64,
-                    answered: None,
-                    away: [None, None],
-                    away_deadline: [None, None],
-                };
-                if table.busy.contains_key(&callee) {
-                    // Answered for the callee: they are in another call.
-                    Ok(Err(call))
-                } else {
-                    let nonce = call.nonce;
-                    table.busy.insert(from.user, call_id.clone());
-                    table.busy.insert(callee, call_id.clone());
-                    table.calls.insert(call_id.clone(), call);
-                    Ok(Ok(nonce))
-                }
-            })
+            .with(
+                CallScope::Of(Some(&call_id), &[from.user, callee]),
+                |table| {
+                    if table.calls.contains_key(&call_id) {
+                        return Err(Error::client(
+                            ErrorCode::InvalidState,
+                            "a call with this id is in progress",
+                        ));
+                    }
+                    if table.busy.contains_key(&from.user) {
+                        return Err(Error::client(
+                            ErrorCode::InvalidState,
+                            "already in a call; hang up first",
+                        ));
+                    }
+                    let call = Call {
+                        nonce: rand::random(),
+                        conversation,
+                        media,
+                        caller: from.user,
+                        caller_device: from.device.into(),
+                        callee,
+                        ring_deadline: now_ms() + ring_ms as i64,
+                        answered: None,
+                        away: [None, None],
+                        away_deadline: [None, None],
+                    };
+                    if table.busy.contains_key(&callee) {
+                        // Answered for the callee: they are in another call.
+                        Ok(Err(call))
+                    } else {
+                        let nonce = call.nonce;
+                        table.busy.insert(from.user, call_id.clone());
+                        table.busy.insert(callee, call_id.clone());
+                        table.calls.insert(call_id.clone(), call);
+                        Ok(Ok(nonce))
+                    }
+                },
+            )
             .await??;
         let nonce = match busy {
             Ok(nonce) => nonce,

@@ -134,7 +134,9 @@ async fn a_call_across_three_nodes_rings_everywhere_is_answered_once_and_recorde
             )
         })
         .await;
-    assert!(matches!(got, ServerFrame::Call { call: CallNotice::Sdp { sdp, .. } } if sdp == "v=0 offer"));
+    assert!(
+        matches!(got, ServerFrame::Call { call: CallNotice::Sdp { sdp, .. } } if sdp == "v=0 offer")
+    );
     wb2.send(&call(CallRequest::Sdp {
         call_id: "x1".into(),
         sdp_type: SdpType::Answer,
@@ -151,7 +153,9 @@ async fn a_call_across_three_nodes_rings_everywhere_is_answered_once_and_recorde
             )
         })
         .await;
-    assert!(matches!(got, ServerFrame::Call { call: CallNotice::Sdp { sdp, .. } } if sdp == "v=0 answer"));
+    assert!(
+        matches!(got, ServerFrame::Call { call: CallNotice::Sdp { sdp, .. } } if sdp == "v=0 answer")
+    );
 
     // The phone is not taking part: its SDP is refused.
     wb.send(&call(CallRequest::Sdp {

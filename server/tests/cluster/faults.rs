@@ -100,32 +100,27 @@ async fn a_node_killed_mid_stream_loses_nothing_acknowledged_and_duplicates_noth
     let ids: Vec<String> = (0..N).map(|i| format!("k{i:04}")).collect();
     let mut acked = BTreeMap::new();
     let mut sent = 0;
-    let mut killed = false;
-    while sent < N {
-        for id in &ids[sent..(sent + 10).min(N)] {
+    // Up to 40 in flight; node 0 dies once 100 are acknowledged.
+    while acked.len() < 100 {
+        while sent < N && sent - acked.len() < 40 {
             wa.send(&ClientFrame::Send {
-                client_id: id.clone(),
+                client_id: ids[sent].clone(),
                 conversation: conv,
-                body: MessageBody::Text { text: id.clone() },
+                body: MessageBody::Text {
+                    text: ids[sent].clone(),
+                },
                 reply_to: None,
                 extras: Default::default(),
             })
             .await;
+            sent += 1;
         }
-        sent = (sent + 10).min(N);
-        // Read what came back so far.
-        while let Some(f) = wa.try_next(Duration::from_millis(5)).await {
-            if let ServerFrame::Ack { client_id, seq, .. } = f {
-                acked.insert(client_id, seq);
-            }
-        }
-        if !killed && acked.len() >= 100 {
-            c.nodes[0].kill9();
-            killed = true;
-            break;
+        if let ServerFrame::Ack { client_id, seq, .. } = wa.next().await {
+            acked.insert(client_id, seq);
         }
     }
-    assert!(killed, "node 0 was not killed mid-stream");
+    c.nodes[0].kill9();
+    assert!(sent > acked.len(), "nothing was in flight when node 0 died");
     // Ann's connection is gone; whatever acks were in flight are lost.
     while let Some(f) = wa.try_next(Duration::from_secs(5)).await {
         if let ServerFrame::Ack { client_id, seq, .. } = f {
@@ -167,14 +162,21 @@ async fn a_node_killed_mid_stream_loses_nothing_acknowledged_and_duplicates_noth
     assert_gapless(&history);
     let ids_in_history: Vec<&str> = history.iter().map(|m| m.client_id.as_str()).collect();
     let unique: BTreeSet<&str> = ids_in_history.iter().copied().collect();
-    assert_eq!(unique.len(), ids_in_history.len(), "a message is stored twice");
+    assert_eq!(
+        unique.len(),
+        ids_in_history.len(),
+        "a message is stored twice"
+    );
     assert_eq!(unique, ids.iter().map(String::as_str).collect());
 
     // Dan's session died with node 0: he reconnects and catches up from the
     // last seq he holds without gaps.
     let mut dan_got = BTreeMap::new();
     drain(&mut wd, conv, &mut dan_got).await;
-    let cursor = (1..).take_while(|s| dan_got.contains_key(s)).last().unwrap_or(0);
+    let cursor = (1..)
+        .take_while(|s| dan_got.contains_key(s))
+        .last()
+        .unwrap_or(0);
     let (mut wd, _) = c.ws_any(&dan).await;
     let synced = wd
         .sync(
@@ -208,7 +210,11 @@ async fn a_node_killed_mid_stream_loses_nothing_acknowledged_and_duplicates_noth
         .filter(|s| !bob_got.contains_key(s))
         .copied()
         .collect();
-    println!("Bob: {} live, {} filled from history", bob_got.len(), missing.len());
+    println!(
+        "Bob: {} live, {} filled from history",
+        bob_got.len(),
+        missing.len()
+    );
     for seq in missing {
         let (page, _) = wb
             .history(conv, Some(seq - 1), Some(seq + 1), Some(1))
@@ -230,6 +236,7 @@ async fn with_the_bus_down_for_10_s_nodes_serve_their_own_devices_and_others_cat
     let mut wb = c.ws_on(&bob, 1).await;
     let before = wa.send_text(conv, "before").await.unwrap();
     assert_eq!(wb.message().await.seq, before);
+    assert_eq!(wa2.message().await.seq, before);
 
     c.nats.kill();
     let down = std::time::Instant::now();
@@ -273,7 +280,10 @@ async fn with_the_bus_down_for_10_s_nodes_serve_their_own_devices_and_others_cat
     all.extend(caught.iter().copied().filter(|s| !live.contains_key(s)));
     all.sort();
     assert_eq!(all, seqs);
-    assert!(caught.windows(2).all(|w| w[0] < w[1]), "catch-up out of order");
+    assert!(
+        caught.windows(2).all(|w| w[0] < w[1]),
+        "catch-up out of order"
+    );
 
     // Ann's node closed her sessions too; once she is back, live traffic
     // flows across nodes again.

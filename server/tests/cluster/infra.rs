@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use natter_proto::frame::{ClientFrame, ServerFrame};
 use natter_proto::PROTOCOL_VERSIONS;
+use natter_proto::frame::{ClientFrame, ServerFrame};
 use tempfile::TempDir;
 
 use crate::support::{Api, User, Ws, http_client};
@@ -177,31 +177,28 @@ pub struct Node {
 impl Node {
     /// Starts node `index` the way `natter-relay@<index>.service` does, with
     /// its configuration made from `packaging/cluster/node.toml`.
-    pub async fn start(
-        index: usize,
-        dir: &Path,
-        database: &str,
-        nats: &str,
-        files: &Path,
-    ) -> Node {
+    pub async fn start(index: usize, dir: &Path, database: &str, nats: &str, files: &Path) -> Node {
         let data = dir.join(format!("node-{index}"));
         std::fs::create_dir_all(&data).unwrap();
         // Short call timers, so the tests see rings and grace periods run out.
         let toml = "call_ring_timeout_ms = 3000\ncall_grace_ms = 1500\n".to_string()
             + &packaging("node.toml")
-            .replace("@NODE@", &index.to_string())
-            .replace("@BIND@", "127.0.0.1:0")
-            .replace("@DATA_DIR@", &data.display().to_string())
-            .replace("@DATABASE@", database)
-            .replace("@NATS@", nats)
-            .replace("@FILES_DIR@", &files.display().to_string());
+                .replace("@NODE@", &index.to_string())
+                .replace("@BIND@", "127.0.0.1:0")
+                .replace("@DATA_DIR@", &data.display().to_string())
+                .replace("@DATABASE@", database)
+                .replace("@NATS@", nats)
+                .replace("@FILES_DIR@", &files.display().to_string());
         std::fs::write(dir.join(format!("relay-{index}.toml")), toml).unwrap();
         let unit = packaging("natter-relay@.service");
         let exec = unit
             .lines()
             .find_map(|l| l.strip_prefix("ExecStart="))
             .expect("the unit has an ExecStart line")
-            .replace("/usr/bin/natter-server", env!("CARGO_BIN_EXE_natter-server"))
+            .replace(
+                "/usr/bin/natter-server",
+                env!("CARGO_BIN_EXE_natter-server"),
+            )
             .replace("/etc/natter", &dir.display().to_string())
             .replace("%i", &index.to_string());
         let mut args = exec.split_whitespace();
@@ -223,14 +220,20 @@ impl Node {
         };
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).unwrap();
-        assert!(line.contains("listening on"), "node {index} did not start: {line:?}");
+        assert!(
+            line.contains("listening on"),
+            "node {index} did not start: {line:?}"
+        );
         node.addr = line.trim().rsplit(' ').next().unwrap().to_string();
         let health = http_client()
             .get(format!("http://{}/healthz", node.addr))
             .send()
             .await
             .unwrap();
-        node.id = health.headers()["natter-node"].to_str().unwrap().to_string();
+        node.id = health.headers()["natter-node"]
+            .to_str()
+            .unwrap()
+            .to_string();
         node
     }
 
@@ -311,7 +314,10 @@ impl Cluster {
     pub async fn ws_any(&self, user: &User) -> (Ws, usize) {
         let url = self.api.ws_url();
         let (stream, response) = tokio_tungstenite::connect_async(&url).await.unwrap();
-        let landed = response.headers()["natter-node"].to_str().unwrap().to_string();
+        let landed = response.headers()["natter-node"]
+            .to_str()
+            .unwrap()
+            .to_string();
         let node = self.nodes.iter().position(|n| n.id == landed).unwrap();
         (hello(Ws::from_stream(stream), &user.token).await, node)
     }

@@ -56,7 +56,9 @@ async fn messages_events_receipts_and_typing_reach_devices_on_other_nodes() {
     })
     .await;
     let f = wa
-        .wait_for("read receipt", |f| matches!(f, ServerFrame::ReadReceipt { .. }))
+        .wait_for("read receipt", |f| {
+            matches!(f, ServerFrame::ReadReceipt { .. })
+        })
         .await;
     assert_eq!(
         f,
@@ -66,9 +68,10 @@ async fn messages_events_receipts_and_typing_reach_devices_on_other_nodes() {
             seq: reply
         }
     );
-    wb2.wait_for("own read receipt", |f| {
-        matches!(f, ServerFrame::ReadReceipt { user, .. } if *user == bob.id)
-    })
+    wb2.wait_for(
+        "own read receipt",
+        |f| matches!(f, ServerFrame::ReadReceipt { user, .. } if *user == bob.id),
+    )
     .await;
     wa.send(&ClientFrame::Typing { conversation: conv }).await;
     for ws in [&mut wb, &mut wb2] {
@@ -98,9 +101,7 @@ async fn presence_is_one_view_across_nodes() {
     let bob_laptop = c.api.login("bob", &bob.password, Some("laptop")).await;
     let mut wa = c.ws_on(&ann, 0).await;
 
-    let presence = |online: bool| {
-        move |f: &ServerFrame| matches!(f, ServerFrame::Presence { online: o, .. } if *o == online)
-    };
+    let presence = |online: bool| move |f: &ServerFrame| matches!(f, ServerFrame::Presence { online: o, .. } if *o == online);
     let wb = c.ws_on(&bob, 1).await;
     assert_eq!(
         wa.wait_for("online", presence(true)).await,
@@ -200,11 +201,15 @@ async fn a_file_uploaded_through_one_node_downloads_through_every_node() {
     let conv = c.api.befriend(&ann, &bob).await;
     let mut wa = c.ws_on(&ann, 2).await;
     let id = wa.fresh_id();
-    wa.send_body(conv, MessageBody::Image {
+    wa.send_body(
+        conv,
+        MessageBody::Image {
             file,
             width: 64,
             height: 64,
-        }, &id)
-        .await
-        .unwrap();
+        },
+        &id,
+    )
+    .await
+    .unwrap();
 }

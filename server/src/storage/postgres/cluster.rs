@@ -46,10 +46,7 @@ impl Shared for Postgres {
                 .bind(&dead)
                 .execute(&mut *tx)
                 .await?;
-            lost = rows
-                .into_iter()
-                .map(|(u, d)| (UserId(un(u)), d))
-                .collect();
+            lost = rows.into_iter().map(|(u, d)| (UserId(un(u)), d)).collect();
         }
         tx.commit().await?;
         Ok((inserted, lost))
@@ -146,12 +143,7 @@ impl Shared for Postgres {
         Ok(online.into_iter().map(|u| UserId(un(u))).collect())
     }
 
-    async fn device_online(
-        &self,
-        user: UserId,
-        device: &str,
-        except: Option<i64>,
-    ) -> Result<bool> {
+    async fn device_online(&self, user: UserId, device: &str, except: Option<i64>) -> Result<bool> {
         let online: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM connections c JOIN nodes n ON n.id = c.node
              WHERE c.user_id = $1 AND c.device = $2 AND c.node IS DISTINCT FROM $3
@@ -172,7 +164,13 @@ impl Shared for Postgres {
             .bind(CALLS_LOCK)
             .execute(&mut *tx)
             .await?;
-        type Row = (String, i64, i64, Option<i64>, sqlx::types::Json<serde_json::Value>);
+        type Row = (
+            String,
+            i64,
+            i64,
+            Option<i64>,
+            sqlx::types::Json<serde_json::Value>,
+        );
         let rows: Vec<Row> = match scope {
             CallScope::Of(id, users) => {
                 let users: Vec<i64> = users.iter().map(|u| db(u.0)).collect();
