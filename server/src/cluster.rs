@@ -118,11 +118,11 @@ pub trait CallsTx: Send {
 /// What the nodes of a cluster share in the database while they run.
 #[async_trait]
 pub trait Shared: Send + Sync {
-    /// Records that `node` is alive and removes nodes dead for
+    /// Records that `node` is alive and, with `reap`, removes nodes dead for
     /// [`DEAD_AFTER`]. Returns whether `node` was unknown (it was taken for
     /// dead, or is new: its connections must be written again) and the
     /// connections the dead nodes held (account, device).
-    async fn heartbeat(&self, node: i64) -> Result<(bool, Vec<(UserId, String)>)>;
+    async fn heartbeat(&self, node: i64, reap: bool) -> Result<(bool, Vec<(UserId, String)>)>;
     /// Removes `node` and its connections (it is shutting down).
     async fn leave(&self, node: i64) -> Result<()>;
     /// Replaces the connections recorded for `node` with `conns` (connection

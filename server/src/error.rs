@@ -163,10 +163,11 @@ impl From<sqlx::Error> for Error {
         let unavailable = match &e {
             E::Io(_) | E::Tls(_) | E::PoolTimedOut | E::PoolClosed | E::WorkerCrashed => true,
             // Class 08: connection exception; 57P01–57P03: the server is
-            // shutting down or starting up; 53300: too many connections.
-            E::Database(db) => db
-                .code()
-                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300"),
+            // shutting down or starting up; 53300: too many connections;
+            // 57014: the statement timeout ran out (the database is stuck).
+            E::Database(db) => db.code().is_some_and(|c| {
+                c.starts_with("08") || c.starts_with("57P") || c == "53300" || c == "57014"
+            }),
             _ => false,
         };
         if unavailable {

@@ -287,6 +287,10 @@ async fn node_loop(
     let mut tick = tokio::time::interval(crate::cluster::HEARTBEAT);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut resync = false;
+    // Other nodes are judged dead only by a node that has itself been able
+    // to write its heartbeat for a while: after a database outage every
+    // node's heartbeat is stale, and none of them is dead.
+    let mut healthy_since: Option<tokio::time::Instant> = None;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -302,8 +306,10 @@ async fn node_loop(
             return;
         }
         let Some(node) = &svc.node else { return };
-        match node.shared.heartbeat(node.id).await {
+        let reap = healthy_since.is_some_and(|t| t.elapsed() >= crate::cluster::DEAD_AFTER);
+        match node.shared.heartbeat(node.id, reap).await {
             Ok((unknown, lost)) => {
+                healthy_since.get_or_insert_with(tokio::time::Instant::now);
                 if unknown || resync {
                     match node
                         .shared
@@ -327,6 +333,7 @@ async fn node_loop(
             Err(e) => {
                 tracing::warn!(error = %e, "node heartbeat failed");
                 resync = true;
+                healthy_since = None;
             }
         }
         svc.end_expired_calls().await;

@@ -71,6 +71,9 @@ const MIGRATION_LOCK: i64 = 0x6e61_7474_6572;
 /// Append batchers (each holds at most one connection at a time).
 const APPEND_SHARDS: usize = 4;
 
+/// Longest a single statement may run.
+const STATEMENT_TIMEOUT: &str = "10s";
+
 /// How long a call waits for a connection before answering `unavailable`.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -115,6 +118,10 @@ impl Postgres {
             .url
             .parse()
             .map_err(|e| Error::Internal(format!("invalid database URL: {e}")))?;
+        // A statement that waits longer than this (a stuck lock, a database
+        // that stopped answering) fails as `unavailable` instead of holding
+        // a request forever.
+        let options = options.options([("statement_timeout", STATEMENT_TIMEOUT)]);
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections.max(APPEND_SHARDS as u32 + 2))
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -153,6 +160,11 @@ impl Postgres {
 /// Applies the migrations this database has not seen, in one transaction.
 async fn migrate(pool: &PgPool) -> Result<()> {
     let mut tx = pool.begin().await?;
+    // Schema changes, and waiting for another node's, may take longer than
+    // any request should.
+    sqlx::query("SET LOCAL statement_timeout = 0")
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(MIGRATION_LOCK)
         .execute(&mut *tx)

@@ -376,3 +376,86 @@ async fn a_call_whose_callers_node_dies_ends_for_the_other_side_once() {
         .collect();
     assert_eq!(records, [CallOutcome::Completed]);
 }
+
+#[tokio::test]
+async fn with_the_database_down_nodes_refuse_writes_stay_up_and_resume_by_themselves() {
+    let mut pg = crate::pg::PgServer::start();
+    let c = Cluster::start_on(2, &pg.fresh_database().await).await;
+    let (ann, bob) = (c.api.user("ann").await, c.api.user("bob").await);
+    let conv = c.api.befriend(&ann, &bob).await;
+    let mut wa = c.ws_on(&ann, 0).await;
+    let mut wb = c.ws_on(&bob, 1).await;
+    assert_eq!(wa.send_text(conv, "before").await.unwrap(), 1);
+    assert_eq!(wb.message().await.seq, 1);
+
+    pg.stop();
+    let refused = wa
+        .send_body(
+            conv,
+            MessageBody::Text {
+                text: "during".into(),
+            },
+            "during",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, natter_proto::ErrorCode::Unavailable);
+    for node in &c.nodes {
+        let h = http_client()
+            .get(format!("{}/healthz", node.base()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(h.status(), 503);
+        let body: natter_proto::rest::Health = h.json().await.unwrap();
+        assert!(
+            body.problems
+                .iter()
+                .any(|p| p.contains("storage unavailable"))
+        );
+    }
+    // The sessions stay up.
+    for ws in [&mut wa, &mut wb] {
+        ws.send(&ClientFrame::Ping { nonce: 5 }).await;
+        ws.wait_for("pong", |f| matches!(f, ServerFrame::Pong { nonce: 5 }))
+            .await;
+    }
+    // Long enough for every node's heartbeat to go stale.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+
+    pg.restart();
+    let start = std::time::Instant::now();
+    for node in &c.nodes {
+        loop {
+            let h = http_client()
+                .get(format!("{}/healthz", node.base()))
+                .send()
+                .await
+                .unwrap();
+            if h.status() == 200 {
+                break;
+            }
+            assert!(start.elapsed() < Duration::from_secs(30), "never recovered");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    // The same sessions, the same resend: acknowledged once, delivered
+    // across nodes; nobody was taken for offline.
+    let seq = wa
+        .send_body(
+            conv,
+            MessageBody::Text {
+                text: "during".into(),
+            },
+            "during",
+        )
+        .await
+        .unwrap();
+    assert_eq!(seq, 2);
+    assert_eq!(wb.message().await.seq, 2);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    wa.assert_quiet(Duration::from_millis(500), |f| {
+        matches!(f, ServerFrame::Presence { online: false, .. })
+    })
+    .await;
+}

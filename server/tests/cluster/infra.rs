@@ -267,13 +267,17 @@ pub struct Cluster {
 
 impl Cluster {
     pub async fn start(n: usize) -> Cluster {
+        Self::start_on(n, &crate::pg::shared().fresh_database().await).await
+    }
+
+    /// `n` nodes on the database at `database`.
+    pub async fn start_on(n: usize, database: &str) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
-        let database = crate::pg::shared().fresh_database().await;
         let nats = Nats::start();
         let files = dir.path().join("files");
         let mut nodes = Vec::new();
         for i in 1..=n {
-            nodes.push(Node::start(i, dir.path(), &database, &nats.url(), &files).await);
+            nodes.push(Node::start(i, dir.path(), database, &nats.url(), &files).await);
         }
         let addrs: Vec<String> = nodes.iter().map(|n| n.addr.clone()).collect();
         let lb = Haproxy::start(&addrs);

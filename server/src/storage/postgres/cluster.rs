@@ -17,7 +17,7 @@ fn dead_after_secs() -> f64 {
 
 #[async_trait]
 impl Shared for Postgres {
-    async fn heartbeat(&self, node: i64) -> Result<(bool, Vec<(UserId, String)>)> {
+    async fn heartbeat(&self, node: i64, reap: bool) -> Result<(bool, Vec<(UserId, String)>)> {
         let mut tx = self.begin().await?;
         let inserted: bool = sqlx::query_scalar(
             "INSERT INTO nodes (id, seen) VALUES ($1, now())
@@ -27,6 +27,10 @@ impl Shared for Postgres {
         .bind(node)
         .fetch_one(&mut *tx)
         .await?;
+        if !reap {
+            tx.commit().await?;
+            return Ok((inserted, Vec::new()));
+        }
         let dead: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM nodes WHERE seen < now() - make_interval(secs => $1)
              FOR UPDATE SKIP LOCKED",
