@@ -77,7 +77,7 @@ const MAX_BODY: usize = 64 * 1024;
 
 /// Every route of the relay.
 pub fn router(svc: Arc<Service>) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(health))
         .route("/v1/auth/register", post(register))
         .route("/v1/auth/login", post(login))
@@ -136,8 +136,39 @@ pub fn router(svc: Arc<Service>) -> Router {
                     .unwrap_or_default();
                 tracing::debug_span!("http", method = %req.method(), path)
             }),
-        )
-        .with_state(svc)
+        );
+    match cors(&svc.config.cors_origins) {
+        Some(cors) => router.layer(cors).with_state(svc),
+        None => router.with_state(svc),
+    }
+}
+
+/// CORS for the configured origins: preflights answered, the REST API
+/// callable from their pages with a bearer token. No origin configured: no
+/// CORS layer at all (preflights get 405, browsers refuse cross-origin calls).
+fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{HeaderValue, Method, header};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let list: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    if list.is_empty() {
+        return None;
+    }
+    let layer = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(list))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PATCH,
+            Method::PUT,
+            Method::DELETE,
+        ])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([header::CONTENT_DISPOSITION, header::CONTENT_RANGE])
+        .max_age(std::time::Duration::from_secs(3600));
+    Some(layer)
 }
 
 /// Counts error answers by code for `/metrics`; in a cluster, names the node

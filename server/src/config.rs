@@ -70,6 +70,10 @@ pub struct Config {
     /// Where uploaded files are kept; default `<data_dir>/files`. The nodes of
     /// a cluster must all see the same directory (a shared file system).
     pub files_dir: Option<PathBuf>,
+    /// Web origins (`https://chat.example.com`) whose pages may call the REST
+    /// API from a browser (CORS). Empty: none (the default). The WebSocket
+    /// needs no such permission.
+    pub cors_origins: Vec<String>,
 }
 
 /// How log lines are written to stderr.
@@ -110,6 +114,7 @@ impl Default for Config {
             database_max_connections: 16,
             nats: None,
             files_dir: None,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -212,6 +217,21 @@ impl Config {
         if self.turn.enabled {
             out.push(format!("STUN/TURN: udp {}", self.turn.bind));
         }
+        for origin in &self.cors_origins {
+            if axum::http::HeaderValue::from_str(origin).is_err()
+                || !(origin.starts_with("https://") || origin.starts_with("http://"))
+                || origin.ends_with('/')
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "cors_origins: {origin:?} is not an origin like https://chat.example.com"
+                )));
+            }
+        }
+        if self.cors_origins.is_empty() {
+            out.push("CORS: off (no web origin may call the REST API)".into());
+        } else {
+            out.push(format!("CORS: {}", self.cors_origins.join(", ")));
+        }
         Ok(out)
     }
 
@@ -248,4 +268,43 @@ pub enum ConfigError {
     /// A value is out of range or contradicts another.
     #[error("invalid configuration: {0}")]
     Invalid(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_naming_some_fields_keeps_the_defaults_of_the_others() {
+        let config: Config =
+            toml::from_str("[limits]\nframes_per_sec = 10\n\n[turn]\nenabled = false\n").unwrap();
+        assert_eq!(config.limits.frames_per_sec, 10);
+        assert_eq!(
+            Limits {
+                frames_per_sec: 10,
+                ..Limits::default()
+            },
+            config.limits
+        );
+        assert!(!config.turn.enabled);
+        assert_eq!(config.turn.bind, crate::turn::TurnConfig::default().bind);
+    }
+
+    #[test]
+    fn nats_without_a_database_is_refused() {
+        let config = Config {
+            nats: Some("nats://127.0.0.1:4222".into()),
+            ..Config::default()
+        };
+        assert!(config.check().is_err());
+        let config = Config {
+            database: Some("postgres://natter@127.0.0.1/natter".into()),
+            ..config
+        };
+        let summary = config.check().unwrap();
+        assert!(
+            summary.iter().any(|l| l.contains("cluster node")),
+            "{summary:?}"
+        );
+    }
 }

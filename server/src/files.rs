@@ -81,6 +81,7 @@ const SHARED_TMP_AGE: std::time::Duration = std::time::Duration::from_secs(3600)
 /// share the directory), only uploads older than an hour are removed.
 pub async fn prepare(files_dir: &FsPath, shared: bool) -> std::io::Result<()> {
     let tmp = tmp_dir(files_dir);
+    crate::util::private_dir(files_dir)?;
     tokio::fs::create_dir_all(&tmp).await?;
     let mut entries = tokio::fs::read_dir(&tmp).await?;
     while let Some(entry) = entries.next_entry().await? {

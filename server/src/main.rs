@@ -80,6 +80,10 @@ struct Args {
     /// cluster must share it.
     #[arg(long, env = "NATTER_FILES_DIR")]
     files_dir: Option<PathBuf>,
+    /// Web origins whose pages may call the REST API (CORS), comma-separated:
+    /// https://chat.example.com,https://web.example.com [default: none].
+    #[arg(long, env = "NATTER_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Option<Vec<String>>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -195,6 +199,9 @@ fn build_config(args: &Args) -> anyhow::Result<Config> {
     }
     if let Some(v) = &args.files_dir {
         config.files_dir = Some(v.clone());
+    }
+    if let Some(v) = &args.cors_origins {
+        config.cors_origins = v.iter().map(|o| o.trim().to_string()).collect();
     }
     Ok(config)
 }

@@ -4,8 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Limits in force on one connection.
+/// Limits in force on one connection. A field left out (of the relay's
+/// configuration, say) takes its default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Limits {
     /// Largest WebSocket frame a client may send, in bytes.
     pub max_frame_bytes: u32,

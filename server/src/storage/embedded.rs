@@ -86,9 +86,13 @@ impl Embedded {
     /// this handle is dropped. The receiver gets one message once the file is
     /// closed.
     pub fn open(dir: &Path) -> Result<(Embedded, mpsc::Receiver<()>)> {
-        std::fs::create_dir_all(dir)
+        crate::util::private_dir(dir)
             .map_err(|e| Error::Internal(format!("create {}: {e}", dir.display())))?;
-        let database = Database::create(dir.join("natter.redb"))?;
+        let path = dir.join("natter.redb");
+        let database = Database::create(&path)?;
+        // The token-signing key is in there.
+        crate::util::restrict(&path, 0o600)
+            .map_err(|e| Error::Internal(format!("permissions of {}: {e}", path.display())))?;
         init(&database)?;
         let (wal, start) = apply::recover(&database, dir)?;
         let (closed, closed_rx) = mpsc::channel();

@@ -247,3 +247,54 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn browsers_on_allowed_origins_may_call_the_rest_api_and_others_may_not() {
+    let preflight = |base: String, origin: &'static str| async move {
+        http_client()
+            .request(reqwest::Method::OPTIONS, format!("{base}/v1/auth/login"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type,authorization",
+            )
+            .send()
+            .await
+            .unwrap()
+    };
+    // Off by default: a preflight is not answered.
+    let closed = TestRelay::start().await;
+    let r = preflight(closed.relay.http_url(), "https://web.example").await;
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+
+    let t = TestRelay::start_with(|c| c.cors_origins = vec!["https://web.example".into()]).await;
+    let r = preflight(t.relay.http_url(), "https://web.example").await;
+    assert!(r.status().is_success(), "{}", r.status());
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://web.example"
+    );
+    let methods = r.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap();
+    assert!(methods.contains("POST"), "{methods}");
+    // An actual call from that origin carries the header too.
+    let alice = t.user("alice").await;
+    let me = http_client()
+        .get(format!("{}/v1/me", t.relay.http_url()))
+        .header("origin", "https://web.example")
+        .bearer_auth(&alice.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    assert_eq!(
+        me.headers()["access-control-allow-origin"],
+        "https://web.example"
+    );
+    // Another origin gets no permission.
+    let r = preflight(t.relay.http_url(), "https://evil.example").await;
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+}

@@ -69,3 +69,18 @@ async fn acked_messages_survive_kill_9_after_the_log_moved_to_its_other_file() {
         .unwrap();
     assert_eq!(next, sent + 1);
 }
+
+#[tokio::test]
+async fn a_new_data_directory_and_its_database_are_private_to_the_relays_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("natter-data");
+    let relay = natter_server::Relay::start(natter_server::Config::for_tests(&dir))
+        .await
+        .unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700, "data directory");
+    assert_eq!(mode(&dir.join("natter.redb")), 0o600, "database file");
+    assert_eq!(mode(&dir.join("files")), 0o700, "files directory");
+    relay.shutdown().await;
+}
