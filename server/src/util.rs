@@ -95,6 +95,30 @@ impl FileExt for std::fs::File {
     }
 }
 
+/// Creates `dir` (and its parents) if missing; a directory created here is
+/// readable by its owner only (it holds the database, its signing key, and
+/// people's files). An existing directory keeps the mode its operator gave it.
+pub fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)?;
+    restrict(dir, 0o700)
+}
+
+/// Makes `path` accessible to its owner only (`mode` on Unix; nothing
+/// elsewhere, where the directory's ACL applies).
+pub fn restrict(path: &std::path::Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,28 +146,4 @@ mod tests {
             assert!(seen.insert(x) && seen.insert(y));
         }
     }
-}
-
-/// Creates `dir` (and its parents) if missing; a directory created here is
-/// readable by its owner only (it holds the database, its signing key, and
-/// people's files). An existing directory keeps the mode its operator gave it.
-pub fn private_dir(dir: &std::path::Path) -> std::io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    std::fs::create_dir_all(dir)?;
-    restrict(dir, 0o700)
-}
-
-/// Makes `path` accessible to its owner only (`mode` on Unix; nothing
-/// elsewhere, where the directory's ACL applies).
-pub fn restrict(path: &std::path::Path, mode: u32) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-    }
-    #[cfg(not(unix))]
-    let _ = (path, mode);
-    Ok(())
 }
