@@ -6,7 +6,8 @@
 #   4. natter-load cross: delivery latency to the sender's node vs another node.
 # Needs the release binaries (natter-server, natter-load) and postgresql,
 # nats-server and haproxy (installed by `make deps`).
-# USERS, RATE, SECONDS set the throughput run (defaults 2000, 6000, 10).
+# USERS, RATE, SECONDS_MEASURED set the throughput runs (defaults 2000, 6000,
+# 10); ONLY_CROSS=1 skips them and measures only the cross-node latency.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -15,6 +16,7 @@ users=${USERS:-2000}
 rate=${RATE:-6000}
 seconds=${SECONDS_MEASURED:-10}
 work=$(mktemp -d /tmp/natter-cluster-bench.XXXXXX)
+chmod 755 "$work"   # PostgreSQL runs as its own user
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -68,10 +70,13 @@ run() { echo; echo "== $1"; shift; "$@"; }
 load="$bin/natter-load"
 through() { "$load" --relay "$1" throughput --users "$users" --rate "$rate" --seconds "$seconds"; }
 
-run "one node, embedded redb" "$load" --server "$bin/natter-server" throughput --users "$users" --rate "$rate" --seconds "$seconds"
+only_cross=${ONLY_CROSS:-}
+[ -n "$only_cross" ] || run "one node, embedded redb" "$load" --server "$bin/natter-server" throughput --users "$users" --rate "$rate" --seconds "$seconds"
 
-single=$(node single --database "$(db single)")
-run "one node, PostgreSQL" through "$single"
+if [ -z "$only_cross" ]; then
+    single=$(node single --database "$(db single)")
+    run "one node, PostgreSQL" through "$single"
+fi
 
 shared_files="$work/files"
 cluster_db=$(db cluster)
@@ -89,6 +94,6 @@ haproxy -db -f "$work/haproxy.cfg" >"$work/haproxy.log" 2>&1 &
 pids+=($!)
 wait_port "$lb_port"
 sleep 1.5
-run "three nodes, PostgreSQL + NATS, through haproxy" through "127.0.0.1:$lb_port"
+[ -n "$only_cross" ] || run "three nodes, PostgreSQL + NATS, through haproxy" through "127.0.0.1:$lb_port"
 
 run "cross-node delivery latency (sender on n1)" "$load" --relay "$n1,$n2" cross
