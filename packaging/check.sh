@@ -13,7 +13,8 @@
 #  3. the portable .tar.gz (English) and .zip (Chinese): unpacked, started
 #     from another folder on a fresh HOME, an account registered through the
 #     window, the window closed; every file the app changed (strace) is
-#     inside the unpacked folder.
+#     inside the unpacked folder;
+#  4. both packages purged: their files go, the relay's data and user stay.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -53,4 +54,5 @@ check_app_deb "$app_deb"; passed=$((passed + 1))
 check_relay_deb "$relay_deb"; passed=$((passed + 1))
 check_portable "$tgz" tgz en-US Natter; passed=$((passed + 1))
 check_portable "$zip" zip zh-CN 闲聊; passed=$((passed + 1))
+check_purge; passed=$((passed + 1))
 echo "packaging check: $passed passed, 0 failed"

@@ -16,8 +16,10 @@
 # squashfs appended to it through FUSE) plus the squashfs; the runtime and the
 # tools that assemble one (appimagetool, linuxdeploy) are not in Debian 12 or
 # on crates.io (Debian has only libappimage, a library that reads AppImages),
-# and cargo-packager's `appimage` format downloads linuxdeploy and its plugins
-# from their GitHub releases while packaging, which this build must not do.
+# cargo-packager 0.11.8's `appimage` format downloads AppRun, linuxdeploy and
+# linuxdeploy-plugin-appimage from GitHub releases while packaging, and the
+# crates.io alternative, cargo-appimage 2.4.0, runs an `appimagetool` that must
+# be downloaded from GitHub by hand. Packaging here must download nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CARGO=${CARGO:-cargo}
@@ -34,16 +36,22 @@ if ! cargo-packager --version 2>/dev/null | grep -q "$PACKAGER_VERSION"; then
 fi
 
 rm -rf dist && mkdir -p dist
-# The .deb, from the binaries just built (cargo-packager reads app/Cargo.toml).
-(cd app && cargo-packager --release --formats deb --out-dir "$target_dir/release" -v)
-cp "$target_dir"/release/natter_"$version"_*.deb dist/
+# Every package takes the same two binaries, stripped of the line tables the
+# release profile keeps for backtraces.
+bins="$target_dir/dist-bin"
+rm -rf "$bins" && mkdir -p "$bins"
+for b in natter natter-server; do
+    strip -o "$bins/$b" "$target_dir/release/$b"
+done
+# The app's .deb (cargo-packager reads app/Cargo.toml).
+(cd app && cargo-packager --release --formats deb --binaries-dir "$bins" --out-dir "$target_dir/packager" -v)
+cp "$target_dir"/packager/natter_"$version"_*.deb dist/
 
 # The portable folder: the same layout for .tar.gz and .zip.
 name="natter-$version-linux-$arch"
 stage="dist/$name"
 mkdir -p "$stage"
-cp "$target_dir/release/natter" "$target_dir/release/natter-server" "$stage/"
-strip "$stage/natter" "$stage/natter-server" 2>/dev/null || true
+cp "$bins/natter" "$bins/natter-server" "$stage/"
 : > "$stage/portable"
 cp packaging/icons/natter-256.png "$stage/natter.png"
 # The app's translations, sounds and icons are built into the binary; the
@@ -59,29 +67,6 @@ sed "s/@VERSION@/$version/g" packaging/portable/README.txt > "$stage/README.txt"
 (cd dist && python3 -m zipfile -c "$name.zip" "$name")
 rm -rf "$stage"
 
-# The relay's .deb: /usr/bin/natter-server, the unit, /etc/natter/relay.toml
-# (a conffile), /var/lib/natter; postinst creates the `natter` user.
-deb_arch=$(dpkg --print-architecture)
-rstage="$target_dir/natter-relay-deb"
-rm -rf "$rstage"
-install -d "$rstage/DEBIAN" "$rstage/usr/bin" "$rstage/lib/systemd/system" "$rstage/etc/natter" \
-    "$rstage/var/lib/natter" "$rstage/usr/share/doc/natter-relay"
-install -m 0755 "$target_dir/release/natter-server" "$rstage/usr/bin/natter-server"
-strip "$rstage/usr/bin/natter-server"
-install -m 0644 packaging/relay/natter-relay.service "$rstage/lib/systemd/system/"
-install -m 0644 packaging/relay/relay.toml "$rstage/etc/natter/relay.toml"
-install -m 0644 packaging/relay/debian/copyright "$rstage/usr/share/doc/natter-relay/copyright"
-install -m 0755 packaging/relay/debian/postinst packaging/relay/debian/prerm packaging/relay/debian/postrm "$rstage/DEBIAN/"
-install -m 0644 packaging/relay/debian/conffiles "$rstage/DEBIAN/"
-# Library dependencies as Debian computes them, from the binary itself.
-shlib=$(mktemp -d)
-mkdir "$shlib/debian" && printf 'Source: natter\n\nPackage: natter-relay\nArchitecture: any\n' >"$shlib/debian/control"
-depends=$(cd "$shlib" && dpkg-shlibdeps -O -e "$rstage/usr/bin/natter-server" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
-rm -rf "$shlib"
-[ -n "$depends" ] || { echo "dpkg-shlibdeps found no dependencies for natter-server" >&2; exit 1; }
-size=$(du -sk --exclude=DEBIAN "$rstage" | cut -f1)
-sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$deb_arch/" -e "s/@SIZE@/$size/" -e "s/@DEPENDS@/$depends/" \
-    packaging/relay/debian/control.in >"$rstage/DEBIAN/control"
-(cd "$rstage" && find . -type f ! -path './DEBIAN/*' -printf '%P\n' | LC_ALL=C sort | xargs md5sum) >"$rstage/DEBIAN/md5sums"
-dpkg-deb --root-owner-group --build "$rstage" "dist/natter-relay_${version}_${deb_arch}.deb"
+# The relay's .deb, from the same stripped binary.
+bash packaging/relay/deb.sh "$bins/natter-server" "$version" dist "$target_dir/natter-relay-deb"
 ls -l dist

@@ -41,6 +41,7 @@ check_portable() { # ARCHIVE KIND LANG TITLE
     pids+=("$app")
     wait_health "http://127.0.0.1:$port" 60 || { cat "$out/portable-$kind.log"; fail "$kind: the bundled relay does not answer"; }
     win=$(wait_window "$title" 60) || { cat "$out/portable-$kind.log"; fail "$kind: no window titled $title"; }
+    pids+=($(pgrep -P "$app"))  # the app itself: a killed strace leaves its tracee running
     sleep 2
     check_drawn "$win" "portable-$kind-sign-in"
 

@@ -42,6 +42,17 @@ check_relay_deb() { # DEB
     systemd-analyze security --offline=true "$unit" >"$out/unit-security.log" 2>&1 || true
     echo "unit: $(tail -1 "$out/unit-security.log")"
 
+    # Where systemd runs (not on this build machine), postinst started the
+    # service with relay.toml (port 7878): it must be up under its sandbox.
+    # It is stopped before the run below, which uses the same data.
+    if [ -d /run/systemd/system ]; then
+        systemctl is-active --quiet natter-relay.service \
+            || { systemctl status natter-relay.service --no-pager || true; fail "the service did not start"; }
+        wait_health http://127.0.0.1:7878 20 || fail "the service does not answer on 127.0.0.1:7878"
+        echo "systemd service: active, $(cat "$out/health.json")"
+        systemctl stop natter-relay.service
+    fi
+
     # As the unit runs it: ExecStartPre, then ExecStart, as natter.
     local as_natter=(setpriv --reuid=natter --regid=natter --init-groups --no-new-privs
         --inh-caps=-all --bounding-set=-all,+net_bind_service env -i PATH=/usr/bin:/bin NATTER_LOG=info)
@@ -49,27 +60,37 @@ check_relay_deb() { # DEB
         >"$out/relay-check-config.log" 2>&1 \
         || { cat "$out/relay-check-config.log"; fail "natter-server --check-config --config /etc/natter/relay.toml"; }
     sed 's/^/  /' "$out/relay-check-config.log"
-    local port mport relay
+    # Under strace, to hold what it does against the unit's sandbox (which
+    # systemd would enforce): system calls, socket families, memory, /proc,
+    # and files written (only /var/lib/natter: ProtectSystem=strict).
+    local port mport tracer relay trace="$out/relay.strace"
     port=$(free_port); mport=$(free_port)
-    (cd / && umask 0027 && exec "${as_natter[@]}" natter-server --config /etc/natter/relay.toml \
+    rm -f "$trace".*
+    (cd / && umask 0027 && exec strace -ff -qq -y -s 256 -o "$trace" "${as_natter[@]}" \
+        natter-server --config /etc/natter/relay.toml \
         --bind "127.0.0.1:$port" --turn-bind 127.0.0.1:0 --metrics-bind "127.0.0.1:$mport") >"$out/relay.log" 2>&1 &
-    relay=$!
-    pids+=("$relay")
-    wait_health "http://127.0.0.1:$port" 20 || { cat "$out/relay.log"; fail "the packaged relay does not answer"; }
-    # The subshell exec'd setpriv, env and the relay: $relay is the relay.
+    tracer=$!
+    pids+=("$tracer")
+    wait_health "http://127.0.0.1:$port" 30 || { cat "$out/relay.log"; fail "the packaged relay does not answer"; }
+    # strace's child exec'd setpriv, env and then the relay: same process.
+    relay=$(pgrep -P "$tracer" | head -1)
+    [ "$(readlink "/proc/$relay/exe")" = /usr/bin/natter-server ] || fail "cannot find the relay's process"
+    pids+=("$relay")  # a killed strace leaves its tracee running
     [ "$(ps -o user= -p "$relay")" = natter ] || fail "the relay runs as $(ps -o user= -p "$relay"), not natter"
     grep -q '^NoNewPrivs:[[:space:]]*1' "/proc/$relay/status" || fail "the relay may gain privileges"
     echo "packaged relay (user natter, NoNewPrivs, $(grep CapBnd "/proc/$relay/status" | tr -s '\t' ' ')): $(cat "$out/health.json")"
+    # A new name each run: /var/lib/natter outlives the package (see check_purge).
+    local account="op$(date +%s)"
     curl -fsS -X POST -H 'content-type: application/json' \
-        -d '{"account":"operator1","password":"operator-password","nickname":"Op"}' \
+        -d "{\"account\":\"$account\",\"password\":\"operator-password\",\"nickname\":\"Op\"}" \
         "http://127.0.0.1:$port/v1/auth/register" >/dev/null || fail "cannot register on the packaged relay"
     curl -fsS "http://127.0.0.1:$mport/metrics" >"$out/relay-metrics.txt" || fail "no /metrics on its own listener"
     grep -q '^# TYPE' "$out/relay-metrics.txt" || fail "/metrics is not Prometheus text"
-    (cd / && exec "${as_natter[@]}" natter-server --config /etc/natter/relay.toml admin search operator1) \
+    (cd / && exec "${as_natter[@]}" natter-server --config /etc/natter/relay.toml admin search "$account") \
         >"$out/relay-admin.log" 2>&1 \
         || { cat "$out/relay-admin.log"; fail "natter-server admin search, as natter"; }
-    grep -q operator1 "$out/relay-admin.log" || fail "admin search did not find operator1: $(cat "$out/relay-admin.log")"
-    echo "admin search operator1: $(head -1 "$out/relay-admin.log")"
+    grep -q "$account" "$out/relay-admin.log" || fail "admin search did not find $account: $(cat "$out/relay-admin.log")"
+    echo "admin search $account, as natter: $(head -1 "$out/relay-admin.log")"
     # What it wrote is natter's, not readable by others (UMask=0027).
     local bad
     bad=$(find /var/lib/natter -mindepth 1 \( ! -user natter -o -perm /o=rwx \) -printf '%p %u %m\n')
@@ -81,14 +102,37 @@ check_relay_deb() { # DEB
         || fail "the relay's log is not JSON lines"
     kill -TERM "$relay"
     local _
-    for _ in $(seq 100); do kill -0 "$relay" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$relay" 2>/dev/null && fail "the relay did not stop within 20 s of SIGTERM (TimeoutStopSec)"
-    wait "$relay" || fail "the relay exited with status $? on SIGTERM"
+    for _ in $(seq 100); do kill -0 "$tracer" 2>/dev/null || break; sleep 0.2; done
+    kill -0 "$tracer" 2>/dev/null && fail "the relay did not stop within 20 s of SIGTERM (TimeoutStopSec)"
+    wait "$tracer" || fail "the relay exited with status $? on SIGTERM"
     echo "relay stopped on SIGTERM"
+    echo "the relay against its unit's sandbox:"
+    python3 "$here/syscalls.py" "$trace" "$unit" /usr/bin/natter-server || fail "the relay breaks its unit's sandbox"
+    python3 "$here/writes.py" "$trace" / /var/lib/natter >"$out/relay-writes.log" \
+        || fail "the relay wrote outside /var/lib/natter"
+    tail -1 "$out/relay-writes.log"
 
     # Reinstalling keeps the user, the data and the modes.
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --reinstall "./$deb" >>"$out/apt-relay.log" 2>&1 \
         || { cat "$out/apt-relay.log"; fail "reinstall $deb"; }
     [ "$(getent passwd natter | cut -d: -f3)" = "$uid" ] || fail "reinstalling changed the natter user"
     [ -f /var/lib/natter/natter.redb ] || fail "reinstalling lost /var/lib/natter"
+}
+
+# Both packages purged: their files go, the relay's data and user stay (as
+# postrm says), and no statoverride is left behind.
+check_purge() {
+    echo "== purging both packages"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get purge -y -qq natter natter-relay >"$out/apt-purge.log" 2>&1 \
+        || { cat "$out/apt-purge.log"; fail "apt-get purge natter natter-relay"; }
+    local f
+    for f in /usr/bin/natter /usr/bin/natter-server /usr/share/applications/natter.desktop \
+             /lib/systemd/system/natter-relay.service /etc/natter/relay.toml \
+             /etc/systemd/system/multi-user.target.wants/natter-relay.service; do
+        [ ! -e "$f" ] || fail "$f is still there after purging"
+    done
+    dpkg-statoverride --list | grep -q natter && fail "statoverrides left: $(dpkg-statoverride --list | grep natter)"
+    [ -f /var/lib/natter/natter.redb ] || fail "purging deleted the relay's data"
+    getent passwd natter >/dev/null || fail "purging deleted the natter user"
+    echo "purged: files gone; /var/lib/natter and the natter user kept"
 }
