@@ -43,8 +43,10 @@ rm -rf "$bins" && mkdir -p "$bins"
 for b in natter natter-server; do
     strip -o "$bins/$b" "$target_dir/release/$b"
 done
-# The app's .deb (cargo-packager reads app/Cargo.toml).
-(cd app && cargo-packager --release --formats deb --binaries-dir "$bins" --out-dir "$target_dir/packager" -v)
+# The app's .deb (cargo-packager reads app/Cargo.toml). It takes binaries from
+# <target dir>/<profile> and 0.11.8 ignores --binaries-dir, so the stripped
+# copies' folder is named as the "profile"; it builds nothing itself.
+(cd app && cargo-packager --profile dist-bin --formats deb --out-dir "$target_dir/packager")
 cp "$target_dir"/packager/natter_"$version"_*.deb dist/
 
 # The portable folder: the same layout for .tar.gz and .zip.
