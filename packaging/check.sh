@@ -49,6 +49,15 @@ pids+=($!)
 export DISPLAY=":$display"
 for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$display" ] && break; sleep 0.1; done
 
+# Start from packages not installed, so the checks see a first installation
+# of exactly these files (a same-version .deb would not replace them).
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' natter natter-relay 2>/dev/null | awk '/ installed$/ {print $1}')
+if [ -n "$installed" ]; then
+    echo "== purging the installed $(echo $installed) first"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get purge -y -qq $installed >"$out/apt-purge-before.log" 2>&1 \
+        || { cat "$out/apt-purge-before.log"; fail "apt-get purge $installed"; }
+fi
+
 passed=0
 check_app_deb "$app_deb"; passed=$((passed + 1))
 check_relay_deb "$relay_deb"; passed=$((passed + 1))

@@ -16,19 +16,29 @@ check_app_deb() { # DEB
     appstreamcli validate --no-net /usr/share/metainfo/io.natter.Natter.metainfo.xml >"$out/appstream.log" 2>&1 \
         || { cat "$out/appstream.log"; fail "the metainfo is not valid"; }
 
-    # Every library the binary links directly must come from a declared dependency.
-    local depends declared lib path pkg
+    # What the binary links, as Debian computes it, must be declared, with at
+    # least the version dpkg-shlibdeps asks for.
+    local depends needed shlib item pkg want have
     depends=$(dpkg-query -W -f='${Depends}' natter)
-    declared=$(echo "$depends" | tr ',|' '\n\n' | sed 's/(.*)//; s/ //g')
+    shlib=$(mktemp -d)
+    mkdir "$shlib/debian"
+    printf 'Source: natter\n\nPackage: natter\nArchitecture: any\n' >"$shlib/debian/control"
+    needed=$(cd "$shlib" && dpkg-shlibdeps -O -e /usr/bin/natter 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+    rm -rf "$shlib"
+    [ -n "$needed" ] || fail "dpkg-shlibdeps found nothing for /usr/bin/natter"
     echo "declared: Depends: $depends"
-    for lib in $(objdump -p /usr/bin/natter | awk '/NEEDED/ {print $2}'); do
-        path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')
-        [ -n "$path" ] || fail "/usr/bin/natter needs $lib, which this system does not have"
-        pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null || dpkg -S "$path" 2>/dev/null || true)
-        pkg=${pkg%%:*}
-        echo "$declared" | grep -qx "$pkg" \
-            || fail "/usr/bin/natter links $lib (package ${pkg:-unknown}), which is not in Depends"
-    done
+    echo "linked (dpkg-shlibdeps): $needed"
+    while read -r item; do
+        pkg=${item%% *}
+        want=$(echo "$item" | sed -n 's/.*(>= \(.*\)).*/\1/p')
+        have=$(echo "$depends" | tr ',' '\n' | sed 's/^ *//' | grep "^$pkg\( \|$\)" | head -1 || true)
+        [ -n "$have" ] || fail "/usr/bin/natter links $pkg, which Depends (app/Cargo.toml) does not name"
+        if [ -n "$want" ]; then
+            have=$(echo "$have" | sed -n 's/.*(>= \(.*\)).*/\1/p')
+            [ -n "$have" ] && dpkg --compare-versions "$have" ge "$want" \
+                || fail "/usr/bin/natter needs $pkg (>= $want); Depends (app/Cargo.toml) says ${have:-no version}"
+        fi
+    done < <(echo "$needed" | tr ',' '\n' | sed 's/^ *//')
 
     version=$(/usr/bin/natter --version)
     echo "installed: $version"

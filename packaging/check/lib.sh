@@ -15,12 +15,15 @@ wait_health() { # URL SECONDS
     return 1
 }
 
-# Waits for the top-level window whose title is exactly TITLE; prints its id.
+# Waits for the app's window (WM_CLASS natter, as natter.desktop's
+# StartupWMClass says) titled exactly TITLE; prints its id. (xdotool's --name
+# matches the Latin-1 WM_NAME, so a Chinese title is compared here.)
 wait_window() { # TITLE SECONDS
     local _ id
     for _ in $(seq $(($2 * 5))); do
-        id=$(xdotool search --onlyvisible --name "^$1\$" 2>/dev/null | head -1 || true)
-        if [ -n "$id" ]; then echo "$id"; return 0; fi
+        for id in $(xdotool search --onlyvisible --class '^natter$' 2>/dev/null); do
+            if [ "$(xdotool getwindowname "$id" 2>/dev/null)" = "$1" ]; then echo "$id"; return 0; fi
+        done
         sleep 0.2
     done
     return 1
@@ -63,7 +66,7 @@ type_into() { # ID X Y TEXT
 # Asks window ID to close, as a window manager's close button does
 # (WM_DELETE_WINDOW), and waits up to SECONDS for process PID to exit 0.
 close_window() { # ID PID SECONDS
-    python3 "$here/close-window.py" "$1"
+    /usr/bin/python3 "$here/close-window.py" "$1"  # Debian's python3-xlib
     local _
     for _ in $(seq $(($3 * 5))); do
         kill -0 "$2" 2>/dev/null || break

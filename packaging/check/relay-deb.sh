@@ -90,7 +90,7 @@ check_relay_deb() { # DEB
         >"$out/relay-admin.log" 2>&1 \
         || { cat "$out/relay-admin.log"; fail "natter-server admin search, as natter"; }
     grep -q "$account" "$out/relay-admin.log" || fail "admin search did not find $account: $(cat "$out/relay-admin.log")"
-    echo "admin search $account, as natter: $(head -1 "$out/relay-admin.log")"
+    echo "admin search $account, as natter: $(grep "$account" "$out/relay-admin.log" | tr -s ' ')"
     # What it wrote is natter's, not readable by others (UMask=0027).
     local bad
     bad=$(find /var/lib/natter -mindepth 1 \( ! -user natter -o -perm /o=rwx \) -printf '%p %u %m\n')
