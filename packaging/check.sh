@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # `make check-dist`: checks what `make dist` put in dist/, as a user and an
-# operator would (Debian, as root or with sudo; logs and screenshots in
-# dist/check/):
+# operator would (Debian, as root; logs and screenshots in dist/check/):
 #  1. the app's .deb: installed with apt; its files, menu entry, metainfo and
 #     declared libraries checked; /usr/bin/natter started under Xvfb on a
 #     fresh HOME: the bundled relay answers, the sign-in screen draws, the
@@ -21,8 +20,7 @@ root=$PWD
 here="$root/packaging/check"
 out="$root/dist/check"
 rm -rf "$out" && mkdir -p "$out"
-sudo=""
-[ "$(id -u)" -ne 0 ] && sudo="sudo"
+[ "$(id -u)" -eq 0 ] || { echo "run as root (sudo make check-dist): it installs packages and starts the relay as its own user" >&2; exit 1; }
 # shellcheck source=check/lib.sh
 source "$here/lib.sh"
 source "$here/app-deb.sh"
@@ -51,10 +49,10 @@ for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$display" ] && break; sleep 0.1; do
 
 # Start from packages not installed, so the checks see a first installation
 # of exactly these files (a same-version .deb would not replace them).
-installed=$(dpkg-query -W -f='${Package} ${Status}\n' natter natter-relay 2>/dev/null | awk '/ installed$/ {print $1}')
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' natter natter-relay 2>/dev/null | awk '/ installed$/ {print $1}' || true)
 if [ -n "$installed" ]; then
     echo "== purging the installed $(echo $installed) first"
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get purge -y -qq $installed >"$out/apt-purge-before.log" 2>&1 \
+    DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $installed >"$out/apt-purge-before.log" 2>&1 \
         || { cat "$out/apt-purge-before.log"; fail "apt-get purge $installed"; }
 fi
 

@@ -4,7 +4,7 @@
 check_app_deb() { # DEB
     local deb=$1 f version home port app win
     echo "== the app's .deb: $deb"
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "./$deb" >"$out/apt-app.log" 2>&1 \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "./$deb" >"$out/apt-app.log" 2>&1 \
         || { cat "$out/apt-app.log"; fail "apt install $deb"; }
     for f in /usr/bin/natter /usr/share/applications/natter.desktop \
              /usr/share/icons/hicolor/{32x32,64x64,128x128,256x256,512x512}/apps/natter.png \

@@ -7,7 +7,7 @@
 check_relay_deb() { # DEB
     local deb=$1 f unit=/lib/systemd/system/natter-relay.service
     echo "== the relay's .deb: $deb"
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "./$deb" >"$out/apt-relay.log" 2>&1 \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "./$deb" >"$out/apt-relay.log" 2>&1 \
         || { cat "$out/apt-relay.log"; fail "apt install $deb"; }
     for f in /usr/bin/natter-server "$unit" /etc/natter/relay.toml /var/lib/natter; do
         [ -e "$f" ] || fail "the relay package did not install $f (it has: $(dpkg -L natter-relay | tr '\n' ' '))"
@@ -113,17 +113,20 @@ check_relay_deb() { # DEB
     tail -1 "$out/relay-writes.log"
 
     # Reinstalling keeps the user, the data and the modes.
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --reinstall "./$deb" >>"$out/apt-relay.log" 2>&1 \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --reinstall "./$deb" >>"$out/apt-relay.log" 2>&1 \
         || { cat "$out/apt-relay.log"; fail "reinstall $deb"; }
     [ "$(getent passwd natter | cut -d: -f3)" = "$uid" ] || fail "reinstalling changed the natter user"
     [ -f /var/lib/natter/natter.redb ] || fail "reinstalling lost /var/lib/natter"
+    # Reinstalling restarted the service where systemd runs; its TURN port
+    # (3478) would keep the portable app's bundled relay from starting.
+    if [ -d /run/systemd/system ]; then systemctl stop natter-relay.service; fi
 }
 
 # Both packages purged: their files go, the relay's data and user stay (as
 # postrm says), and no statoverride is left behind.
 check_purge() {
     echo "== purging both packages"
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get purge -y -qq natter natter-relay >"$out/apt-purge.log" 2>&1 \
+    DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq natter natter-relay >"$out/apt-purge.log" 2>&1 \
         || { cat "$out/apt-purge.log"; fail "apt-get purge natter natter-relay"; }
     local f
     for f in /usr/bin/natter /usr/bin/natter-server /usr/share/applications/natter.desktop \
