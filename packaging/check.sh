@@ -35,7 +35,9 @@ zip=$(ls dist/natter-*-linux-*.zip 2>/dev/null | head -1)
     || fail "run make dist first (dist/ has: $(ls dist 2>/dev/null | tr '\n' ' '))"
 
 pids=()
-cleanup() { local p; for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+# Every temporary folder (unpacked archives, fresh HOMEs) lives in $work.
+work=$(mktemp -d)
+cleanup() { local p; for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
 # A virtual screen larger than the app's default 1000x680 window; no window

@@ -20,7 +20,7 @@ check_app_deb() { # DEB
     # least the version dpkg-shlibdeps asks for.
     local depends needed shlib item pkg want have
     depends=$(dpkg-query -W -f='${Depends}' natter)
-    shlib=$(mktemp -d)
+    shlib=$(mktemp -d -p "$work")
     mkdir "$shlib/debian"
     printf 'Source: natter\n\nPackage: natter\nArchitecture: any\n' >"$shlib/debian/control"
     needed=$(cd "$shlib" && dpkg-shlibdeps -O -e /usr/bin/natter 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
@@ -44,7 +44,7 @@ check_app_deb() { # DEB
     echo "installed: $version"
     [[ "$version" == "natter "* ]] || fail "natter --version said: $version"
 
-    home=$(mktemp -d)
+    home=$(mktemp -d -p "$work")
     port=$(free_port)
     (cd "$home" && exec env -i PATH=/usr/bin:/bin HOME="$home" DISPLAY="$DISPLAY" LANG=C.UTF-8 \
         NATTER_MEDIA_BIND=127.0.0.1 natter --server "http://127.0.0.1:$port" --lang en-US) \

@@ -21,7 +21,7 @@ check_portable() { # ARCHIVE KIND LANG TITLE
     local archive=$1 kind=$2 lang=$3 title=$4
     local dir home cwd folder port app win account nick
     echo "== portable $kind ($lang): $archive"
-    dir=$(mktemp -d); home=$(mktemp -d); cwd=$(mktemp -d)
+    dir=$(mktemp -d -p "$work"); home=$(mktemp -d -p "$work"); cwd=$(mktemp -d -p "$work")
     case "$kind" in
         tgz) tar -xzf "$archive" -C "$dir" ;;
         zip) python3 -m zipfile -e "$archive" "$dir"; chmod +x "$dir"/*/natter "$dir"/*/natter-server ;;
