@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # System packages for `make dist` and the packaging check (Debian/Ubuntu):
-# python3 (archives), binutils (strip), a virtual X server, screenshots.
+# python3 (archives), binutils (strip), dpkg-dev (dpkg-shlibdeps for the relay
+# package), a virtual X server, screenshots, xdotool and python3-xlib (typing
+# into and closing the real window), strace (every file the portable app
+# writes), desktop-file-utils and appstream (validating the menu entry and the
+# metainfo).
 set -euo pipefail
-packages=(python3 binutils xvfb xauth imagemagick curl)
+packages=(python3 binutils dpkg-dev xvfb xauth imagemagick curl xdotool python3-xlib strace desktop-file-utils appstream)
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "Not a Debian system. Install the equivalents of: ${packages[*]}" >&2
     exit 0

@@ -434,14 +434,23 @@ async fn boot(flags: Flags) -> Result<Booted, String> {
 
 /// Runs the app.
 pub fn run(flags: Flags) -> iced::Result {
+    #[allow(unused_mut)] // set further only on Linux
+    let mut settings = window::Settings {
+        min_size: Some(iced::Size::new(340.0, 480.0)),
+        ..Default::default()
+    };
+    // The X11 WM_CLASS and the Wayland app id: the desktop entry's name
+    // (natter.desktop, StartupWMClass=natter), so desktops show its name and
+    // icon for the window.
+    #[cfg(target_os = "linux")]
+    {
+        settings.platform_specific.application_id = "natter".into();
+    }
     let mut app = iced::application(move || App::new(flags.clone()), App::update, App::view)
         .title(App::title)
         .theme(App::theme)
         .subscription(App::subscription)
-        .window(window::Settings {
-            min_size: Some(iced::Size::new(340.0, 480.0)),
-            ..Default::default()
-        })
+        .window(settings)
         .window_size((1000.0, 680.0));
     if let Some(font) = crate::fonts::cjk_font() {
         app = app.font(font);

@@ -13,6 +13,9 @@ const CANDIDATES: &[&str] = &[
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
     "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
     "/System/Library/Fonts/PingFang.ttc",
+    // macOS 11 and later keep PingFang in an asset store; these two stay put.
+    "/System/Library/Fonts/Hiragino Sans GB.ttc",
+    "/System/Library/Fonts/STHeiti Medium.ttc",
     "C:\\Windows\\Fonts\\msyh.ttc",
 ];
 

@@ -8,6 +8,9 @@
 //! Each profile keeps its own local database, so two instances with different
 //! profiles can chat with each other on one machine.
 
+// A release build started from the Windows menu opens no console window.
+#![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
+
 use natter::app::Flags;
 use natter_i18n::Language;
 
