@@ -1,28 +1,89 @@
 //! Small widgets shared by the screens.
 
-use iced::Element;
 use iced::widget::{container, image, text};
+use iced::{Color, Element, border};
 
-use crate::style;
+/// Whose avatar: a person or a group, by id. People are round, groups are
+/// rounded squares, so a group never looks like a friend with the same initial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Face {
+    /// A person, by user id.
+    Person(u64),
+    /// A group, by conversation id.
+    Group(u64),
+}
 
-/// A square avatar: the picture when there is one, else the name's first
-/// letter on a coloured tile.
-pub fn avatar<'a, M: 'a>(name: &str, picture: Option<&image::Handle>, size: u16) -> Element<'a, M> {
+/// Tile colours for generated avatars. Each carries white text at 4.5:1 or
+/// better (checked by a test), so the initial reads in both themes.
+const TILES: [Color; 8] = [
+    Color::from_rgb8(0xc0, 0x39, 0x2b), // red
+    Color::from_rgb8(0xb3, 0x4e, 0x00), // orange
+    Color::from_rgb8(0x7a, 0x6a, 0x00), // olive
+    Color::from_rgb8(0x1e, 0x7d, 0x32), // green
+    Color::from_rgb8(0x00, 0x79, 0x6b), // teal
+    Color::from_rgb8(0x15, 0x65, 0xc0), // blue
+    Color::from_rgb8(0x5e, 0x35, 0xb1), // violet
+    Color::from_rgb8(0xad, 0x14, 0x57), // pink
+];
+
+impl Face {
+    /// The tile colour, from the id (not the name), spread by a hash so that
+    /// neighbouring ids differ; groups and people with one id differ too.
+    pub fn colour(self) -> Color {
+        let (id, salt) = match self {
+            Face::Person(id) => (id, 0x9e37_79b9_7f4a_7c15_u64),
+            Face::Group(id) => (id, 0xc2b2_ae3d_27d4_eb4f_u64),
+        };
+        // splitmix64's finaliser: a cheap, well-spread mix.
+        let mut x = id ^ salt;
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        x ^= x >> 31;
+        // `x % 8` is below 8, so the index is in range.
+        TILES[(x % TILES.len() as u64) as usize]
+    }
+
+    /// The corner radius at this side length: a circle for people.
+    pub fn radius(self, side: f32) -> f32 {
+        match self {
+            Face::Person(_) => side / 2.0,
+            Face::Group(_) => side / 4.0,
+        }
+    }
+}
+
+/// An avatar: the picture cropped to fill the shape when there is one, else
+/// the name's first letter on a tile coloured from the id.
+pub fn avatar<'a, M: 'a>(
+    face: Face,
+    name: &str,
+    picture: Option<&image::Handle>,
+    size: u16,
+) -> Element<'a, M> {
     let side = f32::from(size);
     match picture {
         Some(handle) => image(handle.clone())
             .width(side)
             .height(side)
             .content_fit(iced::ContentFit::Cover)
-            .border_radius(side / 4.0)
+            .border_radius(face.radius(side))
             .into(),
-        None => container(text(initial(name)).size(side * 0.45).center())
-            .width(side)
-            .height(side)
-            .center_x(side)
-            .center_y(side)
-            .style(style::badge)
-            .into(),
+        None => {
+            let tile = face.colour();
+            let radius = face.radius(side);
+            container(text(initial(name)).size(side * 0.45).center())
+                .width(side)
+                .height(side)
+                .center_x(side)
+                .center_y(side)
+                .style(move |_| {
+                    container::Style::default()
+                        .background(tile)
+                        .color(Color::WHITE)
+                        .border(border::rounded(radius))
+                })
+                .into()
+        }
     }
 }
 
@@ -32,4 +93,58 @@ pub fn initial(name: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().to_string())
         .unwrap_or_else(|| "?".into())
+}
+
+/// WCAG 2 contrast ratio between two colours (1 to 21).
+pub fn contrast(a: Color, b: Color) -> f32 {
+    fn channel(c: f32) -> f32 {
+        if c <= 0.040_45 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    }
+    fn luminance(c: Color) -> f32 {
+        0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b)
+    }
+    let (la, lb) = (luminance(a), luminance(b));
+    let (hi, lo) = if la > lb { (la, lb) } else { (lb, la) };
+    (hi + 0.05) / (lo + 0.05)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tile_carries_white_text_at_aa_contrast() {
+        for tile in TILES {
+            let ratio = contrast(tile, Color::WHITE);
+            assert!(ratio >= 4.5, "{tile:?} gives {ratio:.2}:1");
+        }
+    }
+
+    #[test]
+    fn avatar_colours_come_from_the_id_and_groups_look_different() {
+        // Many ids use every colour, so two people with one initial rarely match.
+        let used: std::collections::BTreeSet<_> = (1..64)
+            .map(|id| TILES.iter().position(|t| *t == Face::Person(id).colour()))
+            .collect();
+        assert_eq!(used.len(), TILES.len());
+        // One id is stable.
+        assert_eq!(Face::Person(5).colour(), Face::Person(5).colour());
+        // A group is a rounded square, a person a circle.
+        assert_eq!(Face::Person(1).radius(40.0), 20.0);
+        assert!(Face::Group(1).radius(40.0) < 20.0);
+        let differ = (1..64)
+            .filter(|id| Face::Person(*id).colour() != Face::Group(*id).colour())
+            .count();
+        assert!(differ > 40, "only {differ} of 63 ids differ");
+    }
+
+    #[test]
+    fn contrast_matches_the_wcag_examples() {
+        assert!((contrast(Color::BLACK, Color::WHITE) - 21.0).abs() < 0.01);
+        assert!((contrast(Color::WHITE, Color::WHITE) - 1.0).abs() < 0.01);
+    }
 }

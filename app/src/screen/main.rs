@@ -16,6 +16,7 @@ pub mod group_info;
 pub mod groups;
 mod live;
 pub mod mention;
+mod notice;
 mod panels;
 pub mod profile;
 pub mod session;
@@ -23,6 +24,8 @@ pub mod settings;
 pub mod sidebar;
 mod view;
 pub mod voice;
+
+pub use notice::{NOTICE_SHOWN, Notice};
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -103,7 +106,7 @@ pub struct Main {
     typing: HashMap<ConversationId, (UserId, std::time::Instant)>,
     contacts: contacts::Contacts,
     groups_panel: groups::Groups,
-    notice: Option<String>,
+    notice: Notice,
     show_chat_narrow: bool,
     shown: bool,
     group_info: Option<group_info::GroupInfo>,
@@ -241,7 +244,7 @@ impl Main {
             typing: HashMap::new(),
             contacts: contacts::Contacts::default(),
             groups_panel: groups::Groups::default(),
-            notice: None,
+            notice: Notice::default(),
             show_chat_narrow: false,
             shown: false,
             group_info: None,
@@ -317,7 +320,7 @@ impl Main {
             self.call_subscriptions().map(Message::Call),
             self.voice_subscription(),
         ];
-        if !self.typing.is_empty() {
+        if !self.typing.is_empty() || self.notice.is_up() {
             subs.push(
                 iced::time::every(std::time::Duration::from_secs(1)).map(|_| Message::TypingTick),
             );
@@ -498,7 +501,7 @@ impl Main {
                         return self.update(Message::OpenAt(id, seq), ctx);
                     }
                     Some(sidebar::Event::Panel(p)) => {
-                        self.notice = None;
+                        self.notice.set(None);
                         if p == Panel::Settings {
                             // Listing devices can block on the sound system.
                             Task::perform(
@@ -548,11 +551,12 @@ impl Main {
             Message::Forward(m) => self.update_forward(m, ctx),
             Message::TypingTick => {
                 self.typing.retain(|_, (_, at)| at.elapsed() < TYPING_SHOWN);
+                self.notice.expire();
                 Task::none()
             }
             Message::OpsRefused(codes) => {
                 if let Some(code) = codes.last() {
-                    self.notice = Some(crate::code_text(ctx.i18n, *code));
+                    self.notice.set(Some(crate::code_text(ctx.i18n, *code)));
                 }
                 Task::none()
             }
@@ -623,7 +627,7 @@ impl Main {
                         None => (Task::batch([task, Task::done(Message::SignedOut)]), None),
                     },
                     Some(settings::Event::Notice(n)) => {
-                        self.notice = Some(n);
+                        self.notice.set(Some(n));
                         (task, None)
                     }
                     Some(settings::Event::Saved(profile)) => {

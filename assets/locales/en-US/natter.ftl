@@ -49,6 +49,7 @@ status-connecting = Connecting…
 status-online = Online
 status-offline = Offline — retrying in { $seconds } s
 status-syncing = Updating…
+status-peer-offline = Offline
 
 ## Main window
 

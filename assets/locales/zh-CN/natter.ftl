@@ -49,6 +49,7 @@ status-connecting = 正在连接……
 status-online = 在线
 status-offline = 已断开,{ $seconds } 秒后重试
 status-syncing = 正在同步……
+status-peer-offline = 离线
 
 ## 主界面
 

@@ -217,10 +217,10 @@ impl Main {
                     from: original.sender,
                     name: self.name_of(original.sender, ctx),
                 });
-                self.notice = Some(
+                self.notice.set(Some(
                     ctx.i18n
                         .tr_args("forward-done", &[("count", Arg::from(to.len()))]),
-                );
+                ));
                 let body = original.body.clone();
                 Task::perform(forward_to(client, to, body, forwarded), |_| {
                     Message::Nothing

@@ -79,17 +79,17 @@ impl Main {
                 let (Some(id), Some(client)) = (self.selected, self.client.clone()) else {
                     return Task::none();
                 };
-                self.notice = Some(i18n.tr("chat-attach-uploading"));
+                self.notice.set(Some(i18n.tr("chat-attach-uploading")));
                 Task::perform(send_file(client, id, path), |r| {
                     MainMessage::Attach(Message::Sent(r))
                 })
             }
             Message::Sent(Ok(())) => {
-                self.notice = None;
+                self.notice.set(None);
                 self.load_selected()
             }
             Message::Sent(Err(e)) | Message::Saved(Err(e)) => {
-                self.notice = Some(self.attach_error_text(i18n, &e));
+                self.notice.set(Some(self.attach_error_text(i18n, &e)));
                 Task::none()
             }
             Message::Loaded(id, handle) => {
@@ -123,10 +123,10 @@ impl Main {
                 })
             }
             Message::Saved(Ok(path)) => {
-                self.notice = Some(i18n.tr_args(
+                self.notice.set(Some(i18n.tr_args(
                     "chat-file-saved",
                     &[("path", Arg::from(path.display().to_string()))],
-                ));
+                )));
                 Task::none()
             }
         }

@@ -18,7 +18,7 @@ use natter_i18n::{Arg, I18n};
 use natter_proto::model::{ConversationId, Friend, Group, Role, UserId, UserSummary};
 use natter_proto::rest::UpdateGroup;
 
-use crate::widget::avatar;
+use crate::widget::{Face, avatar};
 
 /// The panel's state.
 #[derive(Debug, Clone)]
@@ -277,7 +277,7 @@ impl GroupInfo {
             };
             let picture = user.avatar.as_ref().and_then(|a| v.avatars.get(a));
             let mut line = row![
-                avatar(&user.nickname, picture, 28),
+                avatar(Face::Person(user.id.0), &user.nickname, picture, 28),
                 text(name).size(14).width(Fill),
                 text(role).size(11).style(text::secondary),
             ]

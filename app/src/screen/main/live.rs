@@ -23,7 +23,7 @@ impl Main {
                 return (self.fetch_avatars(), None);
             }
             session::Update::Failed(e) => {
-                self.notice = Some(e);
+                self.notice.set(Some(e));
                 return (Task::none(), None);
             }
             session::Update::Event(e) => e,

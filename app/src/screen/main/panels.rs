@@ -43,15 +43,16 @@ impl Main {
         match event {
             PanelEvent::Chat(id) => self.open_chat(id),
             PanelEvent::Notice(n) => {
-                self.notice = Some(n);
+                self.notice.set(Some(n));
                 Task::none()
             }
             PanelEvent::Changed(n) => {
-                self.notice = Some(n).filter(|n| !n.is_empty());
+                self.notice.set(Some(n).filter(|n| !n.is_empty()));
                 self.reload_social()
             }
             PanelEvent::Failed(e) => {
-                self.notice = Some(crate::error_text(i18n, &self.account.server, &e.0));
+                self.notice
+                    .set(Some(crate::error_text(i18n, &self.account.server, &e.0)));
                 Task::none()
             }
         }
@@ -189,7 +190,7 @@ pub fn on_account_event(main: &mut Main, body: &EventBody, i18n: &I18n) {
         main.group_info = None;
     }
     if notice.is_some() {
-        main.notice = notice;
+        main.notice.set(notice);
     }
 }
 

@@ -125,16 +125,16 @@ impl Main {
     ) -> Task<Message> {
         self.users.insert(profile.user.id, profile.user.clone());
         self.account.profile = profile;
-        self.notice = Some(i18n.tr("settings-saved"));
+        self.notice.set(Some(i18n.tr("settings-saved")));
         self.fetch_avatars()
     }
 
     /// Saving the profile failed.
     pub(super) fn profile_failed(&mut self, e: &ProfileError, i18n: &natter_i18n::I18n) {
-        self.notice = Some(match e {
+        self.notice.set(Some(match e {
             ProfileError::NotAPicture => i18n.tr("settings-avatar-unreadable"),
             ProfileError::Net(e) => crate::error_text(i18n, &self.account.server, &e.0),
-        });
+        }));
     }
 }
 

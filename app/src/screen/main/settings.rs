@@ -15,7 +15,7 @@ use natter_proto::rest::UpdateProfile;
 use super::call::Devices;
 use super::profile::{ProfileError, upload_avatar};
 use crate::app::{Settings as Preferences, ThemeChoice};
-use crate::widget::avatar;
+use crate::widget::{Face, avatar};
 
 /// The settings panel's state: a nickname being edited, an avatar uploading.
 #[derive(Debug, Default)]
@@ -198,7 +198,7 @@ impl Settings {
         let col = column![
             text(i18n.tr("settings-profile")).size(14),
             row![
-                avatar(&me.nickname, v.avatar, 56),
+                avatar(Face::Person(me.id.0), &me.nickname, v.avatar, 56),
                 column![text(format!("{} (@{})", me.nickname, me.account)), choose].spacing(6),
             ]
             .spacing(10)

@@ -13,7 +13,7 @@ use natter_store::{Conversation, Store};
 
 use super::view::{body_preview, localized_preview};
 use super::{Panel, Status};
-use crate::widget::avatar;
+use crate::widget::{Face, avatar};
 use crate::{clock, style};
 
 /// The search box's widget id.
@@ -330,7 +330,11 @@ fn row_of<'a>(v: &View<'a>, c: &'a Conversation) -> Element<'a, Message> {
             .and_then(|a| v.avatars.get(a)),
         ConversationKind::Group { .. } => None,
     };
-    let avatar = avatar(&c.title, picture, 36);
+    let face = match &c.kind {
+        ConversationKind::Direct { peer } => Face::Person(peer.0),
+        ConversationKind::Group { .. } => Face::Group(c.id.0),
+    };
+    let avatar = avatar(face, &c.title, picture, 36);
     button(
         row![avatar, column![title, bottom].spacing(2)]
             .spacing(8)

@@ -9,6 +9,32 @@ use natter_store::model::PreviewKind;
 use super::{Context, Main, Message, Panel};
 use crate::style;
 
+/// What the chat header says beside the title.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderStatus {
+    /// The friend's presence in a direct chat, while the reader is connected
+    /// and so knows it.
+    Peer(bool),
+    /// The reader's own connection, while it is not up.
+    Connection,
+    /// Nothing: a group while connected.
+    Nothing,
+}
+
+/// Picks what the chat header shows: the friend's presence, not the reader's
+/// own connection, which the sidebar already shows.
+pub fn header_status(
+    kind: &ConversationKind,
+    status: &super::Status,
+    online: &std::collections::BTreeSet<natter_proto::UserId>,
+) -> HeaderStatus {
+    match (kind, status) {
+        (_, super::Status::Connecting | super::Status::Offline(_)) => HeaderStatus::Connection,
+        (ConversationKind::Direct { peer }, _) => HeaderStatus::Peer(online.contains(peer)),
+        (ConversationKind::Group { .. }, _) => HeaderStatus::Nothing,
+    }
+}
+
 impl Main {
     /// Draws the window; `narrow` shows one pane at a time.
     pub fn view<'a>(&'a self, ctx: Context<'a>, narrow: bool) -> Element<'a, Message> {
@@ -97,8 +123,8 @@ impl Main {
             Panel::Settings => self.settings_panel(ctx),
         };
         let mut col = column![header, body].spacing(4);
-        if let Some(n) = &self.notice {
-            col = col.push(container(text(n.clone()).size(12)).padding(10));
+        if let Some(n) = self.notice.text() {
+            col = col.push(container(text(n.to_owned()).size(12)).padding(10));
         }
         col.into()
     }
@@ -170,7 +196,18 @@ impl Main {
         // With the group info beside it the header is narrow; the sidebar shows
         // the connection status too.
         if self.group_info.is_none() {
-            header = header.push(self.status_line(i18n));
+            match header_status(&conv.kind, &self.status, &self.online) {
+                HeaderStatus::Peer(online) => {
+                    let (key, style): (_, fn(&iced::Theme) -> text::Style) = if online {
+                        ("status-online", text::success)
+                    } else {
+                        ("status-peer-offline", text::secondary)
+                    };
+                    header = header.push(text(i18n.tr(key)).size(12).style(style));
+                }
+                HeaderStatus::Connection => header = header.push(self.status_line(i18n)),
+                HeaderStatus::Nothing => {}
+            }
         }
         if let Some((user, at)) = self.typing.get(&conv.id)
             && *user != self.me()
@@ -285,5 +322,43 @@ pub(super) fn localized_preview(i18n: &I18n, kind: PreviewKind, text: &str) -> S
         PreviewKind::File => i18n.tr_args("chat-file", &[("name", Arg::from(text))]),
         PreviewKind::Voice => i18n.tr("chat-voice-short"),
         PreviewKind::Recalled => i18n.tr("chat-recalled"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use natter_proto::UserId;
+
+    use super::*;
+    use crate::screen::main::Status;
+
+    #[test]
+    fn the_header_shows_the_friends_presence_not_the_readers_connection() {
+        let direct = ConversationKind::Direct { peer: UserId(7) };
+        let mut online = BTreeSet::new();
+        assert_eq!(
+            header_status(&direct, &Status::Online, &online),
+            HeaderStatus::Peer(false)
+        );
+        online.insert(UserId(7));
+        assert_eq!(
+            header_status(&direct, &Status::Online, &online),
+            HeaderStatus::Peer(true)
+        );
+        assert_eq!(
+            header_status(&direct, &Status::Syncing, &online),
+            HeaderStatus::Peer(true)
+        );
+        // Without a connection the friend's presence is not known.
+        assert_eq!(
+            header_status(&direct, &Status::Offline(3), &online),
+            HeaderStatus::Connection
+        );
+        assert_eq!(
+            header_status(&direct, &Status::Connecting, &online),
+            HeaderStatus::Connection
+        );
     }
 }

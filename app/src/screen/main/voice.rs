@@ -78,7 +78,7 @@ impl Main {
                 )
             }
             Message::Started(conversation, Ok(recorder)) => {
-                self.notice = None;
+                self.notice.set(None);
                 self.recording = Some(Recording {
                     recorder,
                     conversation,
@@ -87,7 +87,9 @@ impl Main {
                 Task::none()
             }
             Message::Started(_, Err(e)) => {
-                self.notice = Some(i18n.tr_args("voice-no-microphone", &[("error", Arg::from(e))]));
+                self.notice.set(Some(
+                    i18n.tr_args("voice-no-microphone", &[("error", Arg::from(e))]),
+                ));
                 Task::none()
             }
             Message::Tick => match &self.recording {
@@ -106,7 +108,7 @@ impl Main {
                 else {
                     return Task::none();
                 };
-                self.notice = Some(i18n.tr("chat-attach-uploading"));
+                self.notice.set(Some(i18n.tr("chat-attach-uploading")));
                 Task::perform(send_voice(client, recording), |r| {
                     MainMessage::Attach(attach::Message::Sent(r))
                 })
@@ -131,8 +133,9 @@ impl Main {
             Message::Played(result) => {
                 self.playing = None;
                 if let Err(e) = result {
-                    self.notice =
-                        Some(i18n.tr_args("voice-cannot-play", &[("error", Arg::from(e))]));
+                    self.notice.set(Some(
+                        i18n.tr_args("voice-cannot-play", &[("error", Arg::from(e))]),
+                    ));
                 }
                 Task::none()
             }

@@ -10,7 +10,7 @@ use natter_media::CallStats;
 use super::{Call, Message, Stage, duration, media_key};
 use crate::screen::main::Main;
 use crate::style;
-use crate::widget::avatar;
+use crate::widget::{Face, avatar};
 
 /// Height of the peer's video in the strip.
 const VIDEO_HEIGHT: f32 = 240.0;
@@ -31,7 +31,7 @@ impl Main {
             .and_then(|u| self.avatar(u.avatar.as_ref()));
         let who = |line: String| {
             row![
-                avatar(&name, picture, 44),
+                avatar(Face::Person(call.peer.0), &name, picture, 44),
                 column![text(name.clone()).size(17), text(line).size(13),].spacing(2),
             ]
             .spacing(10)
