@@ -19,6 +19,9 @@ work=$(mktemp -d /tmp/natter-cluster-bench.XXXXXX)
 chmod 755 "$work"   # PostgreSQL runs as its own user
 pids=()
 cleanup() {
+    # Nodes are started in command substitutions (subshells): their pids are
+    # in a file.
+    [ -f "$work/node.pids" ] && mapfile -t -O "${#pids[@]}" pids < "$work/node.pids"
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     sleep 0.5
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
@@ -54,7 +57,7 @@ node() {
         --argon2-memory-kib 64 --argon2-iterations 1 \
         --frames-per-sec 1000000 --frames-burst 1000000 "$@" \
         >"$work/$name.out" 2>"$work/$name.log" &
-    pids+=($!)
+    echo $! >>"$work/node.pids"
     for _ in $(seq 200); do
         if grep -q "listening on" "$work/$name.out" 2>/dev/null; then
             awk '/listening on/ {print $NF; exit}' "$work/$name.out"
