@@ -27,7 +27,7 @@ fi
 Xvfb "$DISPLAY_NUM" -screen 0 1280x800x24 >/dev/null 2>&1 &
 xvfb=$!
 ./target/release/natter-server --bind $RELAY --data-dir "$BENCH_HOME/relay" \
-    --turn-bind 127.0.0.1:0 >"$BENCH_HOME/relay.log" 2>&1 &
+    --turn-bind 127.0.0.1:0 --registrations-per-hour 0 >"$BENCH_HOME/relay.log" 2>&1 &
 relay=$!
 trap 'kill $xvfb $relay 2>/dev/null || true' EXIT
 sleep 1

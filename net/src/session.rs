@@ -370,14 +370,14 @@ impl Runner {
                         Command::Flush => if c.synced { self.flush(c).await? },
                         Command::Read { conversation, seq } => {
                             if c.synced {
-                                send(&mut c.ws, &ClientFrame::Read { conversation, seq }).await?;
+                                send(&mut c.ws, &ClientFrame::Read { conversation, seq, rid: None }).await?;
                             } else {
                                 let e = self.pending_reads.entry(conversation).or_default();
                                 *e = (*e).max(seq);
                             }
                         }
-                        Command::Typing { conversation } => send(&mut c.ws, &ClientFrame::Typing { conversation }).await?,
-                        Command::Call(call) => send(&mut c.ws, &ClientFrame::Call { call }).await?,
+                        Command::Typing { conversation } => send(&mut c.ws, &ClientFrame::Typing { conversation, rid: None }).await?,
+                        Command::Call(call) => send(&mut c.ws, &ClientFrame::Call { call, rid: None }).await?,
                         Command::Fetch { conversation, after, before } => self.fetch(c, conversation, after, before).await?,
                     }
                 }
@@ -570,7 +570,15 @@ impl Runner {
                     }
                 }
                 for (conversation, seq) in std::mem::take(&mut self.pending_reads) {
-                    send(&mut c.ws, &ClientFrame::Read { conversation, seq }).await?;
+                    send(
+                        &mut c.ws,
+                        &ClientFrame::Read {
+                            conversation,
+                            seq,
+                            rid: None,
+                        },
+                    )
+                    .await?;
                 }
                 self.flush(c).await?;
             }

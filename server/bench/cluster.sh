@@ -54,7 +54,7 @@ node() {
     local name=$1; shift
     mkdir -p "$work/$name"
     "$bin/natter-server" --bind 127.0.0.1:0 --no-turn --data-dir "$work/$name" \
-        --argon2-memory-kib 64 --argon2-iterations 1 \
+        --argon2-memory-kib 64 --argon2-iterations 1 --registrations-per-hour 0 \
         --frames-per-sec 1000000 --frames-burst 1000000 "$@" \
         >"$work/$name.out" 2>"$work/$name.log" &
     echo $! >>"$work/node.pids"

@@ -72,6 +72,31 @@ impl FromRequestParts<Arc<Service>> for Authed {
     }
 }
 
+/// Where a request comes from, for the throttles: the connection's address, or
+/// the client a trusted proxy names in `X-Forwarded-For`. `None` when the
+/// router runs without connection info (in-process tests).
+pub struct Source(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<Arc<Service>> for Source {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, svc: &Arc<Service>) -> Result<Source> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<crate::Peer>>()
+            .map(|c| c.0.0.ip());
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        Ok(Source(crate::throttle::client_address(
+            svc.throttle.config(),
+            peer,
+            forwarded,
+        )))
+    }
+}
+
 /// Largest REST request body.
 const MAX_BODY: usize = 64 * 1024;
 
@@ -114,10 +139,10 @@ pub fn router(svc: Arc<Service>) -> Router {
         .route(natter_proto::WS_PATH, get(crate::ws::upgrade))
         .fallback(|| async { Error::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
-            let body = natter_proto::ErrorBody {
-                code: ErrorCode::BadRequest,
-                message: "method not allowed on this endpoint".into(),
-            };
+            let body = natter_proto::ErrorBody::new(
+                ErrorCode::BadRequest,
+                "method not allowed on this endpoint",
+            );
             (StatusCode::METHOD_NOT_ALLOWED, Json(body))
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -221,13 +246,18 @@ async fn health(State(svc): Svc) -> (StatusCode, Json<Health>) {
 
 async fn register(
     State(svc): Svc,
+    Source(from): Source,
     Body(req): Body<RegisterRequest>,
 ) -> Result<(StatusCode, Json<Profile>)> {
-    Ok((StatusCode::CREATED, Json(svc.register(req).await?)))
+    Ok((StatusCode::CREATED, Json(svc.register(req, from).await?)))
 }
 
-async fn login(State(svc): Svc, Body(req): Body<LoginRequest>) -> Result<Json<Session>> {
-    Ok(Json(svc.login(req).await?))
+async fn login(
+    State(svc): Svc,
+    Source(from): Source,
+    Body(req): Body<LoginRequest>,
+) -> Result<Json<Session>> {
+    Ok(Json(svc.login(req, from).await?))
 }
 
 async fn refresh(State(svc): Svc, Body(req): Body<RefreshRequest>) -> Result<Json<Session>> {

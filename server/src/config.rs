@@ -74,6 +74,8 @@ pub struct Config {
     /// API from a browser (CORS). Empty: none (the default). The WebSocket
     /// needs no such permission.
     pub cors_origins: Vec<String>,
+    /// Failed sign-ins and registrations per account and address.
+    pub throttle: crate::throttle::ThrottleConfig,
 }
 
 /// How log lines are written to stderr.
@@ -115,6 +117,7 @@ impl Default for Config {
             nats: None,
             files_dir: None,
             cors_origins: Vec::new(),
+            throttle: crate::throttle::ThrottleConfig::default(),
         }
     }
 }
@@ -135,6 +138,11 @@ impl Config {
             argon2_memory_kib: 64,
             argon2_iterations: 1,
             shutdown_grace_secs: 1,
+            // Test suites register many accounts from one address.
+            throttle: crate::throttle::ThrottleConfig {
+                registrations_per_hour: 0,
+                ..Default::default()
+            },
             turn: crate::turn::TurnConfig {
                 bind: SocketAddr::from(([127, 0, 0, 1], 0)),
                 ..Default::default()

@@ -23,6 +23,14 @@ pub enum Error {
     /// The relay failed. Logged, reported as `internal` without details.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Too many attempts; the client may try again after `retry_after_ms`.
+    #[error("rate limited: {message}")]
+    Throttled {
+        /// Details for developers.
+        message: String,
+        /// How long to wait, milliseconds.
+        retry_after_ms: u64,
+    },
     /// The database cannot be reached (PostgreSQL down, connections
     /// exhausted). Nothing was stored; reported as `unavailable`.
     #[error("storage unavailable: {0}")]
@@ -59,19 +67,21 @@ impl Error {
     /// The error as it is shown to the client. Internal details stay in the log.
     pub fn body(&self) -> ErrorBody {
         match self {
-            Error::Client { code, message } => ErrorBody {
-                code: *code,
-                message: message.clone(),
+            Error::Client { code, message } => ErrorBody::new(*code, message.clone()),
+            Error::Throttled {
+                message,
+                retry_after_ms,
+            } => ErrorBody {
+                retry_after_ms: Some(*retry_after_ms),
+                ..ErrorBody::new(ErrorCode::RateLimited, message.clone())
             },
-            Error::Conflict | Error::Internal(_) => ErrorBody {
-                code: ErrorCode::Internal,
-                message: "internal error".into(),
-            },
-            Error::Unavailable(_) => ErrorBody {
-                code: ErrorCode::Unavailable,
-                message: "the relay's database is unavailable; nothing was stored, try again"
-                    .into(),
-            },
+            Error::Conflict | Error::Internal(_) => {
+                ErrorBody::new(ErrorCode::Internal, "internal error")
+            }
+            Error::Unavailable(_) => ErrorBody::new(
+                ErrorCode::Unavailable,
+                "the relay's database is unavailable; nothing was stored, try again",
+            ),
         }
     }
 
@@ -79,6 +89,13 @@ impl Error {
     pub fn duplicate(&self) -> Error {
         match self {
             Error::Client { code, message } => Error::client(*code, message.clone()),
+            Error::Throttled {
+                message,
+                retry_after_ms,
+            } => Error::Throttled {
+                message: message.clone(),
+                retry_after_ms: *retry_after_ms,
+            },
             Error::Conflict => Error::Conflict,
             Error::Internal(d) => Error::Internal(d.clone()),
             Error::Unavailable(d) => Error::Unavailable(d.clone()),
@@ -121,7 +138,13 @@ impl IntoResponse for Error {
         }
         let body = self.body();
         let code = body.code;
+        let retry_after = body.retry_after_ms.map(|ms| ms.div_ceil(1000).max(1));
         let mut response = (status(code), Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
         // For the metrics layer, which counts errors by code.
         response.extensions_mut().insert(code);
         response

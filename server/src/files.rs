@@ -399,12 +399,76 @@ fn no_such_file() -> Error {
     Error::not_found("no such file")
 }
 
+/// What a `Range` header asks of a file of `len` bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wanted {
+    /// The whole file (no `Range`, or one this relay serves whole: several
+    /// ranges, another unit, bad syntax).
+    Whole,
+    /// Bytes `start..=end`.
+    Part {
+        /// The first byte.
+        start: u64,
+        /// The last byte (included).
+        end: u64,
+    },
+    /// A range that starts past the end: `416`.
+    Unsatisfiable,
+}
+
+/// Reads a `Range` header (RFC 9110 §14): one `bytes=` range, `a-b`, `a-` or
+/// `-n` (the last `n` bytes).
+pub fn wanted(range: Option<&str>, len: u64) -> Wanted {
+    let Some(spec) = range.and_then(|r| r.trim().strip_prefix("bytes=")) else {
+        return Wanted::Whole;
+    };
+    if spec.contains(',') {
+        return Wanted::Whole;
+    }
+    let Some((a, b)) = spec.trim().split_once('-') else {
+        return Wanted::Whole;
+    };
+    let number = |s: &str| {
+        let s = s.trim();
+        (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| s.parse::<u64>().ok())
+            .flatten()
+    };
+    match (a.trim().is_empty(), number(a), number(b)) {
+        // -n: the last n bytes.
+        (true, _, Some(n)) => {
+            if n == 0 || len == 0 {
+                Wanted::Unsatisfiable
+            } else {
+                Wanted::Part {
+                    start: len.saturating_sub(n),
+                    end: len - 1,
+                }
+            }
+        }
+        (false, Some(start), end) if b.trim().is_empty() || end.is_some() => {
+            if start >= len {
+                return Wanted::Unsatisfiable;
+            }
+            let end = end.map_or(len - 1, |e| e.min(len - 1));
+            if end < start {
+                Wanted::Whole
+            } else {
+                Wanted::Part { start, end }
+            }
+        }
+        _ => Wanted::Whole,
+    }
+}
+
 /// `GET /v1/files/{id}`: streams a stored file back with its MIME type, length
-/// and name. Any signed-in account may download any file whose id it knows.
+/// and name; with a `Range` header, only that part (`206`). Any signed-in
+/// account may download any file whose id it knows.
 pub async fn download(
     State(svc): State<Arc<Service>>,
     _authed: Authed,
     Path(id): Path<String>,
+    request: HeaderMap,
 ) -> Result<Response> {
     let dir = svc.config.files_dir();
     let meta = meta(&dir, &id).await?.ok_or_else(no_such_file)?;
@@ -414,7 +478,44 @@ pub async fn download(
         Err(e) => return Err(io("open")(e)),
     };
     let len = file.metadata().await.map_err(io("stat"))?.len();
-    let stream = futures_util::stream::unfold(Some((file, len)), |state| async move {
+    // Files never change, so the id is a strong validator.
+    let etag = format!("\"{id}\"");
+    let if_range_ok = request
+        .get(header::IF_RANGE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.trim() == etag);
+    let range = request.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let wanted = if if_range_ok {
+        wanted(range, len)
+    } else {
+        Wanted::Whole
+    };
+    let (status, start, count) = match wanted {
+        Wanted::Whole => (StatusCode::OK, 0, len),
+        Wanted::Part { start, end } => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
+        Wanted::Unsatisfiable => {
+            let mut response = Error::client(
+                ErrorCode::BadRequest,
+                format!("range not satisfiable: the file has {len} bytes"),
+            )
+            .into_response();
+            *response.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
+            response.headers_mut().insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes */{len}"))
+                    .unwrap_or_else(|_| HeaderValue::from_static("bytes */0")),
+            );
+            return Ok(response);
+        }
+    };
+    let mut file = file;
+    if start > 0 {
+        use tokio::io::AsyncSeekExt;
+        file.seek(std::io::SeekFrom::Start(start))
+            .await
+            .map_err(io("seek"))?;
+    }
+    let stream = futures_util::stream::unfold(Some((file, count)), |state| async move {
         let (mut file, left) = state?;
         if left == 0 {
             return None;
@@ -441,9 +542,18 @@ pub async fn download(
         encode_rfc8187(&meta.name)
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("inline"));
+    let content_range = (status == StatusCode::PARTIAL_CONTENT).then(|| {
+        HeaderValue::from_str(&format!("bytes {start}-{}/{len}", start + count - 1))
+            .unwrap_or_else(|_| HeaderValue::from_static("bytes */0"))
+    });
     let headers = [
         (header::CONTENT_TYPE, mime),
-        (header::CONTENT_LENGTH, HeaderValue::from(len)),
+        (header::CONTENT_LENGTH, HeaderValue::from(count)),
+        (header::ACCEPT_RANGES, HeaderValue::from_static("bytes")),
+        (
+            header::ETAG,
+            HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"\"")),
+        ),
         (header::CONTENT_DISPOSITION, disposition),
         (
             header::CACHE_CONTROL,
@@ -459,12 +569,53 @@ pub async fn download(
             HeaderValue::from_static("default-src 'none'; sandbox"),
         ),
     ];
-    Ok((headers, Body::from_stream(stream)).into_response())
+    let mut response = (status, headers, Body::from_stream(stream)).into_response();
+    if let Some(v) = content_range {
+        response.headers_mut().insert(header::CONTENT_RANGE, v);
+    }
+    Ok(response)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranges() {
+        let w = |r: &str| wanted(Some(r), 1000);
+        assert_eq!(wanted(None, 1000), Wanted::Whole);
+        assert_eq!(w("bytes=0-99"), Wanted::Part { start: 0, end: 99 });
+        assert_eq!(
+            w("bytes=500-"),
+            Wanted::Part {
+                start: 500,
+                end: 999
+            }
+        );
+        assert_eq!(
+            w("bytes=900-5000"),
+            Wanted::Part {
+                start: 900,
+                end: 999
+            }
+        );
+        assert_eq!(
+            w("bytes=-100"),
+            Wanted::Part {
+                start: 900,
+                end: 999
+            }
+        );
+        assert_eq!(w("bytes=-5000"), Wanted::Part { start: 0, end: 999 });
+        assert_eq!(w("bytes=1000-"), Wanted::Unsatisfiable);
+        assert_eq!(w("bytes=-0"), Wanted::Unsatisfiable);
+        assert_eq!(w("bytes=5-2"), Wanted::Whole);
+        assert_eq!(w("bytes=0-1,5-6"), Wanted::Whole);
+        assert_eq!(w("items=0-1"), Wanted::Whole);
+        assert_eq!(w("bytes=x-1"), Wanted::Whole);
+        assert_eq!(w("bytes=+1-2"), Wanted::Whole);
+        assert_eq!(wanted(Some("bytes=0-"), 0), Wanted::Unsatisfiable);
+    }
 
     #[test]
     fn file_ids() {

@@ -27,6 +27,9 @@ pub enum CloseReason {
     Disabled,
     /// An operator reset the account's password.
     PasswordReset,
+    /// The session's refresh token was used twice, so it may be stolen: the
+    /// whole session ended.
+    Revoked,
 }
 
 impl CloseReason {
@@ -37,6 +40,7 @@ impl CloseReason {
             CloseReason::LoggedOut => "logged out",
             CloseReason::Disabled => "account disabled by the operator",
             CloseReason::PasswordReset => "password was reset",
+            CloseReason::Revoked => "session revoked: its refresh token was used twice",
         }
     }
 
@@ -47,6 +51,7 @@ impl CloseReason {
             CloseReason::LoggedOut => "logged_out",
             CloseReason::Disabled => "disabled",
             CloseReason::PasswordReset => "password_reset",
+            CloseReason::Revoked => "revoked",
         }
     }
 
@@ -56,6 +61,7 @@ impl CloseReason {
             Some("replaced") => CloseReason::Replaced,
             Some("disabled") => CloseReason::Disabled,
             Some("password_reset") => CloseReason::PasswordReset,
+            Some("revoked") => CloseReason::Revoked,
             _ => CloseReason::LoggedOut,
         }
     }

@@ -30,6 +30,7 @@ pub mod hub;
 pub mod metrics;
 pub mod service;
 pub mod storage;
+pub mod throttle;
 pub mod tls;
 pub mod turn;
 pub mod util;
@@ -39,7 +40,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -117,15 +117,7 @@ impl Relay {
                 let listener = tls::TlsListener::new(listener, tls)?;
                 tokio::spawn(serve(listener, app, stop))
             }
-            None => {
-                // Frames are small and latency matters more than packet count: no Nagle.
-                let listener = listener.tap_io(|tcp| {
-                    if let Err(e) = tcp.set_nodelay(true) {
-                        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-                    }
-                });
-                tokio::spawn(serve(listener, app, stop))
-            }
+            None => tokio::spawn(serve(NoDelay(listener), app, stop)),
         };
         tracing::info!(%addr, tls = with_tls, "relay listening");
         Ok(Relay {
@@ -191,16 +183,56 @@ impl Relay {
     }
 }
 
+/// A connection's remote address, as request handlers see it (the throttles
+/// count by it).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub std::net::SocketAddr);
+
+/// The plain TCP listener: frames are small and latency matters more than
+/// packet count, so no Nagle.
+pub struct NoDelay(TcpListener);
+
+impl axum::serve::Listener for NoDelay {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let (io, addr) = axum::serve::Listener::accept(&mut self.0).await;
+        if let Err(e) = io.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+        (io, addr)
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.0.local_addr()
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, NoDelay>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, NoDelay>) -> Peer {
+        Peer(*stream.remote_addr())
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tls::TlsListener>>
+    for Peer
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tls::TlsListener>) -> Peer {
+        Peer(*stream.remote_addr())
+    }
+}
+
 async fn serve<L>(
     listener: L,
     app: axum::Router,
     mut stop: watch::Receiver<bool>,
 ) -> std::io::Result<()>
 where
-    L: axum::serve::Listener,
-    L::Addr: std::fmt::Debug,
+    L: axum::serve::Listener<Addr = std::net::SocketAddr>,
+    Peer: for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
 {
-    axum::serve(listener, app)
+    axum::serve(listener, app.into_make_service_with_connect_info::<Peer>())
         .with_graceful_shutdown(async move {
             let _ = stop.wait_for(|s| *s).await;
         })

@@ -84,6 +84,13 @@ struct Args {
     /// https://chat.example.com,https://web.example.com [default: none].
     #[arg(long, env = "NATTER_CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Option<Vec<String>>,
+    /// Accounts one address may create per hour; 0 for no limit [default: 20].
+    #[arg(long, env = "NATTER_REGISTRATIONS_PER_HOUR")]
+    registrations_per_hour: Option<u32>,
+    /// Proxies whose X-Forwarded-For names the client, comma-separated
+    /// addresses (the sign-in throttles count that client) [default: none].
+    #[arg(long, env = "NATTER_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Option<Vec<std::net::IpAddr>>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -202,6 +209,12 @@ fn build_config(args: &Args) -> anyhow::Result<Config> {
     }
     if let Some(v) = &args.cors_origins {
         config.cors_origins = v.iter().map(|o| o.trim().to_string()).collect();
+    }
+    if let Some(v) = args.registrations_per_hour {
+        config.throttle.registrations_per_hour = v;
+    }
+    if let Some(v) = &args.trusted_proxies {
+        config.throttle.trusted_proxies = v.clone();
     }
     Ok(config)
 }

@@ -46,6 +46,8 @@ pub struct Service {
     pub passwords: Passwords,
     /// Token signing.
     pub tokens: Tokens,
+    /// Failed sign-ins and registrations.
+    pub throttle: crate::throttle::Throttle,
     /// Id source.
     pub ids: IdGen,
     /// Flips to `true` when the relay begins shutting down.
@@ -102,6 +104,7 @@ impl Service {
             Some(node) => calls::Calls::shared(node.shared.clone()),
             None => calls::Calls::default(),
         };
+        let throttle = crate::throttle::Throttle::new(config.throttle.clone());
         let svc = Arc::new(Service {
             turn,
             config,
@@ -111,6 +114,7 @@ impl Service {
             calls,
             passwords,
             tokens: Tokens::new(key),
+            throttle,
             ids: IdGen::for_node(node_number),
             shutdown,
             metrics: crate::metrics::Metrics::new(),

@@ -84,6 +84,10 @@ pub struct SessionRecord {
     pub refresh_expires_ts: Millis,
     /// When the session began.
     pub created_ts: Millis,
+    /// SHA-256 of the refresh secret the last rotation used up: presented
+    /// again, it is a replay, and the session ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_refresh_hash: Option<String>,
 }
 
 /// A stored friend request.

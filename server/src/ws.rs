@@ -62,10 +62,7 @@ async fn run(mut socket: WebSocket, svc: Arc<Service>) {
         }
         Ok(Err(None)) => return,
         Err(_) => {
-            let body = ErrorBody {
-                code: ErrorCode::HelloRequired,
-                message: "no hello in time".into(),
-            };
+            let body = ErrorBody::new(ErrorCode::HelloRequired, "no hello in time");
             let _ = send_error_and_close(&mut socket, body).await;
             return;
         }
@@ -340,10 +337,7 @@ impl Session {
     ) -> Flow {
         self.svc.metrics.error(code);
         let frame = ServerFrame::Error {
-            error: ErrorBody {
-                code,
-                message: message.into(),
-            },
+            error: ErrorBody::new(code, message),
             rid,
             client_id,
         };
@@ -369,23 +363,30 @@ impl Session {
         self.svc.metrics.frame_in();
         let received = Instant::now();
         if !self.bucket.take() {
+            let (rid, client_id) = natter_proto::frame::peek_ids(text);
             return self
                 .send_error(
                     ErrorCode::RateLimited,
                     "too many frames; slow down",
-                    None,
-                    None,
+                    rid,
+                    client_id,
                 )
                 .await;
         }
         let max = self.svc.config.limits.max_frame_bytes as usize;
         if text.len() > max {
             let msg = format!("frame of {} bytes is over the {max}-byte limit", text.len());
-            return self.send_error(ErrorCode::TooLarge, &msg, None, None).await;
+            let (rid, client_id) = natter_proto::frame::peek_ids(text);
+            return self
+                .send_error(ErrorCode::TooLarge, &msg, rid, client_id)
+                .await;
         }
         let frame = match decode_client(text) {
             Ok(f) => f,
-            Err(e) => return self.send_error(e.code, &e.message, None, None).await,
+            Err(e) => {
+                let (rid, client_id) = natter_proto::frame::peek_ids(text);
+                return self.send_error(e.code, &e.message, rid, client_id).await;
+            }
         };
         let svc = self.svc.clone();
         let user = self.user;
@@ -457,17 +458,21 @@ impl Session {
                 }
                 Err(e) => self.reply_err(e, Some(rid), None).await,
             },
-            ClientFrame::Read { conversation, seq } => {
-                match svc.mark_read(user, conversation, seq).await {
+            ClientFrame::Read {
+                conversation,
+                seq,
+                rid,
+            } => match svc.mark_read(user, conversation, seq).await {
+                Ok(()) => Ok(()),
+                Err(e) => self.reply_err(e, rid, None).await,
+            },
+            ClientFrame::Typing { conversation, rid } => {
+                match svc.typing(user, conversation).await {
                     Ok(()) => Ok(()),
-                    Err(e) => self.reply_err(e, None, None).await,
+                    Err(e) => self.reply_err(e, rid, None).await,
                 }
             }
-            ClientFrame::Typing { conversation } => match svc.typing(user, conversation).await {
-                Ok(()) => Ok(()),
-                Err(e) => self.reply_err(e, None, None).await,
-            },
-            ClientFrame::Call { call } => {
+            ClientFrame::Call { call, rid } => {
                 let from = Origin {
                     user,
                     device: &self.device,
@@ -475,7 +480,7 @@ impl Session {
                 };
                 match svc.call(from, call).await {
                     Ok(()) => Ok(()),
-                    Err(e) => self.reply_err(e, None, None).await,
+                    Err(e) => self.reply_err(e, rid, None).await,
                 }
             }
         }

@@ -69,4 +69,20 @@ pub struct ErrorBody {
     pub code: ErrorCode,
     /// Details for developers; never shown to end users as is.
     pub message: String,
+    /// With `rate_limited`: milliseconds to wait before trying again (REST
+    /// responses also carry it as `Retry-After`, in whole seconds). Added in
+    /// protocol 3.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+}
+
+impl ErrorBody {
+    /// A body with no retry hint.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ErrorBody {
+        ErrorBody {
+            code,
+            message: message.into(),
+            retry_after_ms: None,
+        }
+    }
 }

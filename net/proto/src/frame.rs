@@ -93,17 +93,29 @@ pub enum ClientFrame {
         conversation: ConversationId,
         /// Highest seq read.
         seq: u64,
+        /// Optional request id, echoed in an `error` refusing this frame
+        /// (protocol 3).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<u64>,
     },
     /// The user is typing (send at most every few seconds).
     Typing {
         /// The conversation.
         conversation: ConversationId,
+        /// Optional request id, echoed in an `error` refusing this frame
+        /// (protocol 3).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<u64>,
     },
     /// Call signalling.
     Call {
         /// The action.
         #[serde(flatten)]
         call: CallRequest,
+        /// Optional request id, echoed in an `error` refusing this frame
+        /// (protocol 3).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rid: Option<u64>,
     },
 }
 
@@ -239,10 +251,7 @@ impl ServerFrame {
     /// An error frame not tied to a request.
     pub fn error(code: ErrorCode, message: impl Into<String>) -> ServerFrame {
         ServerFrame::Error {
-            error: ErrorBody {
-                code,
-                message: message.into(),
-            },
+            error: ErrorBody::new(code, message),
             rid: None,
             client_id: None,
         }
@@ -300,6 +309,29 @@ pub fn decode_client(text: &str) -> Result<ClientFrame, DecodeError> {
             };
             Err(DecodeError { code, message })
         }
+    }
+}
+
+/// The ids a client frame carries (`rid`, and `client_id` of a `send`), read
+/// from its text alone: a frame refused before it is decoded (over the size
+/// limit, over the rate limit, with wrong fields) is still answered with them.
+/// `(None, None)` when the text is not a JSON object or has neither.
+pub fn peek_ids(text: &str) -> (Option<u64>, Option<String>) {
+    #[derive(Deserialize)]
+    struct Ids {
+        #[serde(default)]
+        rid: Option<serde_json::Value>,
+        #[serde(default)]
+        client_id: Option<serde_json::Value>,
+    }
+    match serde_json::from_str::<Ids>(text) {
+        Ok(ids) => (
+            ids.rid.and_then(|v| v.as_u64()),
+            ids.client_id
+                .and_then(|v| v.as_str().map(str::to_string))
+                .filter(|c| !c.is_empty() && c.len() <= crate::limits::MAX_ID_LEN),
+        ),
+        Err(_) => (None, None),
     }
 }
 

@@ -35,7 +35,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_frame_bytes: 64 * 1024,
+            max_frame_bytes: 128 * 1024,
             max_text_chars: 8_000,
             frames_per_sec: 50,
             frames_burst: 200,

@@ -274,3 +274,57 @@ fn user() -> UserSummary {
         avatar: None,
     }
 }
+
+#[tokio::test]
+async fn a_stolen_refresh_token_used_first_by_the_thief_signs_the_device_out() {
+    let relay = TestRelay::start_with(|c| c.access_ttl_secs = 1).await;
+    let password = "rita-long-password";
+    natter_net::client::register(
+        &relay.url(),
+        &natter_proto::rest::RegisterRequest {
+            account: "rita".into(),
+            password: password.into(),
+            nickname: "Rita".into(),
+            email: None,
+            phone: None,
+            avatar: None,
+        },
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    natter_net::client::sign_in(
+        &relay.url(),
+        &store,
+        "rita",
+        password,
+        Some("laptop".into()),
+    )
+    .await
+    .unwrap();
+
+    // Someone copies the device's refresh token and uses it first.
+    let stolen = store.account().await.unwrap().unwrap().refresh_token;
+    let http = natter_net::http::Http::new(&relay.url()).unwrap();
+    let thief = http.refresh(&stolen).await.unwrap();
+    let _: Profile = http.me(&thief.access_token).await.unwrap();
+
+    // The device's access token has expired meanwhile; its refresh presents
+    // the used-up token, which ends the session for both.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let (_client, mut events) = Client::resume(store).await.unwrap();
+    let signed_out = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(e) = events.next().await {
+            if matches!(e, Event::SignedOut) {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .expect("no SignedOut within 20 s");
+    assert!(signed_out, "events ended without SignedOut");
+    let err = http.refresh(&thief.refresh_token).await.unwrap_err();
+    assert_eq!(err.code(), Some(natter_proto::ErrorCode::Unauthorized));
+}

@@ -21,9 +21,15 @@ pub struct TestRelay {
 
 impl TestRelay {
     pub async fn start() -> TestRelay {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A relay with some settings changed (kept only until a restart).
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestRelay {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::for_tests(dir.path());
         config.heartbeat_ms = 500;
+        tweak(&mut config);
         let relay = Relay::start(config).await.unwrap();
         TestRelay {
             addr: relay.addr,
@@ -61,9 +67,14 @@ pub struct TestClient {
 impl TestClient {
     /// Registers `account`, signs in with a fresh store and starts the session.
     pub async fn new(relay: &TestRelay, account: &str) -> TestClient {
+        Self::new_at(&relay.url(), account).await
+    }
+
+    /// Like [`TestClient::new`], with the relay at `url` (a proxy in front).
+    pub async fn new_at(url: &str, account: &str) -> TestClient {
         let password = format!("{account}-long-password");
         natter_net::client::register(
-            &relay.url(),
+            url,
             &RegisterRequest {
                 account: account.into(),
                 password: password.clone(),
@@ -77,15 +88,9 @@ impl TestClient {
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).await.unwrap();
-        natter_net::client::sign_in(
-            &relay.url(),
-            &store,
-            account,
-            &password,
-            Some("test".into()),
-        )
-        .await
-        .unwrap();
+        natter_net::client::sign_in(url, &store, account, &password, Some("test".into()))
+            .await
+            .unwrap();
         let (client, mut events) = Client::resume(store).await.unwrap();
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(async move {

@@ -48,6 +48,7 @@ impl Relay {
             .args(["--bind", "127.0.0.1:0", "--no-turn", "--data-dir"])
             .arg(dir.path())
             .args(["--argon2-memory-kib", "64", "--argon2-iterations", "1"])
+            .args(["--registrations-per-hour", "0"])
             .args(["--frames-per-sec", "1000000", "--frames-burst", "1000000"])
             .env(
                 "NATTER_LOG",

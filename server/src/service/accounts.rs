@@ -1,5 +1,7 @@
 //! Accounts: registration, login, tokens, profiles, search.
 
+use std::net::IpAddr;
+
 use natter_proto::ErrorCode;
 use natter_proto::event::EventBody;
 use natter_proto::limits::{MAX_ACCOUNT_LEN, MAX_ID_LEN, MAX_PASSWORD_LEN, MIN_PASSWORD_CHARS};
@@ -99,8 +101,9 @@ fn profile(user: &UserRecord) -> Profile {
 }
 
 impl Service {
-    /// Creates an account.
-    pub async fn register(&self, req: RegisterRequest) -> Result<Profile> {
+    /// Creates an account; `from` is the request's source address, counted
+    /// against `throttle.registrations_per_hour`.
+    pub async fn register(&self, req: RegisterRequest, from: Option<IpAddr>) -> Result<Profile> {
         let account = clean_account(&req.account)?;
         let chars = req.password.chars().count();
         if chars < MIN_PASSWORD_CHARS || req.password.len() > MAX_PASSWORD_LEN {
@@ -116,6 +119,14 @@ impl Service {
         let email = clean_email(req.email.as_deref().unwrap_or(""))?;
         let phone = clean_phone(req.phone.as_deref().unwrap_or(""))?;
         let avatar = clean_avatar(req.avatar.as_deref().unwrap_or(""))?;
+        // Counted only for requests that could succeed, before the costly hash.
+        if let Err(wait) = self.throttle.register(from) {
+            tracing::info!(wait_ms = wait, "registration throttled");
+            return Err(Error::Throttled {
+                message: "too many accounts created from this address; try again later".into(),
+                retry_after_ms: wait,
+            });
+        }
         let password_hash = self.hash_password(req.password).await?;
         let user = UserRecord {
             id: UserId(self.ids.next()),
@@ -139,9 +150,16 @@ impl Service {
             .map_err(|e| Error::Internal(e.to_string()))?
     }
 
-    /// Signs in a device.
-    pub async fn login(&self, req: LoginRequest) -> Result<Session> {
+    /// Signs in a device. `from` is the request's source address: failures
+    /// count against the account and the address ([`crate::throttle`]).
+    pub async fn login(&self, req: LoginRequest, from: Option<IpAddr>) -> Result<Session> {
         let name = req.account.trim().to_lowercase();
+        if let Some(wait) = self.throttle.login_wait(&name, from) {
+            return Err(Error::Throttled {
+                message: "too many failed sign-ins; wait before trying again".into(),
+                retry_after_ms: wait,
+            });
+        }
         // An account name first; failing that, the e-mail or phone it may be.
         let mut user = self.storage.lookup(Lookup::Account(name.clone())).await?;
         if user.is_none()
@@ -165,8 +183,13 @@ impl Service {
                 .map_err(|e| Error::Internal(e.to_string()))?
         };
         let user = match (ok, user) {
-            (true, Some(user)) => user,
+            (true, Some(user)) => {
+                self.throttle.login_succeeded(&name);
+                user
+            }
             _ => {
+                self.throttle.login_failed(&name, from);
+                tracing::info!("sign-in failed");
                 return Err(Error::client(
                     ErrorCode::BadCredentials,
                     "wrong account name or password",
@@ -196,6 +219,7 @@ impl Service {
             refresh_hash,
             refresh_expires_ts: now + self.config.refresh_ttl_secs as i64 * 1000,
             created_ts: now,
+            previous_refresh_hash: None,
         };
         self.storage.put_session(record.clone()).await?;
         // An operator may have disabled the account meanwhile; its sessions were
@@ -241,6 +265,26 @@ impl Service {
             .await?
             .ok_or_else(invalid)?;
         let now = now_ms();
+        if session.previous_refresh_hash.as_deref() == Some(hash.as_str()) {
+            // A used-up token came back: whoever holds the session's tokens
+            // now, one of the two is not the device. End the session; the
+            // device signs in again with its password.
+            self.storage.delete_session(session.id).await?;
+            self.close_device(
+                session.user,
+                &session.device,
+                crate::hub::CloseReason::Revoked,
+            );
+            tracing::warn!(
+                user = session.user.0,
+                session = session.id,
+                "refresh token replayed; session revoked"
+            );
+            return Err(Error::client(
+                ErrorCode::Unauthorized,
+                "refresh token already used; the session is revoked, sign in again",
+            ));
+        }
         if session.refresh_hash != hash || session.refresh_expires_ts <= now {
             return Err(invalid());
         }
@@ -252,6 +296,7 @@ impl Service {
         let next = SessionRecord {
             refresh_hash,
             refresh_expires_ts: now + self.config.refresh_ttl_secs as i64 * 1000,
+            previous_refresh_hash: Some(hash.clone()),
             ..session
         };
         if !self.storage.rotate_session(next.clone(), hash).await? {

@@ -9,7 +9,7 @@ use crate::infra::Cluster;
 use crate::support::*;
 
 fn call(call: CallRequest) -> ClientFrame {
-    ClientFrame::Call { call }
+    ClientFrame::Call { call, rid: None }
 }
 
 fn invite(id: &str, conversation: ConversationId) -> ClientFrame {

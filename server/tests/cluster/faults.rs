@@ -312,6 +312,7 @@ async fn a_call_whose_callers_node_dies_ends_for_the_other_side_once() {
             conversation: conv,
             media: CallMedia::Audio,
         },
+        rid: None,
     })
     .await;
     wb.wait_for("incoming", |f| {
@@ -327,6 +328,7 @@ async fn a_call_whose_callers_node_dies_ends_for_the_other_side_once() {
         call: CallRequest::Accept {
             call_id: "d1".into(),
         },
+        rid: None,
     })
     .await;
     wa.wait_for("accepted", |f| {

@@ -206,6 +206,7 @@ impl Node {
             .args(args)
             // Cheap password hashing, so tests sign in quickly.
             .args(["--argon2-memory-kib", "64", "--argon2-iterations", "1"])
+            .args(["--registrations-per-hour", "0"])
             .env("NATTER_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -53,6 +53,7 @@ async fn messages_events_receipts_and_typing_reach_devices_on_other_nodes() {
     wb.send(&ClientFrame::Read {
         conversation: conv,
         seq: reply,
+        rid: None,
     })
     .await;
     let f = wa
@@ -73,7 +74,11 @@ async fn messages_events_receipts_and_typing_reach_devices_on_other_nodes() {
         |f| matches!(f, ServerFrame::ReadReceipt { user, .. } if *user == bob.id),
     )
     .await;
-    wa.send(&ClientFrame::Typing { conversation: conv }).await;
+    wa.send(&ClientFrame::Typing {
+        conversation: conv,
+        rid: None,
+    })
+    .await;
     for ws in [&mut wb, &mut wb2] {
         let f = ws
             .wait_for("typing", |f| matches!(f, ServerFrame::Typing { .. }))

@@ -1,8 +1,8 @@
-use natter_proto::ErrorCode;
 use natter_proto::model::{Profile, UserSummary};
 use natter_proto::rest::{
     Health, LoginRequest, RefreshRequest, RegisterRequest, SearchResult, Session, UpdateProfile,
 };
+use natter_proto::{ErrorBody, ErrorCode};
 use reqwest::{Method, StatusCode};
 
 use crate::support::*;
@@ -49,26 +49,27 @@ async fn register_login_profile_refresh_logout() {
     let by_phone = t.login("+8613800000000", &alice.password, None).await;
     assert_eq!(by_phone.id, alice.id);
 
-    // Refresh rotates: the old refresh token is used up.
+    // Refresh rotates: the old refresh token is used up (on the phone, whose
+    // session the reuse then ends; see below).
     let fresh: Session = t
         .call(
             Method::POST,
             None,
             "/v1/auth/refresh",
             Some(&RefreshRequest {
-                refresh_token: alice.session.refresh_token.clone(),
+                refresh_token: by_phone.session.refresh_token.clone(),
             }),
         )
         .await
         .unwrap();
-    assert_ne!(fresh.refresh_token, alice.session.refresh_token);
+    assert_ne!(fresh.refresh_token, by_phone.session.refresh_token);
     let again = t
         .call::<_, Session>(
             Method::POST,
             None,
             "/v1/auth/refresh",
             Some(&RefreshRequest {
-                refresh_token: alice.session.refresh_token.clone(),
+                refresh_token: by_phone.session.refresh_token.clone(),
             }),
         )
         .await
@@ -297,4 +298,217 @@ async fn browsers_on_allowed_origins_may_call_the_rest_api_and_others_may_not() 
     // Another origin gets no permission.
     let r = preflight(t.relay.http_url(), "https://evil.example").await;
     assert!(r.headers().get("access-control-allow-origin").is_none());
+}
+
+async fn refresh(t: &TestRelay, token: &str) -> ApiResult<Session> {
+    t.call(
+        Method::POST,
+        None,
+        "/v1/auth/refresh",
+        Some(&RefreshRequest {
+            refresh_token: token.into(),
+        }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_refresh_token_used_twice_ends_the_session_and_the_device_signs_in_again() {
+    let t = TestRelay::start().await;
+    let grace = t.user("grace").await;
+    let laptop = t.login("grace", &grace.password, Some("laptop")).await;
+    let mut ws = t.ws(&grace).await;
+
+    // The device rotates its token; a thief replays the one it used up.
+    let fresh = refresh(&t, &grace.session.refresh_token).await.unwrap();
+    let (status, err) = refresh(&t, &grace.session.refresh_token).await.unwrap_err();
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(err.code, ErrorCode::Unauthorized);
+    assert!(err.message.contains("revoked"), "{}", err.message);
+
+    // The whole session is gone: its live connection, the new access token
+    // and the new refresh token.
+    let e = ws.error().await;
+    assert_eq!(e.code, ErrorCode::Unauthorized);
+    assert!(e.message.contains("revoked"), "{}", e.message);
+    assert!(ws.try_next(WAIT).await.is_none(), "revoked socket closes");
+    let renewed = User {
+        token: fresh.access_token.clone(),
+        ..grace.clone()
+    };
+    let err = t.get::<Profile>(&renewed, "/v1/me").await.unwrap_err();
+    assert_eq!(err.1.code, ErrorCode::Unauthorized);
+    let err = refresh(&t, &fresh.refresh_token).await.unwrap_err();
+    assert_eq!(err.1.code, ErrorCode::Unauthorized);
+
+    // Other devices keep their sessions, and the password still signs in.
+    let me: Profile = t.get(&laptop, "/v1/me").await.unwrap();
+    assert_eq!(me.user.id, grace.id);
+    refresh(&t, &laptop.session.refresh_token).await.unwrap();
+    let again = t.login("grace", &grace.password, None).await;
+    let _: Profile = t.get(&again, "/v1/me").await.unwrap();
+}
+
+/// A sign-in answered with its status, body and `Retry-After`.
+async fn sign_in(
+    t: &TestRelay,
+    account: &str,
+    password: &str,
+    forwarded_for: Option<&str>,
+) -> (StatusCode, serde_json::Value, Option<String>) {
+    let mut req = t
+        .http
+        .post(format!("{}/v1/auth/login", t.relay.http_url()))
+        .json(&LoginRequest {
+            account: account.into(),
+            password: password.into(),
+            device_id: None,
+            device_name: None,
+        });
+    if let Some(xff) = forwarded_for {
+        req = req.header("x-forwarded-for", xff);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let retry = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, resp.json().await.unwrap(), retry)
+}
+
+#[tokio::test]
+async fn failed_sign_ins_make_the_account_wait_longer_each_time_even_for_the_right_password() {
+    let t = TestRelay::start_with(|c| {
+        c.throttle.login_free_failures = 3;
+        c.throttle.login_backoff_ms = 1_500;
+        c.throttle.address_free_failures = 100;
+    })
+    .await;
+    let heidi = t.user("heidi").await;
+    let ivan = t.user("ivan").await;
+    for _ in 0..3 {
+        let (status, body, _) = sign_in(&t, "heidi", "guess-guess", None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(body["code"], "bad_credentials");
+    }
+    // Now the account waits: even the right password is not checked.
+    let (status, body, retry) = sign_in(&t, "HEIDI ", &heidi.password, None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["code"], "rate_limited");
+    let wait = body["retry_after_ms"].as_u64().unwrap();
+    assert!(wait > 0 && wait <= 1_500, "{wait}");
+    assert_eq!(retry.as_deref(), Some("2"));
+    // Another account from the same address is not held up.
+    let (status, _, _) = sign_in(&t, "ivan", &ivan.password, None).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // After the wait the right password works and clears the count.
+    tokio::time::sleep(std::time::Duration::from_millis(wait + 50)).await;
+    let (status, _, _) = sign_in(&t, "heidi", &heidi.password, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = sign_in(&t, "heidi", "guess-again", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "counted from zero again");
+
+    // Failing on from the limit doubles the wait.
+    for _ in 0..2 {
+        sign_in(&t, "heidi", "guess-more", None).await;
+    }
+    let (status, body, _) = sign_in(&t, "heidi", &heidi.password, None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let first = body["retry_after_ms"].as_u64().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(first + 50)).await;
+    sign_in(&t, "heidi", "guess-more", None).await;
+    let (_, body, _) = sign_in(&t, "heidi", &heidi.password, None).await;
+    let second = body["retry_after_ms"].as_u64().unwrap();
+    assert!(second > 1_500 && second <= 3_000, "{second}");
+}
+
+#[tokio::test]
+async fn an_address_guessing_many_accounts_waits_and_a_trusted_proxy_names_the_address() {
+    let t = TestRelay::start_with(|c| {
+        c.throttle.address_free_failures = 4;
+        c.throttle.login_backoff_ms = 60_000;
+        c.throttle.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let judy = t.user("judy").await;
+    // Behind the proxy: four guesses from one client, at four accounts.
+    for i in 0..4 {
+        let (status, _, _) = sign_in(
+            &t,
+            &format!("victim{i}"),
+            "guess-guess",
+            Some("198.51.100.7"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, body, _) = sign_in(&t, "judy", &judy.password, Some("198.51.100.7")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(body["retry_after_ms"].as_u64().unwrap() > 50_000);
+    // Another client behind the same proxy is not held up, nor the proxy's
+    // own address.
+    let (status, _, _) = sign_in(&t, "judy", &judy.password, Some("198.51.100.8")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = sign_in(&t, "judy", &judy.password, None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_untrusted_forwarded_for_is_ignored_so_the_connection_address_counts() {
+    let t = TestRelay::start_with(|c| {
+        c.throttle.address_free_failures = 3;
+        c.throttle.login_backoff_ms = 60_000;
+    })
+    .await;
+    let kim = t.user("kim").await;
+    // Each guess claims another address; the relay counts the connection's.
+    for i in 0..3 {
+        let xff = format!("203.0.113.{i}");
+        sign_in(&t, &format!("nobody{i}"), "guess-guess", Some(&xff)).await;
+    }
+    let (status, _, _) = sign_in(&t, "kim", &kim.password, Some("203.0.113.200")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn an_address_creates_only_so_many_accounts_an_hour() {
+    let t = TestRelay::start_with(|c| c.throttle.registrations_per_hour = 2).await;
+    let _ = t.user("reg1").await;
+    let _ = t.user("reg2").await;
+    let req = RegisterRequest {
+        account: "reg3".into(),
+        password: "a long enough password".into(),
+        nickname: String::new(),
+        email: None,
+        phone: None,
+        avatar: None,
+    };
+    let resp = t
+        .http
+        .post(format!("{}/v1/auth/register", t.relay.http_url()))
+        .json(&req)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = resp.headers()[reqwest::header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1_700..=1_800).contains(&retry), "{retry}");
+    let body: ErrorBody = resp.json().await.unwrap();
+    assert_eq!(body.code, ErrorCode::RateLimited);
+    assert!(body.retry_after_ms.unwrap() > 1_700_000);
+    // Nothing was created.
+    let found: SearchResult = t
+        .get(
+            &t.login("reg1", "pw-reg1-secret", None).await,
+            "/v1/users/search?q=reg3",
+        )
+        .await
+        .unwrap();
+    assert!(found.users.is_empty());
 }

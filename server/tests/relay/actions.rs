@@ -246,6 +246,7 @@ async fn every_members_read_cursor_is_there_for_members_only() {
     wb.send(&ClientFrame::Read {
         conversation: g.id,
         seq: two,
+        rid: None,
     })
     .await;
     // The owner is told live, and the reads say the same.

@@ -11,7 +11,7 @@ use natter_proto::model::{CallMedia, CallOutcome, ConversationId, Message, Messa
 use crate::support::*;
 
 fn call(call: CallRequest) -> ClientFrame {
-    ClientFrame::Call { call }
+    ClientFrame::Call { call, rid: None }
 }
 
 fn invite(id: &str, conversation: ConversationId) -> ClientFrame {

@@ -287,3 +287,127 @@ async fn acked_message_survives_kill_9_and_resend_is_not_duplicated() {
     assert!(status.success(), "{status:?}");
     assert!(start.elapsed() < Duration::from_secs(5));
 }
+
+/// The next `error` frame, with the ids it names.
+async fn refusal(ws: &mut Ws) -> (ErrorCode, Option<u64>, Option<String>) {
+    match ws
+        .wait_for("error", |f| matches!(f, ServerFrame::Error { .. }))
+        .await
+    {
+        ServerFrame::Error {
+            error,
+            rid,
+            client_id,
+        } => (error.code, rid, client_id),
+        _ => unreachable!(),
+    }
+}
+
+#[tokio::test]
+async fn every_refused_frame_is_named_by_the_id_it_carried() {
+    let t = TestRelay::start_with(|c| c.limits.max_frame_bytes = 4096).await;
+    let (a, b) = (t.user("uma").await, t.user("vic").await);
+    let conv = t.befriend(&a, &b).await;
+    let stranger = t.user("wes").await;
+    let mut ws = t.ws(&stranger).await;
+    use natter_proto::call::CallRequest;
+    use natter_proto::model::CallMedia;
+    let refused = [
+        ClientFrame::Read {
+            conversation: conv,
+            seq: 1,
+            rid: Some(17),
+        },
+        ClientFrame::Typing {
+            conversation: conv,
+            rid: Some(18),
+        },
+        ClientFrame::Call {
+            call: CallRequest::Invite {
+                call_id: "not-yours".into(),
+                conversation: conv,
+                media: CallMedia::Audio,
+            },
+            rid: Some(19),
+        },
+    ];
+    for (frame, rid) in refused.iter().zip([17, 18, 19]) {
+        ws.send(frame).await;
+        let (code, got, _) = refusal(&mut ws).await;
+        assert_ne!(code, ErrorCode::Internal);
+        assert_eq!(got, Some(rid), "{frame:?}");
+    }
+    // Refused before decoding: too large, wrong fields; ids read from the text.
+    let big = format!(
+        r#"{{"type":"send","client_id":"big-one","conversation":{conv},"body":{{"kind":"text","text":"{}"}}}}"#,
+        "x".repeat(5000)
+    );
+    ws.send_raw(&big).await;
+    assert_eq!(
+        refusal(&mut ws).await,
+        (ErrorCode::TooLarge, None, Some("big-one".into()))
+    );
+    ws.send_raw(r#"{"type":"history","rid":21,"conversation":"seven"}"#)
+        .await;
+    assert_eq!(
+        refusal(&mut ws).await,
+        (ErrorCode::BadRequest, Some(21), None)
+    );
+    ws.send_raw(r#"{"type":"teleport","rid":22}"#).await;
+    assert_eq!(
+        refusal(&mut ws).await,
+        (ErrorCode::UnknownFrame, Some(22), None)
+    );
+    ws.send_raw("rid 23, not JSON").await;
+    assert_eq!(
+        refusal(&mut ws).await,
+        (ErrorCode::MalformedFrame, None, None)
+    );
+
+    // Over the rate limit: still named.
+    let t = TestRelay::start_with(|c| {
+        c.limits.frames_per_sec = 1;
+        c.limits.frames_burst = 2;
+    })
+    .await;
+    let (a, b) = (t.user("xia").await, t.user("yan").await);
+    let conv = t.befriend(&a, &b).await;
+    let mut wa = t.ws(&a).await;
+    for rid in 1..=3 {
+        wa.send(&ClientFrame::Typing {
+            conversation: conv,
+            rid: Some(rid),
+        })
+        .await;
+    }
+    assert_eq!(
+        refusal(&mut wa).await,
+        (ErrorCode::RateLimited, Some(3), None)
+    );
+}
+
+#[tokio::test]
+async fn the_longest_text_fits_a_frame_even_with_every_character_escaped() {
+    let t = TestRelay::start().await;
+    let (a, b) = (t.user("zoe").await, t.user("abe").await);
+    let conv = t.befriend(&a, &b).await;
+    let mut wa = t.ws(&a).await;
+    let mut wb = t.ws(&b).await;
+    let max = natter_proto::limits::Limits::default().max_text_chars as usize;
+    // As Python's json.dumps writes it: 12 bytes per emoji.
+    let frame = format!(
+        r#"{{"type":"send","client_id":"escaped","conversation":{conv},"body":{{"kind":"text","text":"{}"}}}}"#,
+        "\\ud83d\\ude00".repeat(max)
+    );
+    assert!(frame.len() > 96_000);
+    wa.send_raw(&frame).await;
+    let ack = wa
+        .wait_for("ack", |f| {
+            matches!(f, ServerFrame::Ack { .. } | ServerFrame::Error { .. })
+        })
+        .await;
+    assert!(matches!(ack, ServerFrame::Ack { seq: 1, .. }), "{ack:?}");
+    let m = wb.message().await;
+    assert_eq!(text(&m).chars().count(), max);
+    assert!(text(&m).chars().all(|c| c == '😀'));
+}

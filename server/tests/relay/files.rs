@@ -405,3 +405,90 @@ async fn empty_and_mistyped_uploads_are_bad_requests() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
+
+async fn download_range(
+    t: &TestRelay,
+    user: &User,
+    id: &str,
+    range: &str,
+    if_range: Option<&str>,
+) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let url = format!("{}/v1/files/{id}", t.relay.http_url());
+    let mut req = t
+        .http
+        .get(url)
+        .bearer_auth(&user.token)
+        .header(reqwest::header::RANGE, range);
+    if let Some(v) = if_range {
+        req = req.header(reqwest::header::IF_RANGE, v);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    (status, headers, resp.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn a_download_resumes_from_where_it_stopped_with_a_range() {
+    let t = TestRelay::start().await;
+    let ann = t.user("ranger").await;
+    let bytes = content(300_000);
+    let f = upload(
+        &t,
+        &ann,
+        "big.bin",
+        "application/octet-stream",
+        bytes.clone(),
+    )
+    .await;
+    let etag = format!("\"{}\"", f.id);
+
+    // The whole file says it can be resumed.
+    let (headers, whole) = download(&t, &ann, &f.id).await;
+    assert_eq!(whole, bytes);
+    assert_eq!(headers[reqwest::header::ACCEPT_RANGES], "bytes");
+    assert_eq!(headers[reqwest::header::ETAG], etag.as_str());
+
+    // The rest, after 123,456 bytes arrived.
+    let (status, headers, rest) =
+        download_range(&t, &ann, &f.id, "bytes=123456-", Some(&etag)).await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        headers[reqwest::header::CONTENT_RANGE],
+        "bytes 123456-299999/300000"
+    );
+    assert_eq!(headers[CONTENT_LENGTH], "176544");
+    assert_eq!(rest, bytes[123_456..]);
+
+    // A middle part, and the last bytes.
+    let (status, _, mid) = download_range(&t, &ann, &f.id, "bytes=10-19", None).await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(mid, bytes[10..20]);
+    let (status, headers, tail) = download_range(&t, &ann, &f.id, "bytes=-5", None).await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        headers[reqwest::header::CONTENT_RANGE],
+        "bytes 299995-299999/300000"
+    );
+    assert_eq!(tail, bytes[299_995..]);
+
+    // Past the end: 416 with the size, and an error body.
+    let (status, headers, body) = download_range(&t, &ann, &f.id, "bytes=300000-", None).await;
+    assert_eq!(status, StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(headers[reqwest::header::CONTENT_RANGE], "bytes */300000");
+    let err: ErrorBody = serde_json::from_slice(&body).unwrap();
+    assert_eq!(err.code, ErrorCode::BadRequest);
+
+    // Ranges this relay serves whole, and a stale validator: all of it, 200.
+    for (range, if_range) in [
+        ("bytes=0-9,20-29", None),
+        ("bytes=9-0", None),
+        ("lines=1-2", None),
+        ("bytes=100-", Some("\"another-version\"")),
+    ] {
+        let (status, headers, body) = download_range(&t, &ann, &f.id, range, if_range).await;
+        assert_eq!(status, StatusCode::OK, "{range} {if_range:?}");
+        assert!(headers.get(reqwest::header::CONTENT_RANGE).is_none());
+        assert_eq!(body.len(), bytes.len(), "{range}");
+    }
+}

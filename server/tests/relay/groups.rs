@@ -134,10 +134,15 @@ async fn non_members_can_neither_send_nor_read() {
     wc.send(&ClientFrame::Read {
         conversation: g.id,
         seq: 1,
+        rid: None,
     })
     .await;
     assert_eq!(wc.error().await.code, ErrorCode::NotMember);
-    wc.send(&ClientFrame::Typing { conversation: g.id }).await;
+    wc.send(&ClientFrame::Typing {
+        conversation: g.id,
+        rid: None,
+    })
+    .await;
     assert_eq!(wc.error().await.code, ErrorCode::NotMember);
     let err = t
         .get::<Group>(&c, &format!("/v1/groups/{}", g.id))

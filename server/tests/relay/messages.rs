@@ -224,7 +224,11 @@ async fn read_receipts_typing_and_unread_state() {
     for i in 0..4 {
         wa.send_text(conv, &format!("{i}")).await.unwrap();
     }
-    wb.send(&ClientFrame::Typing { conversation: conv }).await;
+    wb.send(&ClientFrame::Typing {
+        conversation: conv,
+        rid: None,
+    })
+    .await;
     wa.wait_for(
         "typing",
         |f| matches!(f, ServerFrame::Typing { user, .. } if *user == b.id),
@@ -233,6 +237,7 @@ async fn read_receipts_typing_and_unread_state() {
     wb.send(&ClientFrame::Read {
         conversation: conv,
         seq: 3,
+        rid: None,
     })
     .await;
     wa.wait_for(
@@ -249,11 +254,13 @@ async fn read_receipts_typing_and_unread_state() {
     wb.send(&ClientFrame::Read {
         conversation: conv,
         seq: 1,
+        rid: None,
     })
     .await;
     wb.send(&ClientFrame::Read {
         conversation: conv,
         seq: 99,
+        rid: None,
     })
     .await;
     wa.wait_for("receipt", |f| {

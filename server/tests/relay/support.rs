@@ -590,6 +590,7 @@ impl Proc {
             ])
             .arg(dir)
             .args(["--argon2-memory-kib", "64", "--argon2-iterations", "1"])
+            .args(["--registrations-per-hour", "0"])
             .args(extra)
             .env("NATTER_LOG", "warn")
             .stdout(Stdio::piped())

@@ -11,7 +11,7 @@ use natter_proto::model::{CallMedia, ConversationId};
 use crate::support::*;
 
 fn client_fixtures() -> Vec<(&'static str, ClientFrame)> {
-    let call = |call: CallRequest| ClientFrame::Call { call };
+    let call = |call: CallRequest| ClientFrame::Call { call, rid: None };
     let id = || CALL_ID.to_string();
     vec![
         (
@@ -123,6 +123,7 @@ fn client_fixtures() -> Vec<(&'static str, ClientFrame)> {
             ClientFrame::Read {
                 conversation: DIRECT,
                 seq: 44,
+                rid: None,
             },
         ),
         (
@@ -132,6 +133,7 @@ fn client_fixtures() -> Vec<(&'static str, ClientFrame)> {
 }"#,
             ClientFrame::Typing {
                 conversation: GROUP,
+                rid: None,
             },
         ),
         (
@@ -236,7 +238,7 @@ fn client_variant(frame: &ClientFrame) -> &'static str {
         ClientFrame::History { .. } => "history",
         ClientFrame::Read { .. } => "read",
         ClientFrame::Typing { .. } => "typing",
-        ClientFrame::Call { call } => match call {
+        ClientFrame::Call { call, .. } => match call {
             CallRequest::Invite { .. } => "call/invite",
             CallRequest::Ringing { .. } => "call/ringing",
             CallRequest::Accept { .. } => "call/accept",
@@ -336,6 +338,7 @@ fn client_frame_defaults_nulls_and_unknown_fields() {
         decode_client(r#"{"type":"typing","conversation":7,"mood":"happy"}"#),
         Ok(ClientFrame::Typing {
             conversation: ConversationId(7),
+            rid: None,
         })
     );
     assert_eq!(
@@ -347,6 +350,7 @@ fn client_frame_defaults_nulls_and_unknown_fields() {
                 call_id: "c".into(),
                 candidate: ice("a", None, None),
             },
+            rid: None,
         })
     );
     // Optional fields left out are left out again when serialised.

@@ -76,10 +76,7 @@ fn rest_bodies_match_their_fixtures() {
   "code": "bad_credentials",
   "message": "wrong account name or password"
 }"#,
-        &ErrorBody {
-            code: ErrorCode::BadCredentials,
-            message: "wrong account name or password".into(),
-        },
+        &ErrorBody::new(ErrorCode::BadCredentials, "wrong account name or password"),
     );
     check(
         r#"{

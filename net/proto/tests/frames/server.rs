@@ -43,7 +43,7 @@ fn server_fixtures() -> Vec<(&'static str, ServerFrame)> {
   "server_ts": 1762164005120,
   "heartbeat_ms": 15000,
   "limits": {
-    "max_frame_bytes": 65536,
+    "max_frame_bytes": 131072,
     "max_text_chars": 8000,
     "frames_per_sec": 50,
     "frames_burst": 200,
@@ -299,10 +299,7 @@ fn server_fixtures() -> Vec<(&'static str, ServerFrame)> {
   "client_id": "3c8e1f2a-7b6d-4e9c-8a05-d2f1b7c4e6a9"
 }"#,
             ServerFrame::Error {
-                error: ErrorBody {
-                    code: ErrorCode::NotFriends,
-                    message: "not friends".into(),
-                },
+                error: ErrorBody::new(ErrorCode::NotFriends, "not friends"),
                 rid: None,
                 client_id: Some("3c8e1f2a-7b6d-4e9c-8a05-d2f1b7c4e6a9".into()),
             },
@@ -315,10 +312,7 @@ fn server_fixtures() -> Vec<(&'static str, ServerFrame)> {
   "rid": 5
 }"#,
             ServerFrame::Error {
-                error: ErrorBody {
-                    code: ErrorCode::NotMember,
-                    message: "not in this conversation".into(),
-                },
+                error: ErrorBody::new(ErrorCode::NotMember, "not in this conversation"),
                 rid: Some(5),
                 client_id: None,
             },
