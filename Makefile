@@ -6,7 +6,7 @@ APP_ARGS ?=
 DEMO_HOME ?= /tmp/natter-demo
 DEMO_RELAY ?= 127.0.0.1:7979
 
-.PHONY: deps test run relay demo bench-load bench-cluster bench-store bench-app dist check-dist
+.PHONY: deps test run relay demo bench-load bench-cluster bench-network bench-store bench-app dist check-dist
 
 ## Install the system packages the build and tests need (Debian: apt-get).
 deps:
@@ -50,6 +50,11 @@ bench-load: deps
 bench-cluster: deps
 	$(CARGO) build --release -p natter-server -p natter-load
 	BIN=$$($(CARGO) metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')/release bash server/bench/cluster.sh
+
+## Chat over a bad network (loss, delay, a 20 s blackout, cut connections),
+## each case in a network namespace of its own: delivery latency percentiles.
+bench-network: deps
+	$(CARGO) test --release --workspace --test client network:: -- --nocapture --test-threads 1 2>&1 | grep '^network '
 
 ## Client store benchmarks.
 bench-store: deps

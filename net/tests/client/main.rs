@@ -6,5 +6,6 @@
 mod calls;
 mod faults;
 mod files;
+mod network;
 mod support;
 mod tls;
