@@ -40,6 +40,7 @@ pub fn code_text(i18n: &natter_i18n::I18n, code: natter_proto::ErrorCode) -> Str
             &[("detail", natter_i18n::Arg::from(""))],
         ),
         TooLarge => i18n.tr("error-too-large"),
+        QuotaExceeded => i18n.tr("error-quota-exceeded"),
         RateLimited => i18n.tr("error-rate-limited"),
         Unauthorized | TokenExpired | HelloRequired => i18n.tr("error-unauthorized"),
         Forbidden => i18n.tr("error-forbidden"),

@@ -115,7 +115,7 @@ pub fn status(code: ErrorCode) -> StatusCode {
         BadRequest | MalformedFrame | UnknownFrame | UnsupportedVersion | HelloRequired => {
             StatusCode::BAD_REQUEST
         }
-        TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        TooLarge | QuotaExceeded => StatusCode::PAYLOAD_TOO_LARGE,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,
         Unauthorized | TokenExpired | BadCredentials => StatusCode::UNAUTHORIZED,
         Forbidden | NotFriends | NotMember | RecallExpired | EditExpired | BadMention => {

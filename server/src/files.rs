@@ -292,6 +292,23 @@ pub async fn upload(
         }
     };
 
+    // Counted before the file becomes visible, so two uploads finishing at
+    // once cannot both slip under the quota.
+    let quota = svc.config.limits.account_file_bytes;
+    match svc.storage.add_file_bytes(authed.id(), size, quota).await {
+        Ok(true) => {}
+        Ok(false) => {
+            guard.remove().await;
+            return Err(Error::client(
+                ErrorCode::QuotaExceeded,
+                format!("this account's files would exceed its {quota}-byte quota"),
+            ));
+        }
+        Err(e) => {
+            guard.remove().await;
+            return Err(e);
+        }
+    }
     let meta = FileMeta {
         owner: authed.id(),
         name,
@@ -302,6 +319,8 @@ pub async fn upload(
     };
     if let Err(e) = commit(&dir, &id, &tmp_data, &tmp_meta, &meta).await {
         guard.remove().await;
+        // The bytes stay counted: an I/O failure here is the relay's, rare,
+        // and over-counting errs on the side of the disk.
         // The data file may already have been moved; take it away too.
         let _ = tokio::fs::remove_file(dir.join(&id)).await;
         return Err(e);

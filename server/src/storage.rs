@@ -380,6 +380,9 @@ pub trait Storage: Send + Sync + 'static {
         let _ = (user, disabled);
         Err(unsupported("disabling accounts"))
     }
+    /// Adds `bytes` to the file bytes `user` has stored, unless that would take
+    /// them past `quota` (0: no limit); `false` (and no change) if it would.
+    async fn add_file_bytes(&self, user: UserId, bytes: u64, quota: u64) -> Result<bool>;
     /// Whether an account is disabled.
     async fn is_disabled(&self, user: UserId) -> Result<bool> {
         let _ = user;

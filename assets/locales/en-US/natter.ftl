@@ -29,6 +29,7 @@ error-bad-credentials = Wrong account name or password.
 error-account-taken = That account name, e-mail or phone is already registered.
 error-bad-request = That did not look right: { $detail }
 error-too-large = That is too large to send.
+error-quota-exceeded = Your files on this server have reached their limit; nothing was sent.
 error-rate-limited = You are sending too fast. Wait a moment and try again.
 error-unauthorized = Your session has ended. Please sign in again.
 error-forbidden = You are not allowed to do that.

@@ -29,6 +29,7 @@ error-bad-credentials = 账号或密码错误。
 error-account-taken = 该账号、邮箱或手机号已被注册。
 error-bad-request = 输入有误:{ $detail }
 error-too-large = 内容太大,无法发送。
+error-quota-exceeded = 你在此服务器上的文件已达上限,未发送。
 error-rate-limited = 发送太频繁了,请稍后再试。
 error-unauthorized = 登录已失效,请重新登录。
 error-forbidden = 你没有权限这样做。

@@ -60,6 +60,9 @@ pub enum ErrorCode {
     /// later (the connection stays open). Added in protocol 1 with the
     /// PostgreSQL backend.
     Unavailable,
+    /// The account's stored files would exceed `limits.account_file_bytes`;
+    /// nothing was stored. Added in protocol 3.
+    QuotaExceeded,
 }
 
 /// Body of every REST error response, and the payload of the `error` frame.

@@ -30,6 +30,9 @@ pub struct Limits {
     pub edit_window_secs: u32,
     /// Largest uploaded file, in bytes.
     pub max_file_bytes: u64,
+    /// Most bytes of files one account may have stored on the relay, 0 for no
+    /// limit (protocol 3; a relay that does not send it may have any limit).
+    pub account_file_bytes: u64,
 }
 
 impl Default for Limits {
@@ -44,6 +47,7 @@ impl Default for Limits {
             recall_window_secs: 120,
             edit_window_secs: default_edit_window_secs(),
             max_file_bytes: 50 * 1024 * 1024,
+            account_file_bytes: 1024 * 1024 * 1024,
         }
     }
 }

@@ -561,6 +561,20 @@ impl Storage for Embedded {
             .await
     }
 
+    async fn add_file_bytes(&self, user: UserId, bytes: u64, quota: u64) -> Result<bool> {
+        self.write_aside(move |txn| {
+            let mut t = txn.open_table(FILE_BYTES)?;
+            let used = t.get(user.0)?.map(|v| v.value()).unwrap_or(0);
+            let next = used.saturating_add(bytes);
+            if quota > 0 && next > quota {
+                return Ok(false);
+            }
+            t.insert(user.0, next)?;
+            Ok(true)
+        })
+        .await
+    }
+
     async fn is_disabled(&self, user: UserId) -> Result<bool> {
         self.read(move |txn| admin::is_disabled(txn, user)).await
     }

@@ -63,6 +63,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "cluster",
         include_str!("../../migrations/0003_cluster.sql"),
     ),
+    (
+        4,
+        "file quota",
+        include_str!("../../migrations/0004_file_bytes.sql"),
+    ),
 ];
 
 /// Serialises schema changes of nodes starting at once (an arbitrary key).
@@ -424,6 +429,10 @@ impl Storage for Postgres {
 
     async fn set_disabled(&self, user: UserId, disabled: bool) -> Result<usize> {
         accounts::set_disabled(self.begin().await?, user, disabled).await
+    }
+
+    async fn add_file_bytes(&self, user: UserId, bytes: u64, quota: u64) -> Result<bool> {
+        accounts::add_file_bytes(self.pool(), user, bytes, quota).await
     }
 
     async fn is_disabled(&self, user: UserId) -> Result<bool> {

@@ -492,3 +492,80 @@ async fn a_download_resumes_from_where_it_stopped_with_a_range() {
         assert_eq!(body.len(), bytes.len(), "{range}");
     }
 }
+
+#[tokio::test]
+async fn an_account_over_its_file_quota_is_refused_and_nothing_is_stored() {
+    let t = TestRelay::start_with(|c| c.limits.account_file_bytes = 250_000).await;
+    let (amy, ben) = (t.user("quota-amy").await, t.user("quota-ben").await);
+    upload(
+        &t,
+        &amy,
+        "one.bin",
+        "application/octet-stream",
+        content(100_000),
+    )
+    .await;
+    upload(
+        &t,
+        &amy,
+        "two.bin",
+        "application/octet-stream",
+        content(100_000),
+    )
+    .await;
+    let stored = entries(&data_dir(&t).join("files")).len();
+    let resp = upload_raw(
+        &t,
+        Some(&amy.token),
+        "?name=three.bin",
+        None,
+        content(100_000),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let err: ErrorBody = resp.json().await.unwrap();
+    assert_eq!(err.code, ErrorCode::QuotaExceeded);
+    assert!(err.message.contains("250000"), "{}", err.message);
+    // Nothing of it was kept, and a smaller file still fits.
+    assert_eq!(entries(&data_dir(&t).join("files")).len(), stored);
+    assert!(entries(&data_dir(&t).join("files").join("tmp")).is_empty());
+    upload(
+        &t,
+        &amy,
+        "small.bin",
+        "application/octet-stream",
+        content(50_000),
+    )
+    .await;
+    // The quota is per account.
+    upload(
+        &t,
+        &ben,
+        "ben.bin",
+        "application/octet-stream",
+        content(200_000),
+    )
+    .await;
+    // Uploads that finish at once cannot both slip under it.
+    let racers = (0..4).map(|i| {
+        let t = &t;
+        let ben = &ben;
+        async move {
+            upload_raw(
+                t,
+                Some(&ben.token),
+                &format!("?name=r{i}"),
+                None,
+                content(40_000),
+            )
+            .await
+            .status()
+        }
+    });
+    let statuses = futures_util::future::join_all(racers).await;
+    let ok = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    assert_eq!(ok, 1, "{statuses:?}");
+}

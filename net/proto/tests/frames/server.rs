@@ -51,7 +51,8 @@ fn server_fixtures() -> Vec<(&'static str, ServerFrame)> {
     "max_group_members": 500,
     "recall_window_secs": 120,
     "edit_window_secs": 172800,
-    "max_file_bytes": 52428800
+    "max_file_bytes": 52428800,
+    "account_file_bytes": 1073741824
   }
 }"#,
             ServerFrame::Welcome {

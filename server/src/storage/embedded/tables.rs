@@ -45,6 +45,9 @@ pub const EVENT_SEQ: TableDefinition<u64, u64> = TableDefinition::new("event_seq
 /// user id → (): accounts an operator disabled.
 pub const DISABLED: TableDefinition<u64, ()> = TableDefinition::new("disabled_users");
 
+/// user id → bytes of files the account uploaded (counted since protocol 3).
+pub const FILE_BYTES: TableDefinition<u64, u64> = TableDefinition::new("file_bytes");
+
 /// Creates every table so that read transactions never meet a missing one.
 pub fn create_all(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(META)?;
@@ -65,5 +68,6 @@ pub fn create_all(txn: &WriteTransaction) -> Result<()> {
     txn.open_table(EVENTS)?;
     txn.open_table(EVENT_SEQ)?;
     txn.open_table(DISABLED)?;
+    txn.open_table(FILE_BYTES)?;
     Ok(())
 }

@@ -239,3 +239,22 @@ pub async fn delete_sessions_of(pool: &PgPool, user: UserId) -> Result<usize> {
         .rows_affected();
     Ok(usize::try_from(ended).unwrap_or(usize::MAX))
 }
+
+pub async fn add_file_bytes(pool: &PgPool, user: UserId, bytes: u64, quota: u64) -> Result<bool> {
+    if quota > 0 && bytes > quota {
+        return Ok(false);
+    }
+    // One statement: two uploads finishing at once on two nodes cannot both
+    // pass the check.
+    let r = sqlx::query(
+        "INSERT INTO file_bytes (user_id, bytes) VALUES ($1, $2)
+         ON CONFLICT (user_id) DO UPDATE SET bytes = file_bytes.bytes + EXCLUDED.bytes
+         WHERE $3 = 0 OR file_bytes.bytes + EXCLUDED.bytes <= $3",
+    )
+    .bind(db(user.0))
+    .bind(db(bytes))
+    .bind(db(quota))
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
