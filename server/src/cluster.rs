@@ -143,6 +143,9 @@ pub trait Shared: Send + Sync {
     /// Whether `user`'s `device` has a connection on a live node other than
     /// `except`.
     async fn device_online(&self, user: UserId, device: &str, except: Option<i64>) -> Result<bool>;
+    /// On live nodes other than `node`: whether `user` has any connection,
+    /// and whether its `device` has one. One look for a connecting device.
+    async fn elsewhere(&self, user: UserId, device: &str, node: i64) -> Result<(bool, bool)>;
     /// Locks the call table and reads the calls in `scope`.
     async fn lock_calls(&self, scope: CallScope<'_>) -> Result<(Vec<CallRow>, Box<dyn CallsTx>)>;
 }
@@ -154,12 +157,18 @@ struct Publish {
     payload: Bytes,
 }
 
+/// An account's subscription task, if it has one.
+type Slot = Arc<tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>;
+
 /// This node's connection to the bus.
 pub struct Bus {
     client: async_nats::Client,
     hub: Arc<Hub>,
     queue: mpsc::Sender<Publish>,
-    subs: tokio::sync::Mutex<HashMap<UserId, tokio::task::JoinHandle<()>>>,
+    /// One slot per account with devices here. The map's lock is held only
+    /// to find a slot; a slot's own lock is held while subscribing, so
+    /// connects of different accounts never wait for each other.
+    subs: std::sync::Mutex<HashMap<UserId, Slot>>,
     /// Whether the bus connection is up.
     pub up: Arc<AtomicBool>,
     /// Frames dropped because the publish queue was full.
@@ -168,8 +177,11 @@ pub struct Bus {
 
 impl Drop for Bus {
     fn drop(&mut self) {
-        if let Ok(subs) = self.subs.try_lock() {
-            for task in subs.values() {
+        let subs = self.subs.lock().unwrap_or_else(|e| e.into_inner());
+        for slot in subs.values() {
+            if let Ok(task) = slot.try_lock()
+                && let Some(task) = task.as_ref()
+            {
                 task.abort();
             }
         }
@@ -227,7 +239,7 @@ impl Bus {
             client,
             hub,
             queue,
-            subs: tokio::sync::Mutex::new(HashMap::new()),
+            subs: std::sync::Mutex::new(HashMap::new()),
             up,
             dropped: AtomicU64::new(0),
         })
@@ -275,12 +287,32 @@ impl Bus {
         self.enqueue(subject(user), headers, Bytes::new());
     }
 
+    fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, Slot>> {
+        // The map holds handles only; a panic elsewhere leaves it usable.
+        self.subs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether `slot` is still `user`'s (an `unwant` may have removed it).
+    fn current(&self, user: UserId, slot: &Slot) -> bool {
+        self.slots()
+            .get(&user)
+            .is_some_and(|s| Arc::ptr_eq(s, slot))
+    }
+
     /// Makes sure this node hears `user`'s subject (a device of it just
     /// connected here). Returns once the bus has the subscription, or after
     /// [`SUBSCRIBE_WAIT`] if the bus is down.
     pub async fn want(&self, user: UserId) {
-        let mut subs = self.subs.lock().await;
-        if subs.get(&user).is_some_and(|t| !t.is_finished()) {
+        let mut task = loop {
+            let slot = self.slots().entry(user).or_default().clone();
+            let guard = slot.clone().lock_owned().await;
+            // Removed while we waited: take the account's new slot instead, or
+            // two listeners would deliver every frame twice.
+            if self.current(user, &slot) {
+                break guard;
+            }
+        };
+        if task.as_ref().is_some_and(|t| !t.is_finished()) {
             return;
         }
         let subscribed =
@@ -297,8 +329,8 @@ impl Bus {
             }
         };
         let hub = self.hub.clone();
-        subs.insert(user, tokio::spawn(listen(hub, user, sub)));
-        drop(subs);
+        *task = Some(tokio::spawn(listen(hub, user, sub)));
+        drop(task);
         // The subscription is in place once the server answers a ping after it.
         if tokio::time::timeout(SUBSCRIBE_WAIT, self.client.flush())
             .await
@@ -310,12 +342,20 @@ impl Bus {
 
     /// Stops hearing `user`'s subject if no device of it is connected here.
     pub async fn unwant(&self, user: UserId) {
-        let mut subs = self.subs.lock().await;
-        if !self.hub.is_online(user)
-            && let Some(task) = subs.remove(&user)
-        {
+        let Some(slot) = self.slots().get(&user).cloned() else {
+            return;
+        };
+        let mut task = slot.lock().await;
+        if self.hub.is_online(user) {
+            return;
+        }
+        if let Some(task) = task.take() {
             // Dropping the subscriber (in the aborted task) unsubscribes.
             task.abort();
+        }
+        let mut slots = self.slots();
+        if slots.get(&user).is_some_and(|s| Arc::ptr_eq(s, &slot)) {
+            slots.remove(&user);
         }
     }
 }

@@ -222,20 +222,30 @@ impl Service {
         device: &str,
         tx: tokio::sync::mpsc::Sender<Outbound>,
     ) -> (u64, bool) {
-        let elsewhere = match &self.node {
-            Some(_) => !self.online_among(&[user]).await.is_empty(),
-            None => false,
-        };
         let (conn, was_offline) = self.hub.register(user, device, tx);
-        if let Some(node) = &self.node {
-            node.bus.want(user).await;
-            if let Err(e) = node
-                .shared
-                .connection_opened(node.id, conn, user, device)
-                .await
-            {
-                tracing::debug!(error = %e, "connection not recorded");
+        let Some(node) = &self.node else {
+            return (conn, was_offline);
+        };
+        node.bus.want(user).await;
+        if let Err(e) = node
+            .shared
+            .connection_opened(node.id, conn, user, device)
+            .await
+        {
+            tracing::debug!(error = %e, "connection not recorded");
+        }
+        // One look at the other nodes, after this connection is recorded (so
+        // of two connecting at once on two nodes, at least one sees the
+        // other): is the account online there, and is this device?
+        let (elsewhere, device_elsewhere) = match node.shared.elsewhere(user, device, node.id).await
+        {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::debug!(error = %e, "other nodes not asked");
+                (false, true)
             }
+        };
+        if device_elsewhere {
             node.bus.close_device(user, device, CloseReason::Replaced);
         }
         (conn, was_offline && !elsewhere)

@@ -162,6 +162,22 @@ impl Shared for Postgres {
         Ok(online)
     }
 
+    async fn elsewhere(&self, user: UserId, device: &str, node: i64) -> Result<(bool, bool)> {
+        let row: (bool, bool) = sqlx::query_as(
+            "SELECT COALESCE(bool_or(true), false), COALESCE(bool_or(c.device = $2), false)
+             FROM connections c JOIN nodes n ON n.id = c.node
+             WHERE c.user_id = $1 AND c.node <> $3
+               AND n.seen >= now() - make_interval(secs => $4)",
+        )
+        .bind(db(user.0))
+        .bind(device)
+        .bind(node)
+        .bind(dead_after_secs())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(row)
+    }
+
     async fn lock_calls(&self, scope: CallScope<'_>) -> Result<(Vec<CallRow>, Box<dyn CallsTx>)> {
         let mut tx = self.begin().await?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
