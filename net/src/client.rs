@@ -226,6 +226,18 @@ impl Client {
         Ok(self.http().download(&token, id).await?.0)
     }
 
+    /// Downloads a stored file into `dest`, continuing where an earlier,
+    /// interrupted download of it stopped ([`Http::download_to`]).
+    pub async fn download_to(
+        &self,
+        id: &str,
+        dest: &std::path::Path,
+        progress: impl FnMut(u64, u64) + Send,
+    ) -> Result<u64> {
+        let token = self.auth.token().await?;
+        self.http().download_to(&token, id, dest, progress).await
+    }
+
     /// Conversations from the store, pinned first then newest.
     pub async fn conversations(&self) -> Result<Vec<Conversation>> {
         Ok(self.store.conversations().await?)

@@ -421,6 +421,111 @@ impl Http {
     }
 }
 
+impl Http {
+    /// Downloads a file into `dest`, resuming a download of the same file that
+    /// was cut off (by a dropped connection, or an app that quit): what has
+    /// arrived is kept in `<dest>.<id>.part`, and the next call asks the relay
+    /// only for the rest (`Range`, protocol 3). `progress(received, total)` is
+    /// called as bytes arrive. Returns the file's size once `dest` holds all
+    /// of it. On an error the part stays, and calling again continues.
+    pub async fn download_to(
+        &self,
+        token: &str,
+        id: &str,
+        dest: &std::path::Path,
+        mut progress: impl FnMut(u64, u64) + Send,
+    ) -> Result<u64> {
+        use tokio::io::AsyncWriteExt;
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(Error::Api {
+                status: 404,
+                code: ErrorCode::NotFound,
+                message: "no such file".into(),
+            });
+        }
+        let io = |e: std::io::Error| Error::Protocol(format!("saving the download: {e}"));
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "download".into());
+        let part = dest.with_file_name(format!("{name}.{id}.part"));
+        let url = format!("{}/v1/files/{}", self.base, encode(id));
+        let mut have = tokio::fs::metadata(&part)
+            .await
+            .map(|m| m.len())
+            .unwrap_or(0);
+        let resp = loop {
+            let mut req = self
+                .client
+                .get(&url)
+                .bearer_auth(token)
+                .timeout(TRANSFER_TIMEOUT);
+            if have > 0 {
+                req = req
+                    .header(reqwest::header::RANGE, format!("bytes={have}-"))
+                    .header(reqwest::header::IF_RANGE, format!("\"{id}\""));
+            }
+            match self.execute(req).await {
+                // The part is not a beginning of this file (as long as it, or
+                // longer): start over.
+                Err(Error::Api { status: 416, .. }) if have > 0 => {
+                    tokio::fs::remove_file(&part).await.map_err(io)?;
+                    have = 0;
+                }
+                other => break other?,
+            }
+        };
+        let resumed = resp.status() == reqwest::StatusCode::PARTIAL_CONTENT;
+        let start = if resumed { have } else { 0 };
+        let total = resp
+            .headers()
+            .get(reqwest::header::CONTENT_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit('/').next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .or_else(|| resp.content_length().map(|n| n + start))
+            .unwrap_or(0);
+        let mut file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .append(resumed)
+            .truncate(!resumed)
+            .open(&part)
+            .await
+            .map_err(io)?;
+        let mut received = start;
+        progress(received, total);
+        let mut resp = resp;
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    file.write_all(&chunk).await.map_err(io)?;
+                    received += chunk.len() as u64;
+                    progress(received, total);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    // Keep what arrived for the next attempt.
+                    let _ = file.flush().await;
+                    let _ = file.sync_data().await;
+                    tracing::debug!(error = %e, received, "download interrupted");
+                    return Err(Error::Unreachable(self.base.clone()));
+                }
+            }
+        }
+        file.flush().await.map_err(io)?;
+        file.sync_all().await.map_err(io)?;
+        drop(file);
+        if total > 0 && received != total {
+            return Err(Error::Protocol(format!(
+                "download ended at {received} of {total} bytes"
+            )));
+        }
+        tokio::fs::rename(&part, dest).await.map_err(io)?;
+        Ok(received)
+    }
+}
+
 fn encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {

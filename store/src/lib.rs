@@ -127,7 +127,14 @@ impl Store {
 
     fn open_blocking(dir: &Path) -> Result<Store> {
         const CACHE_BYTES: usize = 16 << 20;
+        let fresh = !dir.exists();
         std::fs::create_dir_all(dir).map_err(|e| Error::Db(format!("{}: {e}", dir.display())))?;
+        // Messages and tokens are private: a folder this store made, and the
+        // database file, are the owner's alone. (A folder the user chose and
+        // that already existed keeps its permissions.)
+        if fresh {
+            owner_only(dir, 0o700)?;
+        }
         let path = dir.join("natter.redb");
         // redb's own page cache defaults to 1 GiB and grows as pages are read
         // (all of them when the file is checked after an unclean exit); the OS
@@ -147,6 +154,7 @@ impl Store {
             meta.insert("schema_version", SCHEMA_VERSION)?;
         }
         txn.commit()?;
+        owner_only(&path, 0o600)?;
         Ok(Store {
             db: Arc::new(db),
             path,
@@ -574,4 +582,18 @@ pub(crate) fn read_all<T: DeserializeOwned>(
         out.push(dec(v.value())?);
     }
     Ok(out)
+}
+
+/// Restricts `path` to its owner (`mode` on Unix; elsewhere the per-user
+/// folders already are).
+fn owner_only(path: &Path, mode: u32) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| Error::Db(format!("{}: {e}", path.display())))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
 }

@@ -477,3 +477,24 @@ fn previews_keep_the_kind_so_text_that_looks_like_a_label_stays_text() {
     );
     assert_eq!(preview_of(&MessageBody::Recall { target: 1 }), None);
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_store_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("profile");
+    let store = Store::open(&dir).await.unwrap();
+    drop(store);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&dir.join("natter.redb")), 0o600);
+    // A file left readable by others (an older version) is closed up on open.
+    std::fs::set_permissions(
+        dir.join("natter.redb"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let _store = Store::open(&dir).await.unwrap();
+    assert_eq!(mode(&dir.join("natter.redb")), 0o600);
+}
