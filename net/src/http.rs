@@ -102,7 +102,9 @@ impl Http {
                     server: self.base.clone(),
                     reason,
                 }
-            } else if e.is_connect() || e.is_timeout() {
+            } else if e.is_connect() || e.is_timeout() || e.is_request() {
+                // Not reached, or the connection dropped while the request
+                // went out: worth trying again.
                 Error::Unreachable(self.base.clone())
             } else {
                 Error::Protocol(e.to_string())
@@ -523,6 +525,91 @@ impl Http {
         }
         tokio::fs::rename(&part, dest).await.map_err(io)?;
         Ok(received)
+    }
+}
+
+impl Http {
+    /// Opens a resumable upload of `size` bytes (`POST /v1/uploads`, protocol
+    /// 3). Keep the returned `upload` id: with it, [`Http::continue_upload`]
+    /// sends the file, and sends the rest after an interruption, also from
+    /// another process.
+    pub async fn start_upload(
+        &self,
+        token: &str,
+        name: &str,
+        mime: &str,
+        size: u64,
+    ) -> Result<UploadState> {
+        let mime = if mime.is_empty() {
+            "application/octet-stream"
+        } else {
+            mime
+        };
+        let req = self
+            .client
+            .post(format!("{}/v1/uploads?name={}", self.base, encode(name)))
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, mime)
+            .header("upload-length", size);
+        let resp = self.execute(req).await?;
+        resp.json::<UploadState>()
+            .await
+            .map_err(|e| Error::Protocol(e.to_string()))
+    }
+
+    /// How much of an upload the relay holds.
+    pub async fn upload_state(&self, token: &str, upload: &str) -> Result<UploadState> {
+        self.call::<(), UploadState>(
+            Method::GET,
+            &format!("/v1/uploads/{}", encode(upload)),
+            Some(token),
+            None,
+        )
+        .await
+    }
+
+    /// Sends what the relay does not hold yet of `bytes` (the whole file) to
+    /// the upload `upload`, and returns the stored file once all of it is
+    /// there. After an error (a dropped connection), call it again: it asks
+    /// the relay where to go on.
+    pub async fn continue_upload(
+        &self,
+        token: &str,
+        upload: &str,
+        bytes: &[u8],
+    ) -> Result<FileRef> {
+        let mut offset = self.upload_state(token, upload).await?.offset;
+        // A request cut short on the relay's side answers with less than all;
+        // a few rounds are enough for any interruption that lets answers
+        // through.
+        for _ in 0..8 {
+            let start = usize::try_from(offset)
+                .ok()
+                .filter(|o| *o <= bytes.len())
+                .ok_or_else(|| Error::Protocol("the relay holds more than the file".into()))?;
+            let req = self
+                .client
+                .patch(format!("{}/v1/uploads/{}", self.base, encode(upload)))
+                .bearer_auth(token)
+                .header("upload-offset", offset)
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/offset+octet-stream",
+                )
+                .timeout(TRANSFER_TIMEOUT)
+                .body(bytes[start..].to_vec());
+            let state = self
+                .execute(req)
+                .await?
+                .json::<UploadState>()
+                .await
+                .map_err(|e| Error::Protocol(e.to_string()))?;
+            if let Some(file) = state.file {
+                return Ok(file);
+            }
+            offset = state.offset;
+        }
+        Err(Error::Protocol("the upload does not advance".into()))
     }
 }
 

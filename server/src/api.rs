@@ -136,6 +136,13 @@ pub fn router(svc: Arc<Service>) -> Router {
             post(crate::files::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/v1/files/{id}", get(crate::files::download))
+        .route("/v1/uploads", post(crate::uploads::start))
+        .route(
+            "/v1/uploads/{id}",
+            get(crate::uploads::state)
+                .patch(crate::uploads::append)
+                .layer(DefaultBodyLimit::disable()),
+        )
         .route(natter_proto::WS_PATH, get(crate::ws::upgrade))
         .fallback(|| async { Error::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {

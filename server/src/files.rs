@@ -108,7 +108,7 @@ pub fn is_file_id(id: &str) -> bool {
 }
 
 /// A fresh random file id.
-fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
@@ -135,7 +135,7 @@ pub fn clean_file_name(name: Option<&str>) -> String {
 
 /// The MIME type of an upload from its `Content-Type`: `type/subtype` (lower-cased)
 /// with optional parameters, printable ASCII, at most [`MAX_MIME_LEN`] bytes.
-fn clean_mime(value: Option<&HeaderValue>) -> Result<String> {
+pub(crate) fn clean_mime(value: Option<&HeaderValue>) -> Result<String> {
     let invalid = || Error::bad_request("Content-Type must be a MIME type such as image/png");
     let Some(value) = value else {
         return Ok(DEFAULT_MIME.into());
@@ -190,11 +190,11 @@ fn encode_rfc8187(name: &str) -> String {
     out
 }
 
-fn io(what: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
+pub(crate) fn io(what: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |e| Error::Internal(format!("files: {what}: {e}"))
 }
 
-fn too_large(max: u64) -> Error {
+pub(crate) fn too_large(max: u64) -> Error {
     Error::client(ErrorCode::TooLarge, format!("file larger than {max} bytes"))
 }
 
@@ -370,7 +370,7 @@ async fn receive(body: Body, file: tokio::fs::File, max: u64) -> Result<(u64, St
 
 /// Writes the sidecar and moves both files into place: data first, sidecar last,
 /// so a file is visible to downloads only when complete.
-async fn commit(
+pub(crate) async fn commit(
     dir: &FsPath,
     id: &str,
     tmp_data: &FsPath,

@@ -33,6 +33,7 @@ pub mod storage;
 pub mod throttle;
 pub mod tls;
 pub mod turn;
+pub mod uploads;
 pub mod util;
 pub mod ws;
 
@@ -98,6 +99,7 @@ impl Relay {
             }
         };
         files::prepare(&config.files_dir(), config.clustered()).await?;
+        uploads::prepare(&config.files_dir()).await?;
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
         let (shutdown, shutdown_rx) = watch::channel(false);

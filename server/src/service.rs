@@ -48,6 +48,8 @@ pub struct Service {
     pub tokens: Tokens,
     /// Failed sign-ins and registrations.
     pub throttle: crate::throttle::Throttle,
+    /// Resumable uploads being written now.
+    pub uploads: crate::uploads::Writing,
     /// Id source.
     pub ids: IdGen,
     /// Flips to `true` when the relay begins shutting down.
@@ -115,6 +117,7 @@ impl Service {
             passwords,
             tokens: Tokens::new(key),
             throttle,
+            uploads: crate::uploads::Writing::default(),
             ids: IdGen::for_node(node_number),
             shutdown,
             metrics: crate::metrics::Metrics::new(),

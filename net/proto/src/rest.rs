@@ -236,3 +236,18 @@ pub struct IceServers {
     /// ones before each call.
     pub expires_at: Millis,
 }
+
+/// `POST /v1/uploads`, `GET` and `PATCH /v1/uploads/{id}`: a resumable upload
+/// and how much of it the relay holds (protocol 3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadState {
+    /// The upload's id (32 lowercase hex digits; not the file's id).
+    pub upload: String,
+    /// Bytes the relay holds; the next `PATCH` starts here.
+    pub offset: u64,
+    /// The file's size, as announced.
+    pub size: u64,
+    /// The stored file, once all of it arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<crate::model::FileRef>,
+}

@@ -569,3 +569,79 @@ async fn an_account_over_its_file_quota_is_refused_and_nothing_is_stored() {
         .count();
     assert_eq!(ok, 1, "{statuses:?}");
 }
+
+#[tokio::test]
+async fn resumable_uploads_refuse_what_does_not_fit_and_belong_to_their_uploader() {
+    let t = TestRelay::start_with(|c| c.limits.max_file_bytes = 100_000).await;
+    let (ann, bob) = (t.user("up-ann").await, t.user("up-bob").await);
+    let base = t.relay.http_url();
+    let open = |token: String, len: Option<&str>| {
+        let mut req = t
+            .http
+            .post(format!("{base}/v1/uploads?name=notes.txt"))
+            .bearer_auth(token)
+            .header(CONTENT_TYPE, "text/plain");
+        if let Some(len) = len {
+            req = req.header("upload-length", len);
+        }
+        req.send()
+    };
+    let code = |resp: reqwest::Response| async move {
+        let status = resp.status();
+        (status, resp.json::<ErrorBody>().await.unwrap().code)
+    };
+    assert_eq!(
+        code(open(ann.token.clone(), None).await.unwrap()).await,
+        (StatusCode::BAD_REQUEST, ErrorCode::BadRequest)
+    );
+    assert_eq!(
+        code(open(ann.token.clone(), Some("100001")).await.unwrap()).await,
+        (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge)
+    );
+    let resp = open(ann.token.clone(), Some("10")).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let state: natter_proto::rest::UploadState = resp.json().await.unwrap();
+    let url = format!("{base}/v1/uploads/{}", state.upload);
+    let patch = |token: String, offset: &str, body: &'static [u8]| {
+        t.http
+            .patch(&url)
+            .bearer_auth(token)
+            .header("upload-offset", offset)
+            .body(body)
+            .send()
+    };
+    // Someone else's upload does not exist for them.
+    assert_eq!(
+        code(patch(bob.token.clone(), "0", b"hello").await.unwrap()).await,
+        (StatusCode::NOT_FOUND, ErrorCode::NotFound)
+    );
+    // Part of it, then a wrong offset, then more than announced.
+    let resp = patch(ann.token.clone(), "0", b"hello").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let state: natter_proto::rest::UploadState = resp.json().await.unwrap();
+    assert_eq!((state.offset, state.size, state.file), (5, 10, None));
+    assert_eq!(
+        code(patch(ann.token.clone(), "0", b"again").await.unwrap()).await,
+        (StatusCode::CONFLICT, ErrorCode::InvalidState)
+    );
+    assert_eq!(
+        code(
+            patch(ann.token.clone(), "5", b"world, and more")
+                .await
+                .unwrap()
+        )
+        .await,
+        (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::TooLarge)
+    );
+    // The refused bytes left nothing behind; the rest completes the file.
+    let resp = patch(ann.token.clone(), "5", b"world").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let state: natter_proto::rest::UploadState = resp.json().await.unwrap();
+    let file = state.file.unwrap();
+    assert_eq!(
+        (file.name.as_str(), file.size, file.mime.as_str()),
+        ("notes.txt", 10, "text/plain")
+    );
+    let (_, body) = download(&t, &bob, &file.id).await;
+    assert_eq!(body, b"helloworld");
+}

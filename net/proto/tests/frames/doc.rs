@@ -9,7 +9,7 @@ use natter_proto::model::{FriendRequest, Group, Message, MessageBody, Profile, U
 use natter_proto::rest::{
     Conversations, CreateGroup, FriendRequests, Friends, Groups, Health, IceServers, InviteMembers,
     LoginRequest, MessagePage, Reads, RefreshRequest, RegisterRequest, SearchResult,
-    SendFriendRequest, Session, SetRole, UpdateGroup, UpdateProfile,
+    SendFriendRequest, Session, SetRole, UpdateGroup, UpdateProfile, UploadState,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -44,6 +44,7 @@ fn every_example_in_the_document_is_a_protocol_value() {
             UpdateProfile, SearchResult, UserSummary, Friends, FriendRequests,
             SendFriendRequest, FriendRequest, Groups, CreateGroup, Group, UpdateGroup,
             InviteMembers, SetRole, Conversations, MessagePage, IceServers, Reads,
+            UploadState,
         );
         assert!(
             ok,
