@@ -84,8 +84,12 @@ fn dir(svc: &Service) -> PathBuf {
 /// Removes uploads unfinished for longer than [`MAX_AGE`]. Called at start.
 pub async fn prepare(files_dir: &FsPath) -> std::io::Result<()> {
     let dir = files_dir.join("uploads");
-    tokio::fs::create_dir_all(&dir).await?;
-    let mut entries = tokio::fs::read_dir(&dir).await?;
+    // Made by the first upload.
+    let mut entries = match tokio::fs::read_dir(&dir).await {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
     while let Some(entry) = entries.next_entry().await? {
         let old = entry
             .metadata()
