@@ -372,11 +372,7 @@ impl Http {
         mime: &str,
         bytes: Vec<u8>,
     ) -> Result<FileRef> {
-        let mime = if mime.is_empty() {
-            "application/octet-stream"
-        } else {
-            mime
-        };
+        let mime = mime_or_default(mime);
         let req = self
             .client
             .post(format!("{}/v1/files?name={}", self.base, encode(name)))
@@ -540,11 +536,7 @@ impl Http {
         mime: &str,
         size: u64,
     ) -> Result<UploadState> {
-        let mime = if mime.is_empty() {
-            "application/octet-stream"
-        } else {
-            mime
-        };
+        let mime = mime_or_default(mime);
         let req = self
             .client
             .post(format!("{}/v1/uploads?name={}", self.base, encode(name)))
@@ -610,6 +602,15 @@ impl Http {
             offset = state.offset;
         }
         Err(Error::Protocol("the upload does not advance".into()))
+    }
+}
+
+/// The MIME type to send: `application/octet-stream` when none is known.
+fn mime_or_default(mime: &str) -> &str {
+    if mime.is_empty() {
+        "application/octet-stream"
+    } else {
+        mime
     }
 }
 

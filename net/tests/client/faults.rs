@@ -278,31 +278,7 @@ fn user() -> UserSummary {
 #[tokio::test]
 async fn a_stolen_refresh_token_used_first_by_the_thief_signs_the_device_out() {
     let relay = TestRelay::start_with(|c| c.access_ttl_secs = 1).await;
-    let password = "rita-long-password";
-    natter_net::client::register(
-        &relay.url(),
-        &natter_proto::rest::RegisterRequest {
-            account: "rita".into(),
-            password: password.into(),
-            nickname: "Rita".into(),
-            email: None,
-            phone: None,
-            avatar: None,
-        },
-    )
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).await.unwrap();
-    natter_net::client::sign_in(
-        &relay.url(),
-        &store,
-        "rita",
-        password,
-        Some("laptop".into()),
-    )
-    .await
-    .unwrap();
+    let (store, _dir) = signed_in_store(&relay.url(), "rita", "laptop").await;
 
     // Someone copies the device's refresh token and uses it first.
     let stolen = store.account().await.unwrap().unwrap().refresh_token;

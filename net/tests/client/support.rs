@@ -72,25 +72,7 @@ impl TestClient {
 
     /// Like [`TestClient::new`], with the relay at `url` (a proxy in front).
     pub async fn new_at(url: &str, account: &str) -> TestClient {
-        let password = format!("{account}-long-password");
-        natter_net::client::register(
-            url,
-            &RegisterRequest {
-                account: account.into(),
-                password: password.clone(),
-                nickname: account.to_uppercase(),
-                email: None,
-                phone: None,
-                avatar: None,
-            },
-        )
-        .await
-        .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).await.unwrap();
-        natter_net::client::sign_in(url, &store, account, &password, Some("test".into()))
-            .await
-            .unwrap();
+        let (store, dir) = signed_in_store(url, account, "test").await;
         let (client, mut events) = Client::resume(store).await.unwrap();
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(async move {
@@ -151,6 +133,31 @@ impl TestClient {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// Registers `account` (password `<account>-long-password`) and signs it in
+/// as `device` into a fresh store, not yet started.
+pub async fn signed_in_store(url: &str, account: &str, device: &str) -> (Store, TempDir) {
+    let password = format!("{account}-long-password");
+    natter_net::client::register(
+        url,
+        &RegisterRequest {
+            account: account.into(),
+            password: password.clone(),
+            nickname: account.to_uppercase(),
+            email: None,
+            phone: None,
+            avatar: None,
+        },
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).await.unwrap();
+    natter_net::client::sign_in(url, &store, account, &password, Some(device.into()))
+        .await
+        .unwrap();
+    (store, dir)
 }
 
 /// Makes two clients friends over REST; returns the conversation.
