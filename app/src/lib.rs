@@ -12,7 +12,8 @@
 //! - [`sound`]: the new-message sound and the ringtone.
 //! - [`fonts`]: finds a CJK-capable font so Chinese renders everywhere.
 //! - [`style`]: colours and bubbles.
-//! - [`widget`]: small shared widgets (avatars).
+//! - [`icon`]: the bundled icon font and named icon buttons.
+//! - [`widget`]: small shared widgets (avatars, labelled elements).
 
 pub mod about;
 pub mod app;
@@ -24,6 +25,7 @@ pub mod clock;
 pub mod embedded;
 pub mod emoji;
 pub mod fonts;
+pub mod icon;
 pub mod screen;
 pub mod sound;
 pub mod style;

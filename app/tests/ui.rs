@@ -535,7 +535,7 @@ async fn a_voice_message_is_recorded_sent_and_opened() {
     let task = a.update(devices(false, Some("no such microphone")));
     drive(&mut a, task).await;
     interact(&mut a, |ui| {
-        ui.click("🎤").unwrap();
+        ui.click("Record a voice message").unwrap();
     })
     .await;
     assert!(shows_part(&a, "No microphone to record with"));
@@ -545,7 +545,7 @@ async fn a_voice_message_is_recorded_sent_and_opened() {
     let task = a.update(devices(true, None));
     drive(&mut a, task).await;
     interact(&mut a, |ui| {
-        ui.click("🎤").unwrap();
+        ui.click("Record a voice message").unwrap();
     })
     .await;
     assert!(shows(&a, "● Recording  0:00"));
@@ -557,7 +557,7 @@ async fn a_voice_message_is_recorded_sent_and_opened() {
 
     // …and one that is sent after about a second and a half.
     interact(&mut a, |ui| {
-        ui.click("🎤").unwrap();
+        ui.click("Record a voice message").unwrap();
     })
     .await;
     tokio::time::sleep(Duration::from_millis(1_500)).await;

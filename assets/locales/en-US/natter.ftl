@@ -112,10 +112,11 @@ state-sent = Sent
 state-read = Read
 state-failed = Not sent
 state-resend = Resend
-composer-placeholder = Write a message — Enter sends, Shift+Enter starts a new line
+composer-placeholder = Write a message…
 composer-send = Send
 composer-emoji = Emoji
 composer-attach = Attach a file
+composer-voice = Record a voice message
 
 ## Friends
 

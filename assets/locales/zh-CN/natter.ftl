@@ -109,10 +109,11 @@ state-sent = 已发送
 state-read = 已读
 state-failed = 发送失败
 state-resend = 重新发送
-composer-placeholder = 输入消息 —— Enter 发送,Shift+Enter 换行
+composer-placeholder = 输入消息…
 composer-send = 发送
 composer-emoji = 表情
 composer-attach = 发送文件
+composer-voice = 录制语音消息
 
 ## 好友
 
