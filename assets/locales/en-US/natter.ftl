@@ -48,6 +48,7 @@ error-generic = Something went wrong: { $detail }
 status-connecting = Connecting…
 status-online = Online
 status-offline = Offline — retrying in { $seconds } s
+status-retry-now = Retry now
 status-syncing = Updating…
 status-peer-offline = Offline
 

@@ -48,6 +48,7 @@ error-generic = 出错了:{ $detail }
 status-connecting = 正在连接……
 status-online = 在线
 status-offline = 已断开,{ $seconds } 秒后重试
+status-retry-now = 立即重试
 status-syncing = 正在同步……
 status-peer-offline = 离线
 

@@ -50,6 +50,8 @@ pub enum Message {
     Select(ConversationId),
     /// A search hit was picked.
     OpenAt(ConversationId, u64),
+    /// "Retry now" while the connection is down.
+    RetryNow,
 }
 
 /// What the main window must do.
@@ -61,6 +63,8 @@ pub enum Event {
     Select(ConversationId),
     /// Open a conversation at a message.
     OpenAt(ConversationId, u64),
+    /// Dial the relay again now instead of waiting out the backoff.
+    RetryNow,
 }
 
 /// What the view needs.
@@ -154,6 +158,7 @@ impl Sidebar {
                 (Task::none(), None)
             }
             Message::Select(id) => (Task::none(), Some(Event::Select(id))),
+            Message::RetryNow => (Task::none(), Some(Event::RetryNow)),
             Message::OpenAt(id, seq) => {
                 self.panel = Panel::Chats;
                 (Task::none(), Some(Event::OpenAt(id, seq)))
@@ -175,13 +180,25 @@ impl Sidebar {
                 .padding([6, 8])
                 .on_press(Message::Panel(p))
         };
+        let mut top = row![
+            text(v.me_name.to_string())
+                .size(18)
+                .wrapping(text::Wrapping::None),
+            space::horizontal(),
+            status_line(i18n, v.status)
+        ]
+        .spacing(6)
+        .align_y(Center);
+        if matches!(v.status, Status::Offline(_)) {
+            top = top.push(
+                button(text(i18n.tr("status-retry-now")).size(12))
+                    .style(button::secondary)
+                    .padding([3, 8])
+                    .on_press(Message::RetryNow),
+            );
+        }
         column![
-            row![
-                text(v.me_name.to_string()).size(18),
-                space::horizontal(),
-                status_line(i18n, v.status)
-            ]
-            .align_y(Center),
+            top,
             row![
                 nav(
                     Panel::Chats,
