@@ -189,6 +189,9 @@ async fn create_a_group_by_picking_friends_and_chat_in_it() {
     })
     .await;
     pump(&mut b, &mut eb, |app| shows(app, "8点集合")).await;
+    // The group's preview in the list says who wrote it.
+    assert!(shows(&b, "cora:"));
+    pump(&mut a, &mut ea, |app| shows(app, "You:")).await;
 }
 
 #[tokio::test]

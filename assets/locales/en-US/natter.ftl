@@ -78,6 +78,7 @@ chat-today = Today
 chat-yesterday = Yesterday
 chat-typing = { $name } is typing…
 chat-you = You
+preview-by = { $name }:
 chat-recalled = This message was recalled.
 chat-recalled-by-you = You recalled a message.
 chat-edited = edited

@@ -75,6 +75,7 @@ chat-today = 今天
 chat-yesterday = 昨天
 chat-typing = { $name } 正在输入……
 chat-you = 你
+preview-by = { $name }：
 chat-recalled = 对方撤回了一条消息。
 chat-recalled-by-you = 你撤回了一条消息。
 chat-edited = 已编辑

@@ -9,6 +9,7 @@ use natter_i18n::{Arg, I18n};
 use natter_proto::model::{
     ConversationId, ConversationKind, Message as ChatMessage, UserId, UserSummary,
 };
+use natter_store::model::Preview;
 use natter_store::{Conversation, Store};
 
 use super::view::{body_preview, localized_preview};
@@ -282,6 +283,24 @@ impl Sidebar {
     }
 }
 
+/// Who wrote a group's last message, to go before its preview ("Alice:",
+/// "You:"); a 1:1 chat's needs no name, nor does a recalled message or a
+/// call.
+fn by_whom(v: &View<'_>, c: &Conversation, p: &Preview) -> Option<String> {
+    use natter_store::model::PreviewKind;
+    if !matches!(c.kind, ConversationKind::Group { .. })
+        || matches!(p.kind, PreviewKind::Recalled | PreviewKind::Call)
+    {
+        return None;
+    }
+    let name = if p.sender == v.me {
+        v.i18n.tr("chat-you")
+    } else {
+        v.users.get(&p.sender)?.nickname.clone()
+    };
+    Some(v.i18n.tr_args("preview-by", &[("name", Arg::from(name))]))
+}
+
 /// One conversation in the list: avatar, title, marks, time, preview, badge.
 fn row_of<'a>(v: &View<'a>, c: &'a Conversation) -> Element<'a, Message> {
     let i18n = v.i18n;
@@ -330,6 +349,16 @@ fn row_of<'a>(v: &View<'a>, c: &'a Conversation) -> Element<'a, Message> {
     let mut bottom = row![].spacing(4).align_y(Center);
     if mentioned && c.unread > 0 {
         bottom = bottom.push(text(i18n.tr("mention-you")).size(12).style(text::danger));
+    }
+    // The writer's name is its own text, before the preview.
+    let writer = c
+        .last_message
+        .as_ref()
+        .filter(|_| c.draft.is_empty() || v.selected == Some(c.id))
+        .filter(|_| !missed)
+        .and_then(|p| by_whom(v, c, p));
+    if let Some(name) = writer {
+        bottom = bottom.push(text(name).size(12).wrapping(text::Wrapping::None));
     }
     bottom = bottom.push(preview);
     if c.unread > 0 && (!c.muted || mentioned) {
