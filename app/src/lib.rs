@@ -63,7 +63,8 @@ pub fn code_text(i18n: &natter_i18n::I18n, code: natter_proto::ErrorCode) -> Str
 /// A device or media problem in the reader's language. The media layer says
 /// what went wrong in English ("audio device error: speaker has no usable
 /// format"); its kind (the part before the colon) picks the sentence shown,
-/// and the details stay in the log.
+/// and the details stay in the log. Text of any other shape is shown as it
+/// is.
 pub fn device_text(i18n: &natter_i18n::I18n, raw: &str) -> String {
     let kind = raw.split(':').next().unwrap_or_default().trim();
     let key = match kind {
@@ -72,7 +73,13 @@ pub fn device_text(i18n: &natter_i18n::I18n, raw: &str) -> String {
         "no camera" => "device-no-camera",
         "camera error" => "device-camera",
         "codec error" => "device-codec",
-        _ => "device-other",
+        "WebRTC error"
+        | "system error"
+        | "invalid configuration"
+        | "bad signalling"
+        | "the call is closed" => "device-other",
+        // Not the media layer's words: nothing to translate it by.
+        _ => return raw.to_string(),
     };
     tracing::info!(problem = raw, "device problem shown as {key}");
     i18n.tr(key)
@@ -156,6 +163,10 @@ mod tests {
         assert_eq!(
             super::device_text(&en, "WebRTC error: disconnected."),
             en.tr("device-other")
+        );
+        assert_eq!(
+            super::device_text(&en, "camera: unplugged"),
+            "camera: unplugged"
         );
     }
 }
