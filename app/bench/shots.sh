@@ -20,7 +20,8 @@ TARGET=${CARGO_TARGET_DIR:-target}/debug
 
 command -v Xvfb >/dev/null || { echo "needs Xvfb (Debian: apt-get install xvfb)" >&2; exit 1; }
 command -v xdotool >/dev/null || { echo "needs xdotool" >&2; exit 1; }
-cargo build -p natter -p natter-server --bins --example demo_seed
+# --workspace: the features the tests build with, so nothing is built twice.
+cargo build --workspace --bins --example demo_seed
 mkdir -p "$OUT"
 rm -rf "$SHOTS_HOME" && mkdir -p "$SHOTS_HOME"
 

@@ -116,6 +116,9 @@ pub enum Message {
     Focus(bool),
     /// The window was resized.
     Resized(f32),
+    /// Tab (`false`) or Shift+Tab (`true`) that no widget used: move the
+    /// focus to the next or previous field.
+    Tab(bool),
     /// The system asked the app to quit (SIGTERM, SIGINT): close cleanly so the
     /// local database is not left needing a check at the next start.
     Quit,
@@ -196,10 +199,7 @@ impl App {
 
     /// Theme.
     pub fn theme(&self) -> Theme {
-        match self.settings.theme {
-            ThemeChoice::Light => Theme::Light,
-            ThemeChoice::Dark => Theme::Dark,
-        }
+        crate::style::theme(self.settings.theme)
     }
 
     fn save_settings(&self) -> Task<Message> {
@@ -319,6 +319,13 @@ impl App {
                 self.width = w;
                 Task::none()
             }
+            Message::Tab(back) => {
+                if back {
+                    iced::widget::operation::focus_previous()
+                } else {
+                    iced::widget::operation::focus_next()
+                }
+            }
             Message::Quit => {
                 tracing::info!("asked to quit");
                 iced::exit()
@@ -346,7 +353,7 @@ impl App {
                     settings: &self.settings,
                     focused: self.focused,
                 };
-                m.view(ctx, self.width < 700.0).map(Message::Main)
+                m.view(ctx, self.width).map(Message::Main)
             }
         }
     }
@@ -365,8 +372,22 @@ impl App {
             Screen::Main(m) => m.subscription().map(Message::Main),
             _ => Subscription::none(),
         };
-        Subscription::batch([window, session, Subscription::run(quit_signals)])
+        Subscription::batch([window, tab_keys(), session, Subscription::run(quit_signals)])
     }
+}
+
+/// Tab and Shift+Tab that no widget handled (every form's fields let them
+/// through), as focus moves.
+fn tab_keys() -> Subscription<Message> {
+    use iced::keyboard::{self, Key, key::Named};
+    keyboard::listen().filter_map(|e| match e {
+        keyboard::Event::KeyPressed {
+            key: Key::Named(Named::Tab),
+            modifiers,
+            ..
+        } => Some(Message::Tab(modifiers.shift())),
+        _ => None,
+    })
 }
 
 /// SIGTERM and SIGINT as messages (Ctrl+C in a terminal, `kill`, a session
@@ -452,6 +473,7 @@ pub fn run(flags: Flags) -> iced::Result {
         .subscription(App::subscription)
         .window(settings)
         .window_size((1000.0, 680.0));
+    app = app.font(crate::icon::BYTES);
     if let Some(font) = crate::fonts::cjk_font() {
         app = app.font(font);
     }

@@ -5,12 +5,9 @@
 //! (Noto Color Emoji, which the set-up installs); where it is missing the text
 //! engine falls back as usual.
 
-use iced::advanced::layout::{Limits, Node};
-use iced::advanced::widget::{Operation, Tree, Widget};
-use iced::advanced::{Clipboard, Layout, Shell, renderer};
 use iced::widget::text::Span;
 use iced::widget::{rich_text, span};
-use iced::{Element, Event, Font, Length, Rectangle, Renderer, Size, Theme, mouse};
+use iced::{Element, Font};
 
 /// The colour emoji font, by family name.
 pub const FONT: Font = Font::with_name("Noto Color Emoji");
@@ -79,120 +76,10 @@ pub fn text<'a, Message: 'a>(text: String, size: f32) -> Element<'a, Message> {
             if emoji { s.font(FONT) } else { s }
         })
         .collect();
-    Labelled {
-        content: rich_text(spans).size(size).into(),
-        label: text,
-    }
-    .into()
-}
-
-/// Rich text that also reports its whole text to widget operations, as a plain
-/// text widget does (iced's rich text reports nothing), so searches over the
-/// widget tree — the UI tests' selectors among them — still find the message.
-struct Labelled<'a, Message> {
-    content: Element<'a, Message>,
-    label: String,
-}
-
-impl<Message> Widget<Message, Theme, Renderer> for Labelled<'_, Message> {
-    fn size(&self) -> Size<Length> {
-        self.content.as_widget().size()
-    }
-
-    fn size_hint(&self) -> Size<Length> {
-        self.content.as_widget().size_hint()
-    }
-
-    fn layout(&mut self, tree: &mut Tree, renderer: &Renderer, limits: &Limits) -> Node {
-        self.content
-            .as_widget_mut()
-            .layout(&mut tree.children[0], renderer, limits)
-    }
-
-    fn draw(
-        &self,
-        tree: &Tree,
-        renderer: &mut Renderer,
-        theme: &Theme,
-        style: &renderer::Style,
-        layout: Layout<'_>,
-        cursor: mouse::Cursor,
-        viewport: &Rectangle,
-    ) {
-        self.content.as_widget().draw(
-            &tree.children[0],
-            renderer,
-            theme,
-            style,
-            layout,
-            cursor,
-            viewport,
-        );
-    }
-
-    fn children(&self) -> Vec<Tree> {
-        vec![Tree::new(&self.content)]
-    }
-
-    fn diff(&self, tree: &mut Tree) {
-        tree.diff_children(std::slice::from_ref(&self.content));
-    }
-
-    fn operate(
-        &mut self,
-        _tree: &mut Tree,
-        layout: Layout<'_>,
-        _renderer: &Renderer,
-        operation: &mut dyn Operation,
-    ) {
-        operation.text(None, layout.bounds(), &self.label);
-    }
-
-    fn update(
-        &mut self,
-        tree: &mut Tree,
-        event: &Event,
-        layout: Layout<'_>,
-        cursor: mouse::Cursor,
-        renderer: &Renderer,
-        clipboard: &mut dyn Clipboard,
-        shell: &mut Shell<'_, Message>,
-        viewport: &Rectangle,
-    ) {
-        self.content.as_widget_mut().update(
-            &mut tree.children[0],
-            event,
-            layout,
-            cursor,
-            renderer,
-            clipboard,
-            shell,
-            viewport,
-        );
-    }
-
-    fn mouse_interaction(
-        &self,
-        tree: &Tree,
-        layout: Layout<'_>,
-        cursor: mouse::Cursor,
-        viewport: &Rectangle,
-        renderer: &Renderer,
-    ) -> mouse::Interaction {
-        self.content.as_widget().mouse_interaction(
-            &tree.children[0],
-            layout,
-            cursor,
-            viewport,
-            renderer,
-        )
-    }
-}
-
-impl<'a, Message: 'a> From<Labelled<'a, Message>> for Element<'a, Message> {
-    fn from(widget: Labelled<'a, Message>) -> Self {
-        Element::new(widget)
-    }
+    // iced's rich text reports nothing to widget operations; the label makes
+    // searches over the widget tree (the UI tests' selectors among them) find
+    // the message as they find plain text.
+    crate::widget::labelled(rich_text(spans).size(size), text)
 }
 
 #[cfg(test)]

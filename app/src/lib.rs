@@ -12,7 +12,8 @@
 //! - [`sound`]: the new-message sound and the ringtone.
 //! - [`fonts`]: finds a CJK-capable font so Chinese renders everywhere.
 //! - [`style`]: colours and bubbles.
-//! - [`widget`]: small shared widgets (avatars).
+//! - [`icon`]: the bundled icon font and named icon buttons.
+//! - [`widget`]: small shared widgets (avatars, labelled elements).
 
 pub mod about;
 pub mod app;
@@ -24,6 +25,7 @@ pub mod clock;
 pub mod embedded;
 pub mod emoji;
 pub mod fonts;
+pub mod icon;
 pub mod screen;
 pub mod sound;
 pub mod style;
@@ -57,6 +59,31 @@ pub fn code_text(i18n: &natter_i18n::I18n, code: natter_proto::ErrorCode) -> Str
             i18n.tr("error-server")
         }
     }
+}
+
+/// A device or media problem in the reader's language. The media layer says
+/// what went wrong in English ("audio device error: speaker has no usable
+/// format"); its kind (the part before the colon) picks the sentence shown,
+/// and the details stay in the log. Text of any other shape is shown as it
+/// is.
+pub fn device_text(i18n: &natter_i18n::I18n, raw: &str) -> String {
+    let kind = raw.split(':').next().unwrap_or_default().trim();
+    let key = match kind {
+        "no audio device" => "device-no-audio",
+        "audio device error" => "device-audio",
+        "no camera" => "device-no-camera",
+        "camera error" => "device-camera",
+        "codec error" => "device-codec",
+        "WebRTC error"
+        | "system error"
+        | "invalid configuration"
+        | "bad signalling"
+        | "the call is closed" => "device-other",
+        // Not the media layer's words: nothing to translate it by.
+        _ => return raw.to_string(),
+    };
+    tracing::info!(problem = raw, "device problem shown as {key}");
+    i18n.tr(key)
 }
 
 /// The relay's error code kept with a refused outbox entry (its Rust name,
@@ -105,5 +132,42 @@ pub fn error_text(i18n: &natter_i18n::I18n, server: &str, err: &natter_net::Erro
         natter_net::Error::Protocol(m) => {
             i18n.tr_args("error-generic", &[("detail", Arg::from(m.as_str()))])
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use natter_i18n::{I18n, Language};
+
+    #[test]
+    fn device_problems_are_said_in_the_readers_language() {
+        let zh = I18n::new(Language::ZhCn).unwrap();
+        let raw = "audio device error: speaker has no usable format (48000 Hz)";
+        let said = zh.tr_args(
+            "voice-cannot-play",
+            &[(
+                "error",
+                natter_i18n::Arg::from(super::device_text(&zh, raw)),
+            )],
+        );
+        assert!(
+            !said.chars().any(|c| c.is_ascii_alphabetic()),
+            "English in the Chinese UI: {said}"
+        );
+        let en = I18n::new(Language::EnUs).unwrap();
+        assert_eq!(
+            super::device_text(&en, "no camera: none found"),
+            "no camera was found"
+        );
+        assert_eq!(
+            super::device_text(&en, "WebRTC error: disconnected."),
+            en.tr("device-other")
+        );
+        assert_eq!(
+            super::device_text(&en, "camera: unplugged"),
+            "camera: unplugged"
+        );
     }
 }

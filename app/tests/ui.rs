@@ -189,6 +189,9 @@ async fn create_a_group_by_picking_friends_and_chat_in_it() {
     })
     .await;
     pump(&mut b, &mut eb, |app| shows(app, "8点集合")).await;
+    // The group's preview in the list says who wrote it.
+    assert!(shows(&b, "cora:"));
+    pump(&mut a, &mut ea, |app| shows(app, "You:")).await;
 }
 
 #[tokio::test]
@@ -535,7 +538,7 @@ async fn a_voice_message_is_recorded_sent_and_opened() {
     let task = a.update(devices(false, Some("no such microphone")));
     drive(&mut a, task).await;
     interact(&mut a, |ui| {
-        ui.click("🎤").unwrap();
+        ui.click("Record a voice message").unwrap();
     })
     .await;
     assert!(shows_part(&a, "No microphone to record with"));
@@ -545,7 +548,7 @@ async fn a_voice_message_is_recorded_sent_and_opened() {
     let task = a.update(devices(true, None));
     drive(&mut a, task).await;
     interact(&mut a, |ui| {
-        ui.click("🎤").unwrap();
+        ui.click("Record a voice message").unwrap();
     })
     .await;
     assert!(shows(&a, "● Recording  0:00"));
@@ -557,7 +560,7 @@ async fn a_voice_message_is_recorded_sent_and_opened() {
 
     // …and one that is sent after about a second and a half.
     interact(&mut a, |ui| {
-        ui.click("🎤").unwrap();
+        ui.click("Record a voice message").unwrap();
     })
     .await;
     tokio::time::sleep(Duration::from_millis(1_500)).await;
@@ -605,4 +608,145 @@ async fn a_voice_message_is_recorded_sent_and_opened() {
     if speakers.is_empty() {
         assert!(shows_part(&b, "Cannot play the voice message"));
     }
+}
+
+/// The bounds of the text (or named button) `label` in a view `width` wide.
+fn bounds_of(app: &App, width: f32, label: &str) -> Option<iced::Rectangle> {
+    let mut ui = iced_test::Simulator::with_size(
+        iced_test::core::Settings::default(),
+        (width, 700.0),
+        app.view(),
+    );
+    ui.find(label).ok().map(|t| t.bounds())
+}
+
+#[tokio::test]
+async fn the_chat_header_holds_at_360_px_in_both_languages() {
+    let (relay, _rd) = relay().await;
+    let (mut a, _ea, _b, _eb, _homes) = two_in_chat(&relay, "nadia", "olaf").await;
+    let _ = a.update(Message::Resized(360.0));
+    for (language, names) in [
+        (
+            Language::EnUs,
+            ["Back", "Voice call", "Video call", "Pin", "Mute"],
+        ),
+        (
+            Language::ZhCn,
+            ["返回", "语音通话", "视频通话", "置顶", "免打扰"],
+        ),
+    ] {
+        let _ = a.update(Message::Main(main::Message::Settings(
+            main::settings::Message::Language(language),
+        )));
+        // Every button of the header is on screen, whole, in one row with the
+        // title, which keeps one line.
+        let title = bounds_of(&a, 360.0, "olaf").expect("the title shows");
+        assert!(title.height < 30.0, "{language:?}: title {title:?}");
+        for name in names {
+            let b = bounds_of(&a, 360.0, name).unwrap_or_else(|| panic!("no {name}"));
+            assert!(
+                b.x >= 0.0 && b.x + b.width <= 360.0,
+                "{language:?}: {name} at {b:?} is cut off"
+            );
+            assert!(
+                b.height <= 40.0 && b.y < 60.0,
+                "{language:?}: {name} at {b:?}"
+            );
+        }
+        // The composer's buttons too.
+        for name in if language == Language::EnUs {
+            ["Emoji", "Attach a file", "Record a voice message", "Send"]
+        } else {
+            ["表情", "发送文件", "录制语音消息", "发送"]
+        } {
+            let b = bounds_of(&a, 360.0, name).unwrap_or_else(|| panic!("no {name}"));
+            assert!(b.x + b.width <= 360.0, "{language:?}: {name} at {b:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn group_info_takes_the_chats_place_when_the_window_is_too_narrow_for_both() {
+    let (relay, _rd) = relay().await;
+    let (mut apps, mut events, saved, _homes) = people(&relay, &["pia", "quin"]).await;
+    let http = natter_net::http::Http::new(&relay.http_url()).unwrap();
+    http.create_group(
+        &saved[0].access_token,
+        "Kayak",
+        vec![saved[1].profile.user.id],
+    )
+    .await
+    .unwrap();
+    let (a, ea) = (&mut apps[0], &mut events[0]);
+    pump(a, ea, |app| shows(app, "Kayak")).await;
+    click(a, "Kayak").await;
+    pump(a, ea, |app| shows(app, "Group info")).await;
+
+    // At 795 px the panel replaces the chat and its composer…
+    let _ = a.update(Message::Resized(795.0));
+    click(a, "Group info").await;
+    assert!(shows(a, "2 members"));
+    assert!(!shows(a, "Send"), "the composer is not crushed beside it");
+    let close = bounds_of(a, 795.0, "2 members").unwrap();
+    assert!(close.x + close.width <= 795.0);
+    // …until it is closed.
+    click(a, "Group info").await;
+    assert!(main_of(a).group_info_open().is_none());
+    assert!(shows(a, "Send"));
+
+    // With room for both, it stands beside the chat.
+    let _ = a.update(Message::Resized(1280.0));
+    click(a, "Group info").await;
+    assert!(shows(a, "2 members") && shows(a, "Send"));
+}
+
+#[tokio::test]
+async fn retry_now_dials_the_relay_again_at_once() {
+    use natter_net::session::Event;
+    let (relay, _rd) = relay().await;
+    let home = tempfile::tempdir().unwrap();
+    let mut app = boot(&relay.http_url(), home.path(), Language::EnUs).await;
+    register(&mut app, "ruth").await;
+    let mut events = attach(&mut app).await;
+    pump(&mut app, &mut events, |app| shows(app, "Online")).await;
+    assert!(!shows(&app, "Retry now"));
+
+    // The connection is lost with seconds to wait: the banner offers to retry.
+    let lost = Event::Disconnected {
+        reason: "the relay closed the connection".into(),
+        retry_in: Duration::from_secs(5),
+    };
+    let task = app.update(Message::Main(main::Message::Session(
+        main::session::Update::Event(lost),
+    )));
+    drive(&mut app, task).await;
+    assert!(shows_part(&app, "retrying in"));
+    click(&mut app, "Retry now").await;
+    assert!(shows(&app, "Connecting…"));
+
+    // The session drops its connection and is current again well within the
+    // wait it was told.
+    let started = std::time::Instant::now();
+    let mut asked = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(4);
+    loop {
+        let e = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .expect("not back within 4 s")
+            .unwrap();
+        let done = asked && matches!(e, Event::Synced);
+        if let Event::Disconnected { reason, .. } = &e {
+            asked |= reason == "reconnect requested";
+        }
+        let task = app.update(Message::Main(main::Message::Session(
+            main::session::Update::Event(e),
+        )));
+        drive(&mut app, task).await;
+        if done {
+            break;
+        }
+    }
+    assert!(asked, "the button asked the session to reconnect");
+    assert!(started.elapsed() < Duration::from_secs(4));
+    assert!(shows(&app, "Online") && !shows(&app, "Retry now"));
 }

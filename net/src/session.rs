@@ -35,8 +35,10 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Messages buffered during catch-up before they are written in one transaction.
 const CATCH_UP_BATCH: usize = 2_000;
-/// Longest wait between reconnect attempts.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// Longest wait between reconnect attempts: short, so a person whose relay
+/// came back is not left looking at "retrying" for long (the jitter still
+/// spreads many clients over the last half of it).
+pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Time allowed to connect and get `welcome`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -187,6 +189,8 @@ struct Runner {
     pending_reads: HashMap<ConversationId, u64>,
 }
 
+/// The wait before reconnect attempt `attempt + 1`: doubling from 250 ms up
+/// to [`MAX_BACKOFF`], each somewhere in the upper half of its step.
 fn backoff(attempt: u32) -> Duration {
     let base = Duration::from_millis(250)
         .saturating_mul(1 << attempt.min(8))
@@ -749,5 +753,20 @@ async fn next_frame(ws: &mut Socket) -> Result<ServerFrame, String> {
             Some(Ok(_)) => continue,
             Some(Err(e)) => return Err(e.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_then_stays_within_the_cap() {
+        for attempt in 0..64 {
+            let d = backoff(attempt);
+            assert!(d <= MAX_BACKOFF, "attempt {attempt}: {d:?}");
+        }
+        assert!(backoff(0) <= Duration::from_millis(250));
+        assert!(backoff(20) >= MAX_BACKOFF / 2);
     }
 }

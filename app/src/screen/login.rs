@@ -1,7 +1,9 @@
 //! Sign in and register. The relay address is editable and remembered.
 
-use iced::widget::{button, center, column, container, pick_list, row, space, text, text_input};
-use iced::{Center, Element, Fill, Task};
+use iced::widget::{
+    button, center, column, container, pick_list, row, scrollable, space, text, text_input,
+};
+use iced::{Center, Element, Fill, Shrink, Task};
 use natter_i18n::{I18n, Language};
 use natter_proto::rest::RegisterRequest;
 use natter_store::{Account, Store};
@@ -284,9 +286,10 @@ impl Login {
         );
         let language = pick_list(Language::ALL, Some(i18n.language()), Message::Language);
         form = form.push(row![space::horizontal(), language].align_y(Center));
-        center(container(form.width(360)).padding(28).style(style::card))
-            .padding(16)
-            .into()
+        // Scrolls when the window is shorter than the form (registering at
+        // the default 1000×680), so nothing in it is squashed.
+        let card = container(form.width(360)).padding(28).style(style::card);
+        center(scrollable(container(card).center_x(Fill).padding(16)).height(Shrink)).into()
     }
 }
 

@@ -497,6 +497,16 @@ impl Main {
                 let more = match event {
                     None => Task::none(),
                     Some(sidebar::Event::Select(id)) => self.select(id),
+                    Some(sidebar::Event::RetryNow) => {
+                        if let Some(client) = &self.client
+                            && client
+                                .session()
+                                .send(natter_net::session::Command::Reconnect)
+                        {
+                            self.status = Status::Connecting;
+                        }
+                        Task::none()
+                    }
                     Some(sidebar::Event::OpenAt(id, seq)) => {
                         return self.update(Message::OpenAt(id, seq), ctx);
                     }

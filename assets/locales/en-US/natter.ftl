@@ -49,6 +49,7 @@ error-generic = Something went wrong: { $detail }
 status-connecting = Connecting…
 status-online = Online
 status-offline = Offline — retrying in { $seconds } s
+status-retry-now = Retry now
 status-syncing = Updating…
 status-peer-offline = Offline
 
@@ -78,6 +79,7 @@ chat-today = Today
 chat-yesterday = Yesterday
 chat-typing = { $name } is typing…
 chat-you = You
+preview-by = { $name }:
 chat-recalled = This message was recalled.
 chat-recalled-by-you = You recalled a message.
 chat-edited = edited
@@ -98,6 +100,12 @@ voice-stop = Stop
 voice-no-microphone = No microphone to record with: { $error }. A test tone can stand in for one (Settings).
 voice-cannot-play = Cannot play the voice message: { $error }
 voice-failed = The voice message was not recorded: { $error }
+device-no-audio = no microphone or speaker was found
+device-audio = the microphone or speaker could not be used
+device-no-camera = no camera was found
+device-camera = the camera could not be used
+device-codec = the sound or picture could not be encoded or decoded
+device-other = something went wrong with the sound or the connection
 chat-save-file = Save
 chat-file-saved = Saved to { $path }
 chat-call-completed-audio = Voice call · { $duration }
@@ -113,10 +121,11 @@ state-sent = Sent
 state-read = Read
 state-failed = Not sent
 state-resend = Resend
-composer-placeholder = Write a message — Enter sends, Shift+Enter starts a new line
+composer-placeholder = Write a message…
 composer-send = Send
 composer-emoji = Emoji
 composer-attach = Attach a file
+composer-voice = Record a voice message
 
 ## Friends
 

@@ -49,6 +49,7 @@ error-generic = 出错了:{ $detail }
 status-connecting = 正在连接……
 status-online = 在线
 status-offline = 已断开,{ $seconds } 秒后重试
+status-retry-now = 立即重试
 status-syncing = 正在同步……
 status-peer-offline = 离线
 
@@ -75,6 +76,7 @@ chat-today = 今天
 chat-yesterday = 昨天
 chat-typing = { $name } 正在输入……
 chat-you = 你
+preview-by = { $name }：
 chat-recalled = 对方撤回了一条消息。
 chat-recalled-by-you = 你撤回了一条消息。
 chat-edited = 已编辑
@@ -95,6 +97,12 @@ voice-stop = 停止
 voice-no-microphone = 没有可用的麦克风：{ $error }。可在设置中改用测试音。
 voice-cannot-play = 无法播放语音消息：{ $error }
 voice-failed = 语音消息未能录制：{ $error }
+device-no-audio = 没有找到麦克风或扬声器
+device-audio = 麦克风或扬声器无法使用
+device-no-camera = 没有找到摄像头
+device-camera = 摄像头无法使用
+device-codec = 声音或画面无法编码或解码
+device-other = 声音或连接出了问题
 chat-save-file = 保存
 chat-file-saved = 已保存到 { $path }
 chat-call-completed-audio = 语音通话 · { $duration }
@@ -110,10 +118,11 @@ state-sent = 已发送
 state-read = 已读
 state-failed = 发送失败
 state-resend = 重新发送
-composer-placeholder = 输入消息 —— Enter 发送,Shift+Enter 换行
+composer-placeholder = 输入消息…
 composer-send = 发送
 composer-emoji = 表情
 composer-attach = 发送文件
+composer-voice = 录制语音消息
 
 ## 好友
 

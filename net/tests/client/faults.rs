@@ -304,3 +304,36 @@ async fn a_stolen_refresh_token_used_first_by_the_thief_signs_the_device_out() {
     let err = http.refresh(&thief.refresh_token).await.unwrap_err();
     assert_eq!(err.code(), Some(natter_proto::ErrorCode::Unauthorized));
 }
+
+#[tokio::test]
+async fn after_a_long_outage_the_session_returns_within_the_backoff_cap() {
+    use natter_net::session::MAX_BACKOFF;
+    let mut relay = TestRelay::start().await;
+    let mut a = TestClient::new(&relay, "olga").await;
+    a.synced().await;
+    relay.stop().await;
+    // Enough failed attempts for the backoff to reach its cap; none waits
+    // longer than it.
+    let mut waits = Vec::new();
+    while waits.len() < 7 {
+        if let Event::Disconnected { retry_in, .. } = a
+            .wait_event("disconnect", |e| matches!(e, Event::Disconnected { .. }))
+            .await
+        {
+            assert!(retry_in <= MAX_BACKOFF, "waited {retry_in:?}");
+            waits.push(retry_in);
+        }
+    }
+    assert!(
+        waits.last().is_some_and(|w| *w >= MAX_BACKOFF / 2),
+        "{waits:?}"
+    );
+    // The relay comes back: the session is current again within one wait
+    // (plus time to connect and catch up).
+    let back = std::time::Instant::now();
+    relay.restart().await;
+    a.synced().await;
+    let took = back.elapsed();
+    assert!(took <= MAX_BACKOFF + Duration::from_secs(2), "{took:?}");
+    eprintln!("waits {waits:?}; back {took:?} after the relay restarted");
+}

@@ -380,31 +380,46 @@ impl Composer {
                     _ => Binding::from_key_press(kp),
                 }
             });
-        let mut voice = button(text("🎤").size(16).font(crate::emoji::FONT)).style(button::text);
-        if v.can_record {
-            voice = voice.on_press(Message::Record);
-        }
+        use crate::icon::{self, Icon, Position};
+        let tip = Position::Top;
+        let (send_icon, send_key) = if matches!(self.mode, Some(Mode::Edit { .. })) {
+            (Icon::Check, "composer-save")
+        } else {
+            (Icon::Send, "composer-send")
+        };
         col = col.push(
             row![
-                button(text("☺").size(18))
-                    .style(button::text)
-                    .on_press(Message::ToggleEmoji),
-                button(text("📎").size(16).font(crate::emoji::FONT))
-                    .style(button::text)
-                    .on_press(Message::Attach),
-                voice,
+                icon::button(
+                    Icon::Smile,
+                    i18n.tr("composer-emoji"),
+                    button::text,
+                    Some(Message::ToggleEmoji),
+                    tip,
+                ),
+                icon::button(
+                    Icon::Paperclip,
+                    i18n.tr("composer-attach"),
+                    button::text,
+                    Some(Message::Attach),
+                    tip,
+                ),
+                icon::button(
+                    Icon::Mic,
+                    i18n.tr("composer-voice"),
+                    button::text,
+                    v.can_record.then_some(Message::Record),
+                    tip,
+                ),
                 editor,
-                button(text(i18n.tr(
-                    if matches!(self.mode, Some(Mode::Edit { .. })) {
-                        "composer-save"
-                    } else {
-                        "composer-send"
-                    }
-                )))
-                .padding([10, 16])
-                .on_press(Message::Send),
+                icon::button(
+                    send_icon,
+                    i18n.tr(send_key),
+                    button::primary,
+                    Some(Message::Send),
+                    tip,
+                ),
             ]
-            .spacing(6)
+            .spacing(4)
             .align_y(Center),
         );
         col.into()

@@ -9,6 +9,7 @@ use natter_i18n::{Arg, I18n};
 use natter_proto::model::{
     ConversationId, ConversationKind, Message as ChatMessage, UserId, UserSummary,
 };
+use natter_store::model::Preview;
 use natter_store::{Conversation, Store};
 
 use super::view::{body_preview, localized_preview};
@@ -50,6 +51,8 @@ pub enum Message {
     Select(ConversationId),
     /// A search hit was picked.
     OpenAt(ConversationId, u64),
+    /// "Retry now" while the connection is down.
+    RetryNow,
 }
 
 /// What the main window must do.
@@ -61,6 +64,8 @@ pub enum Event {
     Select(ConversationId),
     /// Open a conversation at a message.
     OpenAt(ConversationId, u64),
+    /// Dial the relay again now instead of waiting out the backoff.
+    RetryNow,
 }
 
 /// What the view needs.
@@ -154,6 +159,7 @@ impl Sidebar {
                 (Task::none(), None)
             }
             Message::Select(id) => (Task::none(), Some(Event::Select(id))),
+            Message::RetryNow => (Task::none(), Some(Event::RetryNow)),
             Message::OpenAt(id, seq) => {
                 self.panel = Panel::Chats;
                 (Task::none(), Some(Event::OpenAt(id, seq)))
@@ -175,13 +181,25 @@ impl Sidebar {
                 .padding([6, 8])
                 .on_press(Message::Panel(p))
         };
+        let mut top = row![
+            text(v.me_name.to_string())
+                .size(18)
+                .wrapping(text::Wrapping::None),
+            space::horizontal(),
+            status_line(i18n, v.status)
+        ]
+        .spacing(6)
+        .align_y(Center);
+        if matches!(v.status, Status::Offline(_)) {
+            top = top.push(
+                button(text(i18n.tr("status-retry-now")).size(12))
+                    .style(button::secondary)
+                    .padding([3, 8])
+                    .on_press(Message::RetryNow),
+            );
+        }
         column![
-            row![
-                text(v.me_name.to_string()).size(18),
-                space::horizontal(),
-                status_line(i18n, v.status)
-            ]
-            .align_y(Center),
+            top,
             row![
                 nav(
                     Panel::Chats,
@@ -265,6 +283,24 @@ impl Sidebar {
     }
 }
 
+/// Who wrote a group's last message, to go before its preview ("Alice:",
+/// "You:"); a 1:1 chat's needs no name, nor does a recalled message or a
+/// call.
+fn by_whom(v: &View<'_>, c: &Conversation, p: &Preview) -> Option<String> {
+    use natter_store::model::PreviewKind;
+    if !matches!(c.kind, ConversationKind::Group { .. })
+        || matches!(p.kind, PreviewKind::Recalled | PreviewKind::Call)
+    {
+        return None;
+    }
+    let name = if p.sender == v.me {
+        v.i18n.tr("chat-you")
+    } else {
+        v.users.get(&p.sender)?.nickname.clone()
+    };
+    Some(v.i18n.tr_args("preview-by", &[("name", Arg::from(name))]))
+}
+
 /// One conversation in the list: avatar, title, marks, time, preview, badge.
 fn row_of<'a>(v: &View<'a>, c: &'a Conversation) -> Element<'a, Message> {
     let i18n = v.i18n;
@@ -313,6 +349,16 @@ fn row_of<'a>(v: &View<'a>, c: &'a Conversation) -> Element<'a, Message> {
     let mut bottom = row![].spacing(4).align_y(Center);
     if mentioned && c.unread > 0 {
         bottom = bottom.push(text(i18n.tr("mention-you")).size(12).style(text::danger));
+    }
+    // The writer's name is its own text, before the preview.
+    let writer = c
+        .last_message
+        .as_ref()
+        .filter(|_| c.draft.is_empty() || v.selected == Some(c.id))
+        .filter(|_| !missed)
+        .and_then(|p| by_whom(v, c, p));
+    if let Some(name) = writer {
+        bottom = bottom.push(text(name).size(12).wrapping(text::Wrapping::None));
     }
     bottom = bottom.push(preview);
     if c.unread > 0 && (!c.muted || mentioned) {

@@ -1,6 +1,6 @@
 //! Drawing the main window.
 
-use iced::widget::{button, column, container, row, space, text};
+use iced::widget::{button, column, container, row, text};
 use iced::{Center, Element, Fill};
 use natter_i18n::{Arg, I18n};
 use natter_proto::model::{CallMedia, ConversationKind, MessageBody};
@@ -8,6 +8,16 @@ use natter_store::model::PreviewKind;
 
 use super::{Context, Main, Message, Panel};
 use crate::style;
+
+/// Below this window width one pane shows at a time.
+pub const NARROW: f32 = 700.0;
+/// The sidebar's width in the wide layout.
+const SIDEBAR: f32 = 300.0;
+/// The group info panel's width beside the chat.
+const INFO: f32 = 320.0;
+/// The narrowest chat the group info may stand beside; with less room it
+/// takes the chat's place until it is closed.
+const MIN_CHAT: f32 = 480.0;
 
 /// What the chat header says beside the title.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,23 +46,28 @@ pub fn header_status(
 }
 
 impl Main {
-    /// Draws the window; `narrow` shows one pane at a time.
-    pub fn view<'a>(&'a self, ctx: Context<'a>, narrow: bool) -> Element<'a, Message> {
+    /// Draws the window, `width` pixels wide; below [`NARROW`] one pane shows
+    /// at a time.
+    pub fn view<'a>(&'a self, ctx: Context<'a>, width: f32) -> Element<'a, Message> {
+        let narrow = width < NARROW;
         if let Some(picker) = &self.forward {
             return picker
                 .view(ctx.i18n, &self.conversations)
                 .map(Message::Forward);
         }
-        let body = self.panes(ctx, narrow);
+        // The group info goes beside the chat only where the chat keeps room
+        // to read and write; elsewhere it takes the chat's place.
+        let beside = !narrow && width - SIDEBAR - INFO >= MIN_CHAT;
+        let body = self.panes(ctx, narrow, beside);
         match self.call_strip(ctx.i18n, narrow) {
             Some(strip) => column![strip.map(Message::Call), body].into(),
             None => body,
         }
     }
 
-    fn panes<'a>(&'a self, ctx: Context<'a>, narrow: bool) -> Element<'a, Message> {
+    fn panes<'a>(&'a self, ctx: Context<'a>, narrow: bool, beside: bool) -> Element<'a, Message> {
         let side = self.sidebar(ctx);
-        let chat = self.chat_pane(ctx, narrow);
+        let chat = self.chat_pane(ctx, narrow, beside);
         if narrow {
             if self.show_chat_narrow
                 && self.selected.is_some()
@@ -69,7 +84,7 @@ impl Main {
         } else {
             row![
                 container(side)
-                    .width(300)
+                    .width(SIDEBAR)
                     .height(Fill)
                     .style(style::sidebar),
                 chat
@@ -129,7 +144,12 @@ impl Main {
         col.into()
     }
 
-    fn chat_pane<'a>(&'a self, ctx: Context<'a>, narrow: bool) -> Element<'a, Message> {
+    fn chat_pane<'a>(
+        &'a self,
+        ctx: Context<'a>,
+        narrow: bool,
+        beside: bool,
+    ) -> Element<'a, Message> {
         let i18n = ctx.i18n;
         let Some(conv) = self
             .selected
@@ -140,87 +160,7 @@ impl Main {
                 .into();
         };
         let group = matches!(conv.kind, ConversationKind::Group { .. });
-        let mut header = row![].spacing(8).align_y(Center).padding(10);
-        if narrow {
-            header = header.push(
-                button(text(format!("‹ {}", i18n.tr("chat-back"))))
-                    .style(button::text)
-                    .on_press(Message::Back),
-            );
-        }
-        let pin = i18n.tr(if conv.pinned {
-            "conversation-unpin"
-        } else {
-            "conversation-pin"
-        });
-        let mute = i18n.tr(if conv.muted {
-            "conversation-unmute"
-        } else {
-            "conversation-mute"
-        });
-        header = header
-            .push(text(conv.title.clone()).size(18))
-            .push(space::horizontal());
-        if let ConversationKind::Direct { peer } = conv.kind
-            && !conv.closed
-        {
-            let idle = self.phone.is_some() && self.call.as_ref().is_none_or(|c| !c.is_live());
-            for media in [CallMedia::Audio, CallMedia::Video] {
-                header = header.push(
-                    button(text(i18n.tr(super::call::media_key(media))).size(12))
-                        .style(button::secondary)
-                        .on_press_maybe(idle.then_some(Message::Call(super::call::Message::Dial(
-                            conv.id, peer, media,
-                        )))),
-                );
-            }
-        }
-        if group && self.groups.iter().any(|g| g.id == conv.id) {
-            header = header.push(
-                button(text(i18n.tr("groups-info")).size(12))
-                    .style(button::text)
-                    .on_press(Message::OpenGroupInfo(conv.id)),
-            );
-        }
-        header = header
-            .push(
-                button(text(pin).size(12))
-                    .style(button::text)
-                    .on_press(Message::Pin(conv.id, !conv.pinned)),
-            )
-            .push(
-                button(text(mute).size(12))
-                    .style(button::text)
-                    .on_press(Message::Mute(conv.id, !conv.muted)),
-            );
-        // With the group info beside it the header is narrow; the sidebar shows
-        // the connection status too.
-        if self.group_info.is_none() {
-            match header_status(&conv.kind, &self.status, &self.online) {
-                HeaderStatus::Peer(online) => {
-                    let (key, style): (_, fn(&iced::Theme) -> text::Style) = if online {
-                        ("status-online", text::success)
-                    } else {
-                        ("status-peer-offline", text::secondary)
-                    };
-                    header = header.push(text(i18n.tr(key)).size(12).style(style));
-                }
-                HeaderStatus::Connection => header = header.push(self.status_line(i18n)),
-                HeaderStatus::Nothing => {}
-            }
-        }
-        if let Some((user, at)) = self.typing.get(&conv.id)
-            && *user != self.me()
-            && at.elapsed() < super::TYPING_SHOWN
-        {
-            let name = self
-                .users
-                .get(user)
-                .map(|u| u.nickname.clone())
-                .unwrap_or_default();
-            header = header
-                .push(text(i18n.tr_args("chat-typing", &[("name", Arg::from(name))])).size(12));
-        }
+        let header = self.chat_header(i18n, conv, narrow);
         let log = self
             .chat
             .view(super::chat::View {
@@ -278,18 +218,134 @@ impl Main {
                 avatars: &self.avatars,
             })
             .map(Message::GroupInfo);
-        if narrow {
+        if !beside {
             column![header, panel].into()
         } else {
             row![
                 column![header, log, composer].width(Fill),
                 container(panel)
-                    .width(320)
+                    .width(INFO)
                     .height(Fill)
                     .style(style::sidebar),
             ]
             .into()
         }
+    }
+
+    /// The chat's header: back (narrow), the title with the friend's presence
+    /// or who is typing under it, and icon buttons named in the reader's
+    /// language. The title is clipped to one line, never wrapped, so the
+    /// header holds at 360 px.
+    fn chat_header<'a>(
+        &'a self,
+        i18n: &I18n,
+        conv: &'a natter_store::Conversation,
+        narrow: bool,
+    ) -> Element<'a, Message> {
+        use crate::icon::{self, Icon, Position};
+        let tip = Position::Bottom;
+        let group = matches!(conv.kind, ConversationKind::Group { .. });
+        let mut header = row![].spacing(2).align_y(Center).padding([6, 8]);
+        if narrow {
+            header = header.push(icon::button(
+                Icon::Back,
+                i18n.tr("chat-back"),
+                button::text,
+                Some(Message::Back),
+                tip,
+            ));
+        }
+        let mut under: Option<Element<'a, Message>> = None;
+        // With the group info beside it the header is narrow; the sidebar shows
+        // the connection status too.
+        if self.group_info.is_none() {
+            match header_status(&conv.kind, &self.status, &self.online) {
+                HeaderStatus::Peer(online) => {
+                    let (key, style): (_, fn(&iced::Theme) -> text::Style) = if online {
+                        ("status-online", style::online)
+                    } else {
+                        ("status-peer-offline", text::secondary)
+                    };
+                    under = Some(one_line(i18n.tr(key), 12.0).style(style).into());
+                }
+                HeaderStatus::Connection => under = Some(self.status_line(i18n)),
+                HeaderStatus::Nothing => {}
+            }
+        }
+        if let Some((user, at)) = self.typing.get(&conv.id)
+            && *user != self.me()
+            && at.elapsed() < super::TYPING_SHOWN
+        {
+            let name = self
+                .users
+                .get(user)
+                .map(|u| u.nickname.clone())
+                .unwrap_or_default();
+            under = Some(
+                one_line(
+                    i18n.tr_args("chat-typing", &[("name", Arg::from(name))]),
+                    12.0,
+                )
+                .style(text::secondary)
+                .into(),
+            );
+        }
+        let title = column![one_line(conv.title.clone(), 17.0)].extend(under);
+        header = header.push(container(title).width(Fill).clip(true).padding([0, 4]));
+        if let ConversationKind::Direct { peer } = conv.kind
+            && !conv.closed
+        {
+            let idle = self.phone.is_some() && self.call.as_ref().is_none_or(|c| !c.is_live());
+            for (media, glyph) in [
+                (CallMedia::Audio, Icon::Phone),
+                (CallMedia::Video, Icon::Video),
+            ] {
+                header = header.push(icon::button(
+                    glyph,
+                    i18n.tr(super::call::media_key(media)),
+                    button::text,
+                    idle.then_some(Message::Call(super::call::Message::Dial(
+                        conv.id, peer, media,
+                    ))),
+                    tip,
+                ));
+            }
+        }
+        if group && self.groups.iter().any(|g| g.id == conv.id) {
+            header = header.push(icon::button(
+                Icon::Info,
+                i18n.tr("groups-info"),
+                button::text,
+                Some(Message::OpenGroupInfo(conv.id)),
+                tip,
+            ));
+        }
+        let (pin_icon, pin) = if conv.pinned {
+            (Icon::PinOff, "conversation-unpin")
+        } else {
+            (Icon::Pin, "conversation-pin")
+        };
+        let (mute_icon, mute) = if conv.muted {
+            (Icon::Bell, "conversation-unmute")
+        } else {
+            (Icon::BellOff, "conversation-mute")
+        };
+        header
+            .push(icon::button(
+                pin_icon,
+                i18n.tr(pin),
+                button::text,
+                Some(Message::Pin(conv.id, !conv.pinned)),
+                tip,
+            ))
+            .push(icon::button(
+                mute_icon,
+                i18n.tr(mute),
+                button::text,
+                Some(Message::Mute(conv.id, !conv.muted)),
+                tip,
+            ))
+            .into()
     }
 
     fn settings_panel<'a>(&'a self, ctx: Context<'a>) -> Element<'a, Message> {
@@ -305,6 +361,13 @@ impl Main {
             })
             .map(Message::Settings)
     }
+}
+
+/// `words` on one line: never wrapped, cut at the edge of what holds it.
+fn one_line<'a>(words: String, size: f32) -> text::Text<'a> {
+    text(words)
+        .size(size)
+        .wrapping(iced::widget::text::Wrapping::None)
 }
 
 /// A message body in one line, in the reader's language.

@@ -87,9 +87,10 @@ impl Main {
                 Task::none()
             }
             Message::Started(_, Err(e)) => {
-                self.notice.set(Some(
-                    i18n.tr_args("voice-no-microphone", &[("error", Arg::from(e))]),
-                ));
+                self.notice.set(Some(i18n.tr_args(
+                    "voice-no-microphone",
+                    &[("error", Arg::from(crate::device_text(i18n, &e)))],
+                )));
                 Task::none()
             }
             Message::Tick => match &self.recording {
@@ -133,9 +134,10 @@ impl Main {
             Message::Played(result) => {
                 self.playing = None;
                 if let Err(e) = result {
-                    self.notice.set(Some(
-                        i18n.tr_args("voice-cannot-play", &[("error", Arg::from(e))]),
-                    ));
+                    self.notice.set(Some(i18n.tr_args(
+                        "voice-cannot-play",
+                        &[("error", Arg::from(crate::device_text(i18n, &e)))],
+                    )));
                 }
                 Task::none()
             }

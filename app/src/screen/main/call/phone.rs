@@ -40,7 +40,6 @@ pub fn media_config(devices: &Devices) -> MediaConfig {
     let bind = std::env::var("NATTER_MEDIA_BIND")
         .ok()
         .and_then(|s| s.parse::<IpAddr>().ok());
-    let speaker = AudioSink::Device(devices.speaker.clone());
     if devices.synthetic {
         MediaConfig {
             audio_source: AudioSource::Tone { hz: 440.0 },
@@ -49,7 +48,9 @@ pub fn media_config(devices: &Devices) -> MediaConfig {
                 height: 480,
                 fps: 15,
             },
-            audio_sink: speaker,
+            // "Instead of devices" covers the speaker too: a machine without
+            // one is not warned about it in every call.
+            audio_sink: AudioSink::Discard,
             bind,
             fallback_to_synthetic: true,
             ..MediaConfig::default()
@@ -58,7 +59,7 @@ pub fn media_config(devices: &Devices) -> MediaConfig {
         MediaConfig {
             audio_source: AudioSource::Device(devices.microphone.clone()),
             video_source: VideoSource::Camera(devices.camera.clone()),
-            audio_sink: speaker,
+            audio_sink: AudioSink::Device(devices.speaker.clone()),
             bind,
             fallback_to_synthetic: false,
             ..MediaConfig::default()
@@ -206,6 +207,8 @@ mod tests {
         assert!(matches!(config.audio_source, AudioSource::Tone { .. }));
         assert!(matches!(config.video_source, VideoSource::Pattern { .. }));
         assert!(config.fallback_to_synthetic);
+        // Nor is a speaker asked for, so none missing is warned about.
+        assert!(matches!(config.audio_sink, AudioSink::Discard));
         let config = media_config(&Devices {
             camera: Some("Cam".into()),
             ..Devices::default()

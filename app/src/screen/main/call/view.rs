@@ -106,23 +106,27 @@ impl Main {
                 ]
                 .spacing(8);
                 for problem in &call.problems {
-                    info =
-                        info.push(
-                            text(i18n.tr_args(
-                                "call-problem",
-                                &[("detail", Arg::from(problem.as_str()))],
-                            ))
-                            .size(12)
-                            .style(text::warning),
-                        );
+                    info = info.push(
+                        text(i18n.tr_args(
+                            "call-problem",
+                            &[("detail", Arg::from(crate::device_text(i18n, problem)))],
+                        ))
+                        .size(12)
+                        .style(text::warning),
+                    );
                 }
                 let video = call.media == natter_proto::model::CallMedia::Video;
-                if video && !narrow {
+                if video && !narrow && call.problems.is_empty() {
                     // Controls at the bottom, level with the video's foot.
                     info = info
                         .push(space::vertical())
                         .push(controls(i18n, call))
                         .height(VIDEO_HEIGHT);
+                    row![videos(i18n, call, false), info].spacing(16).into()
+                } else if video && !narrow {
+                    // Warnings take room: the controls follow them and the
+                    // strip grows, so no button is pushed out of it.
+                    info = info.push(controls(i18n, call));
                     row![videos(i18n, call, false), info].spacing(16).into()
                 } else if video {
                     column![videos(i18n, call, true), info.push(controls(i18n, call))]
