@@ -22,7 +22,11 @@ fn config() -> ProptestConfig {
 /// A message-log payload: well-formed writes, or any bytes, or well-formed
 /// writes with a cut or a flipped byte.
 fn payload() -> impl Strategy<Value = Vec<u8>> {
-    let message = (any::<u64>(), any::<u64>(), proptest::collection::vec(any::<u8>(), 0..64))
+    let message = (
+        any::<u64>(),
+        any::<u64>(),
+        proptest::collection::vec(any::<u8>(), 0..64),
+    )
         .prop_map(|(c, s, v)| {
             let mut out = vec![1u8];
             out.extend_from_slice(&c.to_le_bytes());
@@ -31,8 +35,8 @@ fn payload() -> impl Strategy<Value = Vec<u8>> {
             out.extend_from_slice(&v);
             out
         });
-    let client_id = (any::<u64>(), any::<u64>(), any::<u64>(), "[a-z0-9]{0,64}").prop_map(
-        |(c, u, s, id)| {
+    let client_id =
+        (any::<u64>(), any::<u64>(), any::<u64>(), "[a-z0-9]{0,64}").prop_map(|(c, u, s, id)| {
             let mut out = vec![2u8];
             out.extend_from_slice(&c.to_le_bytes());
             out.extend_from_slice(&u.to_le_bytes());
@@ -40,15 +44,19 @@ fn payload() -> impl Strategy<Value = Vec<u8>> {
             out.extend_from_slice(&(id.len() as u16).to_le_bytes());
             out.extend_from_slice(id.as_bytes());
             out
-        },
-    );
+        });
     let good = proptest::collection::vec(prop_oneof![message, client_id], 0..6)
         .prop_map(|ops| ops.concat());
     prop_oneof![
         proptest::collection::vec(any::<u8>(), 0..256),
         good.clone(),
-        (good, any::<prop::sample::Index>(), any::<u8>(), any::<bool>()).prop_map(
-            |(mut p, at, byte, cut)| {
+        (
+            good,
+            any::<prop::sample::Index>(),
+            any::<u8>(),
+            any::<bool>()
+        )
+            .prop_map(|(mut p, at, byte, cut)| {
                 if !p.is_empty() {
                     let i = at.index(p.len());
                     if cut {
@@ -58,8 +66,7 @@ fn payload() -> impl Strategy<Value = Vec<u8>> {
                     }
                 }
                 p
-            }
-        ),
+            }),
     ]
 }
 

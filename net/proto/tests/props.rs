@@ -61,8 +61,12 @@ fn frame_like() -> impl Strategy<Value = String> {
         "kind",
         "text",
     ]);
-    (ty, proptest::collection::vec((key, value), 0..6), any::<bool>()).prop_map(
-        |(ty, fields, cut)| {
+    (
+        ty,
+        proptest::collection::vec((key, value), 0..6),
+        any::<bool>(),
+    )
+        .prop_map(|(ty, fields, cut)| {
             let mut s = format!("{{\"type\":\"{ty}\"");
             for (k, v) in fields {
                 s.push_str(&format!(",\"{k}\":{v}"));
@@ -76,8 +80,7 @@ fn frame_like() -> impl Strategy<Value = String> {
                 s.truncate(at);
             }
             s
-        },
-    )
+        })
 }
 
 fn any_text() -> impl Strategy<Value = String> {
@@ -139,14 +142,18 @@ fn id() -> impl Strategy<Value = String> {
 }
 
 fn file_ref() -> impl Strategy<Value = FileRef> {
-    (id(), any::<String>(), any::<u64>(), "[a-z]{1,8}/[a-z0-9.+-]{1,12}").prop_map(
-        |(id, name, size, mime)| FileRef {
+    (
+        id(),
+        any::<String>(),
+        any::<u64>(),
+        "[a-z]{1,8}/[a-z0-9.+-]{1,12}",
+    )
+        .prop_map(|(id, name, size, mime)| FileRef {
             id,
             name,
             size,
             mime,
-        },
-    )
+        })
 }
 
 fn body() -> impl Strategy<Value = MessageBody> {
@@ -163,7 +170,8 @@ fn body() -> impl Strategy<Value = MessageBody> {
         (file_ref(), any::<u32>())
             .prop_map(|(file, duration_ms)| MessageBody::Voice { file, duration_ms }),
         any::<u64>().prop_map(|target| MessageBody::Recall { target }),
-        (any::<u64>(), any::<String>()).prop_map(|(target, text)| MessageBody::Edit { target, text }),
+        (any::<u64>(), any::<String>())
+            .prop_map(|(target, text)| MessageBody::Edit { target, text }),
         (any::<u64>(), any::<String>(), any::<bool>())
             .prop_map(|(target, emoji, add)| MessageBody::Reaction { target, emoji, add }),
         Just(MessageBody::Recalled),
@@ -194,7 +202,10 @@ fn conversation() -> impl Strategy<Value = ConversationId> {
 
 fn client_frame() -> impl Strategy<Value = ClientFrame> {
     prop_oneof![
-        (proptest::collection::vec(any::<u32>(), 0..4), any::<String>())
+        (
+            proptest::collection::vec(any::<u32>(), 0..4),
+            any::<String>()
+        )
             .prop_map(|(protocols, token)| ClientFrame::Hello { protocols, token }),
         any::<u64>().prop_map(|nonce| ClientFrame::Ping { nonce }),
         (
@@ -217,8 +228,10 @@ fn client_frame() -> impl Strategy<Value = ClientFrame> {
             any::<u64>(),
             any::<u64>(),
             proptest::collection::vec(
-                (conversation(), any::<u64>())
-                    .prop_map(|(conversation, after)| Cursor { conversation, after }),
+                (conversation(), any::<u64>()).prop_map(|(conversation, after)| Cursor {
+                    conversation,
+                    after
+                }),
                 0..4
             )
         )
@@ -243,8 +256,16 @@ fn client_frame() -> impl Strategy<Value = ClientFrame> {
                     limit,
                 }
             }),
-        (conversation(), any::<u64>(), proptest::option::of(any::<u64>()))
-            .prop_map(|(conversation, seq, rid)| ClientFrame::Read { conversation, seq, rid }),
+        (
+            conversation(),
+            any::<u64>(),
+            proptest::option::of(any::<u64>())
+        )
+            .prop_map(|(conversation, seq, rid)| ClientFrame::Read {
+                conversation,
+                seq,
+                rid
+            }),
         (conversation(), proptest::option::of(any::<u64>()))
             .prop_map(|(conversation, rid)| ClientFrame::Typing { conversation, rid }),
     ]
@@ -252,7 +273,13 @@ fn client_frame() -> impl Strategy<Value = ClientFrame> {
 
 fn message() -> impl Strategy<Value = Message> {
     (
-        (conversation(), any::<u64>(), any::<u64>(), id(), any::<i64>()),
+        (
+            conversation(),
+            any::<u64>(),
+            any::<u64>(),
+            id(),
+            any::<i64>(),
+        ),
         body(),
         proptest::option::of(any::<u64>()),
         proptest::option::of(any::<i64>()),
@@ -264,7 +291,14 @@ fn message() -> impl Strategy<Value = Message> {
         extras(),
     )
         .prop_map(
-            |((conversation, seq, sender, client_id, ts), body, reply_to, edited_ts, reactions, extras)| {
+            |(
+                (conversation, seq, sender, client_id, ts),
+                body,
+                reply_to,
+                edited_ts,
+                reactions,
+                extras,
+            )| {
                 Message {
                     conversation,
                     seq,
@@ -313,12 +347,14 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
             proptest::collection::vec(message(), 0..3),
             any::<bool>()
         )
-            .prop_map(|(rid, conversation, messages, more)| ServerFrame::Messages {
-                rid,
-                conversation,
-                messages,
-                more,
-            }),
+            .prop_map(
+                |(rid, conversation, messages, more)| ServerFrame::Messages {
+                    rid,
+                    conversation,
+                    messages,
+                    more,
+                }
+            ),
         (
             any::<u64>(),
             any::<u64>(),
@@ -334,16 +370,18 @@ fn server_frame() -> impl Strategy<Value = ServerFrame> {
                     proptest::option::of(any::<u64>()),
                     any::<u64>()
                 )
-                    .prop_map(|(id, kind, last_seq, read_seq, peer_read_seq, first_seq)| {
-                        ConversationState {
-                            id,
-                            kind,
-                            last_seq,
-                            read_seq,
-                            peer_read_seq,
-                            first_seq,
+                    .prop_map(
+                        |(id, kind, last_seq, read_seq, peer_read_seq, first_seq)| {
+                            ConversationState {
+                                id,
+                                kind,
+                                last_seq,
+                                read_seq,
+                                peer_read_seq,
+                                first_seq,
+                            }
                         }
-                    }),
+                    ),
                 0..3
             )
         )

@@ -32,7 +32,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let generation = u64::from(*generation % 4);
-    let file_generation = if mode & 2 == 0 { generation } else { generation + 1 };
+    let file_generation = if mode & 2 == 0 {
+        generation
+    } else {
+        generation + 1
+    };
     let mut file = Vec::new();
     if mode & 1 == 0 {
         file.extend_from_slice(rest);
