@@ -6,7 +6,7 @@ APP_ARGS ?=
 DEMO_HOME ?= /tmp/natter-demo
 DEMO_RELAY ?= 127.0.0.1:7979
 
-.PHONY: deps test run relay demo bench-load bench-cluster bench-network bench-store bench-app dist check-dist
+.PHONY: deps test run relay demo bench-load bench-cluster bench-network bench-store bench-app dist check-dist fuzz
 
 ## Install the system packages the build and tests need (Debian: apt-get).
 deps:
@@ -17,6 +17,19 @@ test: deps
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	ICED_TEST_BACKEND=tiny-skia $(CARGO) test --workspace
+
+FUZZ_TIME ?= 60
+FUZZ_TARGET_DIR ?= $(CURDIR)/target/fuzz
+FUZZ_TARGETS ?= net/proto:client_frame net/proto:server_frame server:wal_record server:wal_replay server:config media:voice
+
+## Every fuzz target for FUZZ_TIME seconds each (nightly and cargo-fuzz; see docs/fuzzing.md).
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz
+	set -e; for t in $(FUZZ_TARGETS); do \
+	  dir=$${t%%:*}; name=$${t#*:}; mkdir -p $$dir/fuzz/corpus/$$name $$dir/fuzz/artifacts/$$name; \
+	  (cd $$dir && $(CARGO) +nightly fuzz run $$name --target-dir $(FUZZ_TARGET_DIR) -- \
+	    -max_total_time=$(FUZZ_TIME) -rss_limit_mb=2048 -timeout=10); \
+	done
 
 ## Start the desktop app. If no relay answers on this machine at the configured
 ## address (default 127.0.0.1:7878), the app starts its bundled one.

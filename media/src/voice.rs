@@ -26,6 +26,8 @@ const HEADER: usize = 16;
 /// Opus's own bound for one packet.
 const MAX_PACKET: usize = 1_500;
 const MAX_PACKETS: usize = (MAX_LENGTH.as_millis() / FRAME_MS as u128) as usize;
+/// Samples in [`MAX_LENGTH`] of audio.
+const MAX_SAMPLES: usize = MAX_PACKETS * crate::frame::FRAME_SAMPLES;
 
 /// A finished recording, ready to upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,6 +173,11 @@ pub fn decode(bytes: &[u8]) -> Result<Clip> {
             return Err(bad("cut short"));
         }
         samples.extend(decoder.decode(&tail[..len])?);
+        // A packet may hold up to 120 ms (several frames): the count alone
+        // does not bound the length.
+        if samples.len() > MAX_SAMPLES {
+            return Err(bad("longer than a voice message may be"));
+        }
         rest = &tail[len..];
     }
     if !rest.is_empty() {
@@ -248,5 +255,17 @@ mod tests {
         let mut other = good;
         other[0] = b'X';
         assert!(decode(&other).is_err());
+    }
+
+    #[test]
+    fn packets_of_120_ms_cannot_make_it_longer_than_two_minutes() {
+        // TOC 0xfb: CELT, 20 ms frames, code 3; 0x06: six frames, CBR, no
+        // padding, all empty (concealed). 120 ms from two bytes.
+        let long = vec![vec![0xfb, 0x06]; MAX_PACKETS];
+        let err = decode(&pack(&long)).unwrap_err();
+        assert!(err.to_string().contains("longer"), "{err}");
+        // Two minutes of them is still fine.
+        let clip = decode(&pack(&long[..MAX_PACKETS / 6])).unwrap();
+        assert_eq!(clip.samples().len(), MAX_SAMPLES);
     }
 }

@@ -43,6 +43,31 @@ use crate::util::now_ms;
 use tables::*;
 use writer::{Job, Progress, WriteFn, apply};
 
+/// The message log's record decoder and replay, reachable from the fuzz
+/// targets (`server/fuzz`) and property tests; not an API.
+#[doc(hidden)]
+pub mod wal_hook {
+    use std::path::Path;
+
+    /// Decodes a record's payload and encodes what it read again: `None` if
+    /// it is not a valid payload, else bytes that must equal the input.
+    pub fn decode_reencoded(payload: &[u8]) -> Option<Vec<u8>> {
+        let ops = super::wal::decode(payload)?;
+        let mut out = Vec::with_capacity(ops.iter().map(super::wal::op_len).sum());
+        for op in &ops {
+            super::wal::encode(op, &mut out);
+        }
+        Some(out)
+    }
+
+    /// Replays the log in `dir` from `offset` of `generation`, as a restart
+    /// does: the number of writes read back.
+    pub fn replay(dir: &Path, generation: u64, offset: u64) -> std::io::Result<usize> {
+        let from = super::wal::WalPos { generation, offset };
+        Ok(super::wal::replay(dir, from)?.len())
+    }
+}
+
 /// Schema version written to a new database.
 const SCHEMA_VERSION: u64 = 1;
 

@@ -358,7 +358,7 @@ pub fn op_len(op: &Op) -> usize {
     }
 }
 
-fn encode(op: &Op, out: &mut Vec<u8>) {
+pub(super) fn encode(op: &Op, out: &mut Vec<u8>) {
     match op {
         Op::Message {
             conversation,
@@ -406,7 +406,7 @@ impl Reader<'_> {
     }
 }
 
-fn decode(payload: &[u8]) -> Option<Vec<Op>> {
+pub(super) fn decode(payload: &[u8]) -> Option<Vec<Op>> {
     let mut r = Reader(payload);
     let mut ops = Vec::new();
     while !r.0.is_empty() {
