@@ -294,20 +294,9 @@ pub async fn upload(
 
     // Counted before the file becomes visible, so two uploads finishing at
     // once cannot both slip under the quota.
-    let quota = svc.config.limits.account_file_bytes;
-    match svc.storage.add_file_bytes(authed.id(), size, quota).await {
-        Ok(true) => {}
-        Ok(false) => {
-            guard.remove().await;
-            return Err(Error::client(
-                ErrorCode::QuotaExceeded,
-                format!("this account's files would exceed its {quota}-byte quota"),
-            ));
-        }
-        Err(e) => {
-            guard.remove().await;
-            return Err(e);
-        }
+    if let Err(e) = count_against_quota(&svc, authed.id(), size).await {
+        guard.remove().await;
+        return Err(e);
     }
     let meta = FileMeta {
         owner: authed.id(),
@@ -363,9 +352,27 @@ async fn receive(body: Body, file: tokio::fs::File, max: u64) -> Result<(u64, St
     out.flush().await.map_err(io("flush"))?;
     let file = out.into_inner();
     file.sync_all().await.map_err(io("sync"))?;
-    let digest = hasher.finalize();
-    let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
-    Ok((size, hex))
+    Ok((size, hex(&hasher.finalize())))
+}
+
+/// Lowercase hex of a digest.
+pub(crate) fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Adds `size` bytes to `user`'s stored files, or refuses with
+/// `quota_exceeded` (changing nothing) if that would pass
+/// `limits.account_file_bytes`.
+pub(crate) async fn count_against_quota(svc: &Service, user: UserId, size: u64) -> Result<()> {
+    let quota = svc.config.limits.account_file_bytes;
+    if svc.storage.add_file_bytes(user, size, quota).await? {
+        Ok(())
+    } else {
+        Err(Error::client(
+            ErrorCode::QuotaExceeded,
+            format!("this account's files would exceed its {quota}-byte quota"),
+        ))
+    }
 }
 
 /// Writes the sidecar and moves both files into place: data first, sidecar last,

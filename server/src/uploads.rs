@@ -298,24 +298,14 @@ async fn complete(svc: &Service, authed: &Authed, id: &str, pending: Pending) ->
         hasher.update(&buf[..n]);
     }
     drop(f);
-    let quota = svc.config.limits.account_file_bytes;
-    if !svc
-        .storage
-        .add_file_bytes(authed.id(), pending.size, quota)
-        .await?
-    {
-        let _ = tokio::fs::remove_file(&data).await;
-        let _ = tokio::fs::remove_file(dir.join(format!("{id}.json"))).await;
-        return Err(Error::client(
-            ErrorCode::QuotaExceeded,
-            format!("this account's files would exceed its {quota}-byte quota"),
-        ));
+    if let Err(e) = files::count_against_quota(svc, authed.id(), pending.size).await {
+        if e.code() == ErrorCode::QuotaExceeded {
+            let _ = tokio::fs::remove_file(&data).await;
+            let _ = tokio::fs::remove_file(dir.join(format!("{id}.json"))).await;
+        }
+        return Err(e);
     }
-    let sha256 = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256 = files::hex(&hasher.finalize());
     let meta = FileMeta {
         owner: authed.id(),
         name: pending.name,

@@ -359,34 +359,29 @@ impl Session {
             .await
     }
 
+    /// Refuses a frame that was not decoded, naming it by the ids its text
+    /// carries.
+    async fn refuse_undecoded(&mut self, text: &str, code: ErrorCode, message: &str) -> Flow {
+        let (rid, client_id) = natter_proto::frame::peek_ids(text);
+        self.send_error(code, message, rid, client_id).await
+    }
+
     async fn on_text(&mut self, text: &str, rx: &mut mpsc::Receiver<Outbound>) -> Flow {
         self.svc.metrics.frame_in();
         let received = Instant::now();
         if !self.bucket.take() {
-            let (rid, client_id) = natter_proto::frame::peek_ids(text);
             return self
-                .send_error(
-                    ErrorCode::RateLimited,
-                    "too many frames; slow down",
-                    rid,
-                    client_id,
-                )
+                .refuse_undecoded(text, ErrorCode::RateLimited, "too many frames; slow down")
                 .await;
         }
         let max = self.svc.config.limits.max_frame_bytes as usize;
         if text.len() > max {
             let msg = format!("frame of {} bytes is over the {max}-byte limit", text.len());
-            let (rid, client_id) = natter_proto::frame::peek_ids(text);
-            return self
-                .send_error(ErrorCode::TooLarge, &msg, rid, client_id)
-                .await;
+            return self.refuse_undecoded(text, ErrorCode::TooLarge, &msg).await;
         }
         let frame = match decode_client(text) {
             Ok(f) => f,
-            Err(e) => {
-                let (rid, client_id) = natter_proto::frame::peek_ids(text);
-                return self.send_error(e.code, &e.message, rid, client_id).await;
-            }
+            Err(e) => return self.refuse_undecoded(text, e.code, &e.message).await,
         };
         let svc = self.svc.clone();
         let user = self.user;

@@ -269,17 +269,13 @@ impl Service {
             // A used-up token came back: whoever holds the session's tokens
             // now, one of the two is not the device. End the session; the
             // device signs in again with its password.
-            self.storage.delete_session(session.id).await?;
-            self.close_device(
-                session.user,
-                &session.device,
-                crate::hub::CloseReason::Revoked,
-            );
             tracing::warn!(
                 user = session.user.0,
                 session = session.id,
-                "refresh token replayed; session revoked"
+                "refresh token replayed; revoking the session"
             );
+            self.end_session(&session, crate::hub::CloseReason::Revoked)
+                .await?;
             return Err(Error::client(
                 ErrorCode::Unauthorized,
                 "refresh token already used; the session is revoked, sign in again",
@@ -307,17 +303,25 @@ impl Service {
 
     /// Ends a device's session and closes its connections.
     pub async fn logout(&self, authed: &Authed) -> Result<()> {
-        self.storage.delete_session(authed.session.id).await?;
-        self.close_device(
-            authed.id(),
-            &authed.session.device,
-            crate::hub::CloseReason::LoggedOut,
-        );
+        self.end_session(&authed.session, crate::hub::CloseReason::LoggedOut)
+            .await?;
         tracing::info!(
             user = authed.id().0,
             session = authed.session.id,
             "signed out"
         );
+        Ok(())
+    }
+
+    /// Deletes a session (every token of it) and closes its device's
+    /// connections, here and on other nodes.
+    async fn end_session(
+        &self,
+        session: &SessionRecord,
+        reason: crate::hub::CloseReason,
+    ) -> Result<()> {
+        self.storage.delete_session(session.id).await?;
+        self.close_device(session.user, &session.device, reason);
         Ok(())
     }
 
