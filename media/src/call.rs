@@ -12,6 +12,7 @@
 //! ([`receive`]); the async side only moves packets.
 
 mod handler;
+pub(crate) mod mix;
 mod receive;
 mod send;
 mod stats;
@@ -91,8 +92,38 @@ pub enum CallEvent {
         /// Whether the tone / pattern / discard took over.
         fell_back: bool,
     },
+    /// In a group call: the first decoded audio or picture from one
+    /// participant (each participant's once per kind).
+    StreamStarted {
+        /// Whose stream.
+        from: natter_proto::model::UserId,
+        /// A picture (else sound).
+        video: bool,
+    },
     /// The engine was closed.
     Closed,
+}
+
+/// What a group call engine keeps per participant.
+#[derive(Default)]
+pub(crate) struct Group {
+    pub(crate) mixer: mix::Mixer,
+    pub(crate) videos: Mutex<std::collections::HashMap<natter_proto::model::UserId, FrameSlot>>,
+    pub(crate) started: Mutex<std::collections::HashSet<(natter_proto::model::UserId, bool)>>,
+}
+
+impl Group {
+    /// The picture slot of `from`, made on first use.
+    pub(crate) fn video(&self, from: natter_proto::model::UserId) -> FrameSlot {
+        let mut videos = self.videos.lock().unwrap_or_else(|e| e.into_inner());
+        videos.entry(from).or_default().clone()
+    }
+
+    /// Whether this is the first stream of this kind from `from`.
+    pub(crate) fn first(&self, from: natter_proto::model::UserId, video: bool) -> bool {
+        let mut started = self.started.lock().unwrap_or_else(|e| e.into_inner());
+        started.insert((from, video))
+    }
 }
 
 /// A setting the user can change mid-call (which microphone, camera or speaker). The
@@ -155,6 +186,8 @@ pub(crate) struct Shared {
     /// Local candidates gathered before the local SDP went out wait here, so the
     /// peer always gets the description first. `None` once it went out.
     held_candidates: Mutex<Option<Vec<IceCandidate>>>,
+    /// Set for a group call through the relay's forwarding unit.
+    pub(crate) group: Option<Group>,
 }
 
 impl Shared {
@@ -300,6 +333,29 @@ impl CallEngine {
         config: MediaConfig,
         role: Role,
     ) -> Result<(Self, mpsc::UnboundedReceiver<CallEvent>)> {
+        Self::build(config, role, None).await
+    }
+
+    /// Builds the engine of a group call: the relay's forwarding unit offers
+    /// (and offers again whenever the streams this device receives change),
+    /// this side answers each offer. Every other participant's stream arrives
+    /// as its own track; their audio is mixed into the sink, their pictures
+    /// are in [`CallEngine::participant_video`].
+    pub async fn new_group(
+        config: MediaConfig,
+    ) -> Result<(Self, mpsc::UnboundedReceiver<CallEvent>)> {
+        let (engine, events) = Self::build(config, Role::Answerer, Some(Group::default())).await?;
+        if let Some(group) = &engine.shared.group {
+            mix::start(engine.shared.clone(), group.mixer.clone());
+        }
+        Ok((engine, events))
+    }
+
+    async fn build(
+        config: MediaConfig,
+        role: Role,
+        group: Option<Group>,
+    ) -> Result<(Self, mpsc::UnboundedReceiver<CallEvent>)> {
         let (events, events_rx) = mpsc::unbounded_channel();
         let camera_on = config.video_source.is_some();
         let shared = Arc::new(Shared {
@@ -318,6 +374,7 @@ impl CallEngine {
             keyframe_wanted: AtomicBool::new(true),
             remote_video: FrameSlot::new(),
             local_video: FrameSlot::new(),
+            group,
         });
 
         let mut media_engine = media_engine()?;
@@ -414,7 +471,8 @@ impl CallEngine {
             Role::Offerer => SdpType::Answer,
             Role::Answerer => SdpType::Offer,
         };
-        if sdp_type != expected || negotiation.remote_set {
+        let again = negotiation.remote_set && self.shared.group.is_some();
+        if sdp_type != expected || (negotiation.remote_set && !again) {
             return Err(Error::Signalling(format!(
                 "unexpected {sdp_type:?} for the {:?} side",
                 self.role
@@ -433,9 +491,12 @@ impl CallEngine {
         negotiation.remote_set = true;
 
         if self.role == Role::Answerer {
-            // Tracks go in after the offer so they take over the offered transceivers;
-            // video only if the offer has room for it (no renegotiation here).
-            self.add_local_tracks(offer_has_video).await?;
+            // Tracks go in after the first offer so they take over the offered
+            // transceivers; video only if the offer has room for it. A group
+            // call's later offers only change what this side receives.
+            if !again {
+                self.add_local_tracks(offer_has_video).await?;
+            }
             let answer = self.pc.create_answer(None).await?;
             let sdp = answer.sdp.clone();
             self.pc.set_local_description(answer).await?;
@@ -532,6 +593,41 @@ impl CallEngine {
     /// empty while the camera is off.
     pub fn local_video(&self) -> FrameSlot {
         self.shared.local_video.clone()
+    }
+
+    /// In a group call: the pictures of participant `from`, latest frame wins
+    /// (empty until their video arrives). In a 1:1 call: `None`.
+    pub fn participant_video(&self, from: natter_proto::model::UserId) -> Option<FrameSlot> {
+        self.shared.group.as_ref().map(|g| g.video(from))
+    }
+
+    /// In a group call: the last two seconds of participant `from`'s audio as
+    /// decoded, before mixing (empty if none arrived).
+    pub fn participant_audio(&self, from: natter_proto::model::UserId) -> Vec<i16> {
+        self.shared
+            .group
+            .as_ref()
+            .map(|g| g.mixer.heard(from))
+            .unwrap_or_default()
+    }
+
+    /// In a group call: how loud participant `from` is now, 0.0–1.0 (RMS of the
+    /// last 200 ms); the loudest is the active speaker.
+    pub fn participant_level(&self, from: natter_proto::model::UserId) -> f32 {
+        self.shared
+            .group
+            .as_ref()
+            .map(|g| g.mixer.level(from))
+            .unwrap_or(0.0)
+    }
+
+    /// In a group call: forgets a participant who left (their picture and level).
+    pub fn forget_participant(&self, from: natter_proto::model::UserId) {
+        if let Some(group) = &self.shared.group {
+            group.mixer.remove(from);
+            let mut videos = group.videos.lock().unwrap_or_else(|e| e.into_inner());
+            videos.remove(&from);
+        }
     }
 
     /// The newest decoded picture from the peer, if any.

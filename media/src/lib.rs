@@ -56,6 +56,7 @@ pub mod config;
 pub mod device;
 mod error;
 pub mod frame;
+pub mod group;
 pub mod phone;
 pub mod sink;
 pub mod sound;

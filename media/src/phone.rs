@@ -498,7 +498,7 @@ impl Task {
                 message: reason,
             }),
             CallEvent::Failed(reason) => self.fail(&call_id, reason),
-            CallEvent::Disconnected | CallEvent::Closed => {}
+            CallEvent::Disconnected | CallEvent::Closed | CallEvent::StreamStarted { .. } => {}
         }
     }
 }
@@ -524,6 +524,6 @@ pub fn ice_servers(servers: &[natter_proto::rest::IceServer]) -> Vec<IceServer> 
 }
 
 /// A fresh call id: 32 hex digits.
-fn new_call_id() -> String {
+pub(crate) fn new_call_id() -> String {
     format!("{:032x}", rand::random::<u128>())
 }

@@ -76,6 +76,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Failed sign-ins and registrations per account and address.
     pub throttle: crate::throttle::ThrottleConfig,
+    /// Group calls: the forwarding unit's address and limits.
+    pub sfu: crate::sfu::SfuConfig,
 }
 
 /// How log lines are written to stderr.
@@ -118,6 +120,7 @@ impl Default for Config {
             files_dir: None,
             cors_origins: Vec::new(),
             throttle: crate::throttle::ThrottleConfig::default(),
+            sfu: crate::sfu::SfuConfig::default(),
         }
     }
 }

@@ -79,6 +79,8 @@ pub enum Outbound {
 struct Conn {
     id: u64,
     device: Box<str>,
+    /// The protocol version the connection negotiated.
+    protocol: u32,
     tx: mpsc::Sender<Outbound>,
 }
 
@@ -94,7 +96,13 @@ impl Hub {
     /// Registers a connection of `user` on `device`, replacing an older connection
     /// of the same device. Returns the connection id and whether the account was
     /// offline until now.
-    pub fn register(&self, user: UserId, device: &str, tx: mpsc::Sender<Outbound>) -> (u64, bool) {
+    pub fn register(
+        &self,
+        user: UserId,
+        device: &str,
+        protocol: u32,
+        tx: mpsc::Sender<Outbound>,
+    ) -> (u64, bool) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let mut users = self.users.write().unwrap_or_else(|e| e.into_inner());
         let conns = users.entry(user).or_default();
@@ -110,6 +118,7 @@ impl Hub {
         conns.push(Conn {
             id,
             device: device.into(),
+            protocol,
             tx,
         });
         self.count.fetch_add(1, Ordering::Relaxed);
@@ -135,12 +144,24 @@ impl Hub {
     /// Queues `frame` for every connection of `users`, except connection `skip`.
     /// Connections whose queue is full are dropped.
     pub fn send(&self, users: &[UserId], frame: &Utf8Bytes, skip: Option<u64>) {
+        self.send_since(users, frame, skip, 0);
+    }
+
+    /// Like [`Hub::send`], only to connections that negotiated protocol
+    /// `min_protocol` or later.
+    pub fn send_since(
+        &self,
+        users: &[UserId],
+        frame: &Utf8Bytes,
+        skip: Option<u64>,
+        min_protocol: u32,
+    ) {
         let mut slow = Vec::new();
         {
             let map = self.users.read().unwrap_or_else(|e| e.into_inner());
             for user in users {
                 for conn in map.get(user).into_iter().flatten() {
-                    if Some(conn.id) == skip {
+                    if Some(conn.id) == skip || conn.protocol < min_protocol {
                         continue;
                     }
                     if let Err(mpsc::error::TrySendError::Full(_)) =

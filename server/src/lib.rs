@@ -29,6 +29,7 @@ pub mod files;
 pub mod hub;
 pub mod metrics;
 pub mod service;
+pub mod sfu;
 pub mod storage;
 pub mod throttle;
 pub mod tls;

@@ -6,6 +6,7 @@ mod accounts;
 pub mod admin;
 pub mod calls;
 mod friends;
+pub mod group_calls;
 mod groups;
 mod messages;
 
@@ -40,6 +41,8 @@ pub struct Service {
     pub node: Option<Node>,
     /// Calls in progress.
     pub calls: calls::Calls,
+    /// Group calls in progress (on one relay; not in a cluster).
+    pub group_calls: group_calls::GroupCalls,
     /// The STUN/TURN server, unless turned off.
     pub turn: Option<Turn>,
     /// Password hashing.
@@ -114,6 +117,7 @@ impl Service {
             hub,
             node,
             calls,
+            group_calls: group_calls::GroupCalls::default(),
             passwords,
             tokens: Tokens::new(key),
             throttle,
@@ -223,9 +227,10 @@ impl Service {
         &self,
         user: UserId,
         device: &str,
+        protocol: u32,
         tx: tokio::sync::mpsc::Sender<Outbound>,
     ) -> (u64, bool) {
-        let (conn, was_offline) = self.hub.register(user, device, tx);
+        let (conn, was_offline) = self.hub.register(user, device, protocol, tx);
         let Some(node) = &self.node else {
             return (conn, was_offline);
         };

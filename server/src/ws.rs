@@ -69,7 +69,9 @@ async fn run(mut socket: WebSocket, svc: Arc<Service>) {
     };
     let (tx, rx) = mpsc::channel(svc.config.outbound_queue.max(16));
     let user = authed.id();
-    let (conn_id, was_offline) = svc.connect(user, &authed.session.device, tx).await;
+    let (conn_id, was_offline) = svc
+        .connect(user, &authed.session.device, protocol, tx)
+        .await;
     let welcome = ServerFrame::Welcome {
         protocol,
         user: authed.user.summary(),
@@ -95,12 +97,16 @@ async fn run(mut socket: WebSocket, svc: Arc<Service>) {
         announce_presence(&svc, user, was_offline, conn_id).await;
         svc.call_device_connected(user, &session.device, conn_id)
             .await;
+        svc.group_call_device_connected(user, &session.device, conn_id)
+            .await;
         let _ = session.serve(rx).await;
     }
     let _ = session.socket.flush().await;
     svc.disconnect(user, conn_id).await;
     if !svc.is_device_online(user, &session.device).await {
         svc.call_device_disconnected(user, &session.device).await;
+        svc.group_call_device_disconnected(user, &session.device)
+            .await;
     }
     svc.announce_offline(user).await;
     tracing::debug!(user = user.0, conn = conn_id, "session closed");

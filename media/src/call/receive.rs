@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
+use natter_proto::model::UserId;
 use rtc::media::io::sample_builder::SampleBuilder;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtp::codec::h264::H264Packet;
@@ -34,13 +35,25 @@ const PLI_SPACING: Duration = Duration::from_millis(500);
 pub(super) fn start(shared: Arc<Shared>, track: Arc<dyn TrackRemote>) {
     tokio::spawn(async move {
         let kind = track.kind().await;
+        // In a group call the relay names each stream after its sender.
+        let from = match &shared.group {
+            Some(_) => match track.stream_id().await.parse::<u64>() {
+                Ok(id) => Some(UserId(id)),
+                Err(_) => {
+                    tracing::debug!("a group call stream without a sender");
+                    return;
+                }
+            },
+            None => None,
+        };
+        tracing::debug!(?kind, ?from, "remote track");
         let (tx, rx) = std_mpsc::channel();
         let thread_shared = shared.clone();
         let want_keyframe = Arc::new(AtomicBool::new(false));
         let spawned = match kind {
             RtpCodecKind::Audio => std::thread::Builder::new()
                 .name("natter-audio-recv".into())
-                .spawn(move || audio_thread(&thread_shared, &rx)),
+                .spawn(move || audio_thread(&thread_shared, &rx, from)),
             RtpCodecKind::Video => {
                 let flag = want_keyframe.clone();
                 tokio::spawn(request_keyframes(
@@ -50,7 +63,7 @@ pub(super) fn start(shared: Arc<Shared>, track: Arc<dyn TrackRemote>) {
                 ));
                 std::thread::Builder::new()
                     .name("natter-video-recv".into())
-                    .spawn(move || video_thread(&thread_shared, &rx, &flag))
+                    .spawn(move || video_thread(&thread_shared, &rx, &flag, from))
             }
             _ => return,
         };
@@ -174,7 +187,10 @@ impl AudioReceiver {
     }
 }
 
-fn audio_thread(shared: &Shared, rx: &std_mpsc::Receiver<rtc::rtp::Packet>) {
+fn audio_thread(shared: &Shared, rx: &std_mpsc::Receiver<rtc::rtp::Packet>, from: Option<UserId>) {
+    if let (Some(group), Some(from)) = (&shared.group, from) {
+        return group_audio_thread(shared, group, rx, from);
+    }
     let (mut sink, mut generation) = open_sink(shared);
     let mut receiver = match AudioReceiver::new() {
         Ok(receiver) => receiver,
@@ -200,11 +216,43 @@ fn audio_thread(shared: &Shared, rx: &std_mpsc::Receiver<rtc::rtp::Packet>) {
     }
 }
 
+/// A group call participant's audio: decoded here, mixed by the call's mixer.
+fn group_audio_thread(
+    shared: &Shared,
+    group: &super::Group,
+    rx: &std_mpsc::Receiver<rtc::rtp::Packet>,
+    from: UserId,
+) {
+    let mut receiver = match AudioReceiver::new() {
+        Ok(receiver) => receiver,
+        Err(error) => {
+            tracing::error!(%error, "no audio decoder");
+            return;
+        }
+    };
+    let mut pcm = Vec::new();
+    while let Some(packet) = next_packet(shared, rx) {
+        pcm.clear();
+        let decoded = receiver.push(packet, Instant::now(), &mut pcm);
+        if !pcm.is_empty() {
+            group.mixer.push(from, &pcm);
+        }
+        if decoded && group.first(from, false) {
+            shared.emit(CallEvent::StreamStarted { from, video: false });
+        }
+    }
+}
+
 fn video_thread(
     shared: &Shared,
     rx: &std_mpsc::Receiver<rtc::rtp::Packet>,
     want_keyframe: &AtomicBool,
+    from: Option<UserId>,
 ) {
+    let slot = match (&shared.group, from) {
+        (Some(group), Some(from)) => Some((group, from, group.video(from))),
+        _ => None,
+    };
     let mut decoder = match H264Decoder::new() {
         Ok(decoder) => decoder,
         Err(error) => {
@@ -226,6 +274,16 @@ fn video_thread(
             match decoder.decode(&sample.data) {
                 Ok(Some(frame)) => {
                     decoded_any = true;
+                    if let Some((group, from, slot)) = &slot {
+                        slot.publish(frame);
+                        if group.first(*from, true) {
+                            shared.emit(CallEvent::StreamStarted {
+                                from: *from,
+                                video: true,
+                            });
+                        }
+                        continue;
+                    }
                     shared.remote_video.publish(frame);
                     if !shared.first_video.swap(true, Ordering::AcqRel) {
                         shared.emit(CallEvent::FirstVideo);

@@ -7,4 +7,5 @@ mod calls;
 mod codec;
 mod common;
 mod devices;
+mod group;
 mod relay;

@@ -1,6 +1,8 @@
-//! Call signalling. A call is set up between two accounts of a 1:1 conversation;
-//! the relay keeps its state and forwards SDP and ICE only between the two devices
-//! taking part.
+//! Call signalling. A 1:1 call is set up between two accounts of a 1:1
+//! conversation; the relay keeps its state and forwards SDP and ICE only between
+//! the two devices taking part. A group call (version 4) runs through the relay's
+//! forwarding unit: each device taking part exchanges SDP and ICE with the relay
+//! itself, which offers and re-offers as people join and leave.
 //!
 //! Flow: caller sends [`CallRequest::Invite`]; every device of the callee gets
 //! [`CallNotice::Incoming`] and answers `Ringing`; one device sends `Accept` (the
@@ -80,6 +82,22 @@ pub enum CallRequest {
         /// The candidate.
         candidate: IceCandidate,
     },
+}
+
+impl CallRequest {
+    /// The call this request is about.
+    pub fn call_id(&self) -> &str {
+        match self {
+            CallRequest::Invite { call_id, .. }
+            | CallRequest::Ringing { call_id }
+            | CallRequest::Accept { call_id }
+            | CallRequest::Reject { call_id }
+            | CallRequest::Cancel { call_id }
+            | CallRequest::Hangup { call_id }
+            | CallRequest::Sdp { call_id, .. }
+            | CallRequest::Ice { call_id, .. } => call_id,
+        }
+    }
 }
 
 /// Offer or answer.
@@ -162,5 +180,18 @@ pub enum CallNotice {
         call_id: String,
         /// The candidate.
         candidate: IceCandidate,
+    },
+    /// Who is in a group call now (version 4): to every device of every member
+    /// whenever someone joins or leaves, and to a device that connects while the
+    /// call runs. `participants` empty means the call is over.
+    Participants {
+        /// The call.
+        call_id: String,
+        /// The group conversation.
+        conversation: ConversationId,
+        /// Audio or video.
+        media: CallMedia,
+        /// The accounts taking part, in the order they joined.
+        participants: Vec<UserId>,
     },
 }

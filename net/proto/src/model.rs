@@ -284,6 +284,9 @@ pub enum MessageBody {
         /// Talk time, for completed calls.
         #[serde(default)]
         duration_ms: u64,
+        /// Who took part, for a group call (version 4); empty for a 1:1 call.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        participants: Vec<UserId>,
     },
 }
 

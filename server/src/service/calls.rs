@@ -85,6 +85,17 @@ impl Calls {
         self.table.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether `user` is in a 1:1 call kept in this relay's memory (always
+    /// false in a cluster, where group calls are not offered).
+    pub fn busy_here(&self, user: UserId) -> bool {
+        self.lock().busy.contains_key(&user)
+    }
+
+    /// Whether a 1:1 call with this id is in this relay's memory.
+    pub fn contains(&self, call_id: &str) -> bool {
+        self.lock().calls.contains_key(call_id)
+    }
+
     /// Runs `f` on the calls in `scope` (on one relay: all of them) and keeps
     /// what it changed.
     async fn with<R>(&self, scope: CallScope<'_>, f: impl FnOnce(&mut Table) -> R) -> Result<R> {
@@ -201,6 +212,9 @@ pub struct Origin<'a> {
 impl Service {
     /// Handles one `call` frame from `from`.
     pub async fn call(self: &Arc<Self>, from: Origin<'_>, request: CallRequest) -> Result<()> {
+        if self.group_calls.contains(request.call_id()) {
+            return self.group_call_action(from, request).await;
+        }
         match request {
             CallRequest::Invite {
                 call_id,
@@ -259,16 +273,7 @@ impl Service {
         conversation: ConversationId,
         media: CallMedia,
     ) -> Result<()> {
-        if call_id.is_empty()
-            || call_id.len() > MAX_CALL_ID
-            || !call_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            return Err(Error::bad_request(format!(
-                "call_id must be 1–{MAX_CALL_ID} letters, digits, '-' or '_'"
-            )));
-        }
+        valid_call_id(&call_id)?;
         let record = self
             .storage
             .conversation(conversation)
@@ -291,12 +296,24 @@ impl Service {
                 ));
             }
             ConversationKind::Group { .. } => {
-                return Err(Error::client(
-                    ErrorCode::Unsupported,
-                    "calls are 1:1; group calls are not offered",
-                ));
+                return self
+                    .start_group_call(from, call_id, conversation, media)
+                    .await;
             }
         };
+        if self.group_calls.is_busy(from.user) {
+            return Err(Error::client(
+                ErrorCode::InvalidState,
+                "already in a call; hang up first",
+            ));
+        }
+        if self.group_calls.contains(&call_id) {
+            return Err(Error::client(
+                ErrorCode::InvalidState,
+                "a call with this id is in progress",
+            ));
+        }
+        let callee_in_group_call = self.group_calls.is_busy(callee);
         let ring_ms = self.config.call_ring_timeout_ms;
         let busy = self
             .calls
@@ -327,7 +344,7 @@ impl Service {
                         away: [None, None],
                         away_deadline: [None, None],
                     };
-                    if table.busy.contains_key(&callee) {
+                    if table.busy.contains_key(&callee) || callee_in_group_call {
                         // Answered for the callee: they are in another call.
                         Ok(Err(call))
                     } else {
@@ -642,6 +659,7 @@ impl Service {
                     media: call.media,
                     outcome,
                     duration_ms,
+                    participants: Vec::new(),
                 },
                 reply_to: None,
                 ts: now_ms(),
@@ -728,6 +746,21 @@ fn take(table: &mut Table, call_id: &str, reason: EndReason) -> Option<Ended> {
         reason,
         duration_ms,
     })
+}
+
+/// Refuses a call id that is not 1–[`MAX_CALL_ID`] letters, digits, `-` or `_`.
+pub(super) fn valid_call_id(call_id: &str) -> Result<()> {
+    if call_id.is_empty()
+        || call_id.len() > MAX_CALL_ID
+        || !call_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(Error::bad_request(format!(
+            "call_id must be 1–{MAX_CALL_ID} letters, digits, '-' or '_'"
+        )));
+    }
+    Ok(())
 }
 
 fn no_such_call() -> Error {

@@ -693,6 +693,7 @@ mod tests {
             media,
             outcome,
             duration_ms,
+            participants: Vec::new(),
         };
         let r = |b: MessageBody, mine| record(&i18n, &b, mine).unwrap();
         assert_eq!(

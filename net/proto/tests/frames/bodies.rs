@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use natter_proto::model::{CallMedia, CallOutcome, FileRef, MessageBody};
+use natter_proto::model::{CallMedia, CallOutcome, FileRef, MessageBody, UserId};
 use serde_json::Value;
 
 use crate::support::*;
@@ -130,6 +130,24 @@ fn body_fixtures() -> Vec<(&'static str, MessageBody)> {
                 media: CallMedia::Video,
                 outcome: CallOutcome::Completed,
                 duration_ms: 754000,
+                participants: Vec::new(),
+            },
+        ),
+        (
+            r#"{
+  "kind": "call",
+  "call_id": "c2b1e6f0-9d7a-4a53-8f1e-2f4d6b8a9c01",
+  "media": "audio",
+  "outcome": "completed",
+  "duration_ms": 1260000,
+  "participants": [4211, 4213, 4217]
+}"#,
+            MessageBody::Call {
+                call_id: CALL_ID.into(),
+                media: CallMedia::Audio,
+                outcome: CallOutcome::Completed,
+                duration_ms: 1260000,
+                participants: vec![UserId(4211), UserId(4213), UserId(4217)],
             },
         ),
     ]
@@ -205,6 +223,7 @@ fn call_outcomes_and_defaults() {
             media: CallMedia::Audio,
             outcome: CallOutcome::Missed,
             duration_ms: 0,
+            participants: Vec::new(),
         }
     );
 }

@@ -7,7 +7,9 @@ use natter_proto::call::{CallNotice, EndReason, SdpType};
 use natter_proto::error::{ErrorBody, ErrorCode};
 use natter_proto::frame::ServerFrame;
 use natter_proto::limits::Limits;
-use natter_proto::model::{CallMedia, ConversationState, Message, MessageBody};
+use natter_proto::model::{
+    CallMedia, ConversationId, ConversationState, Message, MessageBody, UserId,
+};
 use serde_json::Value;
 
 use crate::support::*;
@@ -413,6 +415,22 @@ fn server_fixtures() -> Vec<(&'static str, ServerFrame)> {
                 ),
             }),
         ),
+        (
+            r#"{
+  "type": "call",
+  "notice": "participants",
+  "call_id": "c2b1e6f0-9d7a-4a53-8f1e-2f4d6b8a9c01",
+  "conversation": 108441307136000,
+  "media": "video",
+  "participants": [4211, 4213]
+}"#,
+            call(CallNotice::Participants {
+                call_id: id(),
+                conversation: ConversationId(108441307136000),
+                media: CallMedia::Video,
+                participants: vec![UserId(4211), UserId(4213)],
+            }),
+        ),
     ]
 }
 
@@ -439,6 +457,7 @@ fn server_variant(frame: &ServerFrame) -> &'static str {
             CallNotice::Ended { .. } => "call/ended",
             CallNotice::Sdp { .. } => "call/sdp",
             CallNotice::Ice { .. } => "call/ice",
+            CallNotice::Participants { .. } => "call/participants",
         },
     }
 }
@@ -462,6 +481,7 @@ const SERVER_VARIANTS: &[&str] = &[
     "call/ended",
     "call/sdp",
     "call/ice",
+    "call/participants",
 ];
 
 #[test]
