@@ -47,6 +47,9 @@ pub enum GroupEvent {
     },
 }
 
+/// How long a hang-up waits for the relay's `ended`.
+const LEAVE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 enum Command {
     Notice(CallNotice),
     HangUp,
@@ -173,19 +176,36 @@ impl Task {
         mut commands: mpsc::UnboundedReceiver<Command>,
         mut engine_events: mpsc::UnboundedReceiver<CallEvent>,
     ) {
+        // After a hang-up, the relay's `ended` (with the talk time) closes the
+        // call here, so a quick rejoin of the same call never sees it; if it
+        // does not come, the call ends here anyway.
+        let mut leaving: Option<tokio::time::Instant> = None;
+        let mut handles = true;
         while !self.over {
+            let give_up = async {
+                match leaving {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
-                command = commands.recv() => match command {
+                command = commands.recv(), if handles => match command {
                     Some(Command::Notice(notice)) => self.on_notice(notice).await,
                     Some(Command::HangUp) | None => {
-                        (self.signal)(CallRequest::Hangup { call_id: self.call_id.clone() });
-                        self.end(EndReason::Completed, 0).await;
+                        // Every handle gone: nobody can feed notices any more.
+                        handles = command.is_some();
+                        if leaving.is_none() {
+                            (self.signal)(CallRequest::Hangup { call_id: self.call_id.clone() });
+                            let _ = self.engine.close().await;
+                            leaving = Some(tokio::time::Instant::now() + LEAVE_WAIT);
+                        }
                     }
                 },
-                event = engine_events.recv() => match event {
+                event = engine_events.recv(), if leaving.is_none() => match event {
                     Some(event) => self.on_engine(event).await,
                     None => break,
                 },
+                () = give_up => self.end(EndReason::Completed, 0).await,
             }
         }
     }
