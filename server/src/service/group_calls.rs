@@ -567,6 +567,12 @@ impl Service {
             },
             None,
         );
+        // Nobody joined the one who started it: they hear why.
+        let reason = if call.ever.len() >= 2 {
+            EndReason::Completed
+        } else {
+            ringing_reason
+        };
         for key in &call.participants {
             self.push_to_device(
                 key.user,
@@ -574,7 +580,7 @@ impl Service {
                 &ServerFrame::Call {
                     call: CallNotice::Ended {
                         call_id: id.clone(),
-                        reason: EndReason::Completed,
+                        reason,
                         duration_ms,
                     },
                 },
