@@ -83,6 +83,19 @@ pub fn bubble(mine: bool) -> impl Fn(&Theme) -> container::Style {
     }
 }
 
+/// A participant's tile in a group call; the one speaking is outlined.
+pub fn call_tile(theme: &Theme, speaking: bool) -> container::Style {
+    let p = theme.extended_palette();
+    let edge = if speaking {
+        border::rounded(8).color(p.success.base.color).width(2)
+    } else {
+        border::rounded(8).color(p.background.strong.color).width(1)
+    };
+    container::Style::default()
+        .background(p.background.base.color)
+        .border(edge)
+}
+
 /// The panel behind the conversation list.
 pub fn sidebar(theme: &Theme) -> container::Style {
     let p = theme.extended_palette();

@@ -12,6 +12,7 @@ pub mod chat;
 pub mod composer;
 pub mod contacts;
 pub mod forward;
+pub mod group_call;
 pub mod group_info;
 pub mod groups;
 mod live;
@@ -125,6 +126,12 @@ pub struct Main {
     devices: call::Devices,
     device_list: Option<natter_media::device::DeviceList>,
     early_notices: Vec<natter_proto::call::CallNotice>,
+    /// Group calls running in this account's groups.
+    group_calls: HashMap<ConversationId, group_call::Running>,
+    /// The group call this device takes part in.
+    group_call: Option<group_call::InCall>,
+    /// Media for group calls other than the chosen devices (headless clients).
+    group_call_media: Option<natter_media::MediaConfig>,
     call_records: HashMap<ConversationId, ChatMessage>,
     /// Conversations with an unread message mentioning the reader.
     mentioned: BTreeSet<ConversationId>,
@@ -186,6 +193,8 @@ pub enum Message {
     Done(Result<String, Shared<natter_net::Error>>),
     /// Calls.
     Call(call::Message),
+    /// Group calls.
+    GroupCall(group_call::Message),
     /// Pictures and files.
     Attach(attach::Message),
     /// Voice messages.
@@ -260,6 +269,9 @@ impl Main {
             devices: call::Devices::default(),
             device_list: None,
             early_notices: Vec::new(),
+            group_calls: HashMap::new(),
+            group_call: None,
+            group_call_media: None,
             call_records: HashMap::new(),
             mentioned: BTreeSet::new(),
             reads: HashMap::new(),
@@ -318,6 +330,7 @@ impl Main {
         let mut subs = vec![
             session::subscription(&self.store).map(Message::Session),
             self.call_subscriptions().map(Message::Call),
+            self.group_call_subscription().map(Message::GroupCall),
             self.voice_subscription(),
         ];
         if !self.typing.is_empty() || self.notice.is_up() {
@@ -476,6 +489,7 @@ impl Main {
                 Task::none()
             }
             Message::Call(m) => self.update_call(m, ctx),
+            Message::GroupCall(m) => self.update_group_call(m, ctx),
             Message::Devices(devices) => return (Task::none(), Some(Event::Devices(devices))),
             Message::DeviceList(list) => {
                 self.device_list = Some(list);

@@ -257,6 +257,15 @@ call-ended-busy = Busy
 call-ended-elsewhere = Answered on another device
 call-ended-lost = Connection lost
 call-ended-failed = The call could not be placed
+group-call-start-audio = Start a group voice call
+group-call-start-video = Start a group video call
+group-call-join = Join call ({ $count })
+group-call-join-ringing = Incoming group call · Join ({ $count })
+group-call-in-call = In the group call · { $count } taking part
+group-call-leave = Leave
+group-call-you = You
+group-call-muted = muted
+group-call-failed = The group call could not be set up.
 
 # Acting on messages
 chat-recalled-by = { $name } recalled a message.

@@ -251,6 +251,15 @@ call-ended-busy = 对方忙线
 call-ended-elsewhere = 已在其他设备接听
 call-ended-lost = 连接已断开
 call-ended-failed = 无法发起通话
+group-call-start-audio = 发起群语音通话
+group-call-start-video = 发起群视频通话
+group-call-join = 加入通话({ $count } 人)
+group-call-join-ringing = 群通话来电 · 加入({ $count } 人)
+group-call-in-call = 群通话中 · { $count } 人参与
+group-call-leave = 退出
+group-call-you = 我
+group-call-muted = 已静音
+group-call-failed = 无法建立群通话。
 
 # Acting on messages
 chat-recalled-by = { $name }撤回了一条消息。

@@ -13,8 +13,9 @@
 mod phone;
 mod view;
 
+use phone::VideoKey;
+pub(super) use phone::ice_servers;
 pub use phone::{Devices, FRAME_GAP, Handle, frames, media_config, phone, start};
-use phone::{VideoKey, ice_servers};
 
 use std::time::{Duration, Instant};
 
@@ -333,6 +334,9 @@ impl Main {
     /// A call notice from the session: the phone handles it (kept until the
     /// phone is up).
     pub(super) fn on_call_notice(&mut self, notice: CallNotice) {
+        let Some(notice) = self.on_group_notice(notice) else {
+            return;
+        };
         match &self.phone {
             Some(phone) => phone.notice(notice),
             None => self.early_notices.push(notice),

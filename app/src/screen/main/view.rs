@@ -59,6 +59,10 @@ impl Main {
         // to read and write; elsewhere it takes the chat's place.
         let beside = !narrow && width - SIDEBAR - INFO >= MIN_CHAT;
         let body = self.panes(ctx, narrow, beside);
+        let body = match self.group_call_strip(ctx.i18n) {
+            Some(strip) => column![strip.map(Message::GroupCall), body].into(),
+            None => body,
+        };
         match self.call_strip(ctx.i18n, narrow) {
             Some(strip) => column![strip.map(Message::Call), body].into(),
             None => body,
@@ -309,6 +313,44 @@ impl Main {
                     ))),
                     tip,
                 ));
+            }
+        }
+        if group && !conv.closed && self.client.is_some() {
+            let busy = self.in_group_call() || self.call.as_ref().is_some_and(|c| c.is_live());
+            match self.group_call_in(conv.id) {
+                Some(running) if !self.in_group_call() => {
+                    let key = if running.ringing {
+                        "group-call-join-ringing"
+                    } else {
+                        "group-call-join"
+                    };
+                    let label =
+                        i18n.tr_args(key, &[("count", Arg::from(running.participants.len()))]);
+                    header = header.push(
+                        button(one_line(label, 13.0))
+                            .style(button::success)
+                            .on_press_maybe((!busy).then_some(Message::GroupCall(
+                                super::group_call::Message::Join(conv.id),
+                            ))),
+                    );
+                }
+                Some(_) => {}
+                None => {
+                    for (media, glyph, key) in [
+                        (CallMedia::Audio, Icon::Phone, "group-call-start-audio"),
+                        (CallMedia::Video, Icon::Video, "group-call-start-video"),
+                    ] {
+                        header = header.push(icon::button(
+                            glyph,
+                            i18n.tr(key),
+                            button::text,
+                            (!busy).then_some(Message::GroupCall(
+                                super::group_call::Message::Start(conv.id, media),
+                            )),
+                            tip,
+                        ));
+                    }
+                }
             }
         }
         if group && self.groups.iter().any(|g| g.id == conv.id) {

@@ -184,7 +184,7 @@ pub fn frames(slot: FrameSlot) -> impl Stream<Item = image::Handle> + Send {
 
 /// Fresh STUN/TURN servers from the relay; without them the call still tries
 /// direct paths.
-pub(super) async fn ice_servers(client: &Client) -> Vec<natter_media::IceServer> {
+pub(crate) async fn ice_servers(client: &Client) -> Vec<natter_media::IceServer> {
     match client.ice_servers().await {
         Ok(servers) => natter_media::phone::ice_servers(&servers.ice_servers),
         Err(e) => {

@@ -1,0 +1,486 @@
+//! Group calls in the window: which groups have a call running (from the
+//! relay's `participants` notices), starting and joining one from the group's
+//! header, and while in one a strip of tiles — each participant's picture or
+//! initial, their name, the one speaking outlined — with mute, camera and leave.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use iced::widget::{button, column, container, image, row, text};
+use iced::{Element, Length, Task};
+use natter_i18n::{Arg, I18n};
+use natter_media::group::{GroupCall, GroupEvent};
+use natter_proto::call::CallNotice;
+use natter_proto::model::{CallMedia, ConversationId, UserId};
+
+use natter_proto::model::ConversationKind;
+
+use super::Main;
+use crate::style;
+
+/// A picture tile's size.
+const TILE_W: f32 = 128.0;
+const TILE_H: f32 = 96.0;
+/// Level above which a participant counts as speaking.
+const SPEAKING: f32 = 0.02;
+
+/// Group call messages.
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// Start a call in this group.
+    Start(ConversationId, CallMedia),
+    /// Join the call running in this group.
+    Join(ConversationId),
+    /// The call was set up (or could not be).
+    Opened(Result<Opened, String>),
+    /// From the call (also taken on every tick).
+    Event(GroupEvent),
+    /// Leave the call.
+    Leave,
+    /// Mute or unmute the microphone.
+    ToggleMute,
+    /// Camera off or on.
+    ToggleCamera,
+    /// Time to take the call's events and fresh pictures and levels.
+    Tick,
+}
+
+/// A call set up, with its events (taken once).
+#[derive(Debug, Clone)]
+pub struct Opened {
+    conversation: ConversationId,
+    call: GroupCall,
+    events: Arc<Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<GroupEvent>>>>,
+}
+
+/// A call running in a group, as the relay announced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Running {
+    /// The call.
+    pub call_id: String,
+    /// Audio or video.
+    pub media: CallMedia,
+    /// Who takes part.
+    pub participants: Vec<UserId>,
+    /// Whether this account's devices ring for it.
+    pub ringing: bool,
+}
+
+/// The call this device takes part in.
+pub struct InCall {
+    conversation: ConversationId,
+    call: GroupCall,
+    events: tokio::sync::mpsc::UnboundedReceiver<GroupEvent>,
+    participants: Vec<UserId>,
+    muted: bool,
+    camera: bool,
+    connected: bool,
+    problem: Option<String>,
+    pictures: HashMap<UserId, image::Handle>,
+    speaking: Option<UserId>,
+}
+
+impl InCall {
+    /// The conversation of the call.
+    pub fn conversation(&self) -> ConversationId {
+        self.conversation
+    }
+
+    /// Who takes part, as the relay last said.
+    pub fn participants(&self) -> &[UserId] {
+        &self.participants
+    }
+
+    /// Whose pictures arrived.
+    pub fn pictured(&self) -> usize {
+        self.pictures.len()
+    }
+
+    /// Whether media to and from the relay flows.
+    pub fn is_connected(&self) -> bool {
+        self.connected
+    }
+}
+
+impl Main {
+    /// A call notice about a group call: kept here (and handed to the call
+    /// this device takes part in). Returns the notice back if it is not one.
+    pub(super) fn on_group_notice(&mut self, notice: CallNotice) -> Option<CallNotice> {
+        let is_group = |c: ConversationId| {
+            self.groups.iter().any(|g| g.id == c)
+                || self
+                    .conversations
+                    .iter()
+                    .any(|conv| conv.id == c && matches!(conv.kind, ConversationKind::Group { .. }))
+        };
+        match &notice {
+            CallNotice::Incoming {
+                call_id,
+                conversation,
+                media,
+                ..
+            } if is_group(*conversation) => {
+                let running = self
+                    .group_calls
+                    .entry(*conversation)
+                    .or_insert_with(|| Running {
+                        call_id: call_id.clone(),
+                        media: *media,
+                        participants: Vec::new(),
+                        ringing: true,
+                    });
+                running.ringing = true;
+                None
+            }
+            CallNotice::Participants {
+                call_id,
+                conversation,
+                media,
+                participants,
+            } => {
+                if participants.is_empty() {
+                    self.group_calls.remove(conversation);
+                } else {
+                    let ringing = self
+                        .group_calls
+                        .get(conversation)
+                        .is_some_and(|r| r.ringing && r.call_id == *call_id);
+                    self.group_calls.insert(
+                        *conversation,
+                        Running {
+                            call_id: call_id.clone(),
+                            media: *media,
+                            participants: participants.clone(),
+                            ringing,
+                        },
+                    );
+                }
+                if let Some(in_call) = &self.group_call {
+                    in_call.call.notice(notice);
+                }
+                None
+            }
+            _ => {
+                let id = notice_call_id(&notice)?;
+                let ours = self
+                    .group_call
+                    .as_ref()
+                    .filter(|c| c.call.call_id() == id)
+                    .map(|c| c.call.clone());
+                let known = self.group_calls.values_mut().find(|r| r.call_id == id);
+                if ours.is_none() && known.is_none() {
+                    return Some(notice);
+                }
+                if let (Some(running), CallNotice::Ended { .. }) = (known, &notice) {
+                    running.ringing = false;
+                }
+                if let Some(call) = ours {
+                    call.notice(notice);
+                }
+                None
+            }
+        }
+    }
+
+    /// The call running in `conversation`, if any.
+    pub(super) fn group_call_in(&self, conversation: ConversationId) -> Option<&Running> {
+        self.group_calls.get(&conversation)
+    }
+
+    /// Whether this device takes part in a group call.
+    pub(super) fn in_group_call(&self) -> bool {
+        self.group_call.is_some()
+    }
+
+    /// The group call this device takes part in.
+    pub fn group_call(&self) -> Option<&InCall> {
+        self.group_call.as_ref()
+    }
+
+    /// Group calls running in this account's groups.
+    pub fn group_calls(&self) -> &HashMap<ConversationId, Running> {
+        &self.group_calls
+    }
+
+    /// Group calls use `config` instead of the devices chosen in the settings
+    /// (a headless client: test tone and pattern on loopback).
+    pub fn use_media_for_group_calls(&mut self, config: natter_media::MediaConfig) {
+        self.group_call_media = Some(config);
+    }
+
+    /// Pictures and levels while in a call.
+    pub(super) fn group_call_subscription(&self) -> iced::Subscription<Message> {
+        if self.group_call.is_some() {
+            iced::time::every(Duration::from_millis(100)).map(|_| Message::Tick)
+        } else {
+            iced::Subscription::none()
+        }
+    }
+
+    pub(super) fn update_group_call(
+        &mut self,
+        message: Message,
+        ctx: super::Context<'_>,
+    ) -> Task<super::Message> {
+        match message {
+            Message::Start(conversation, media) => self.open_group_call(conversation, None, media),
+            Message::Join(conversation) => match self.group_calls.get(&conversation) {
+                Some(running) => {
+                    let (id, media) = (running.call_id.clone(), running.media);
+                    self.open_group_call(conversation, Some(id), media)
+                }
+                None => Task::none(),
+            },
+            Message::Opened(Ok(opened)) => {
+                let events = opened
+                    .events
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take();
+                let Some(events) = events else {
+                    return Task::none();
+                };
+                let camera = opened.call.engine().is_camera_on();
+                if let Some(running) = self.group_calls.get_mut(&opened.conversation) {
+                    running.ringing = false;
+                }
+                self.group_call = Some(InCall {
+                    conversation: opened.conversation,
+                    call: opened.call,
+                    events,
+                    participants: Vec::new(),
+                    muted: false,
+                    camera,
+                    connected: false,
+                    problem: None,
+                    pictures: HashMap::new(),
+                    speaking: None,
+                });
+                Task::none()
+            }
+            Message::Opened(Err(e)) => {
+                tracing::warn!(error = %e, "group call not set up");
+                self.notice.set(Some(ctx.i18n.tr("group-call-failed")));
+                Task::none()
+            }
+            Message::Event(event) => {
+                self.on_group_event(event);
+                Task::none()
+            }
+            Message::Leave => {
+                if let Some(in_call) = self.group_call.take() {
+                    in_call.call.hang_up();
+                }
+                Task::none()
+            }
+            Message::ToggleMute => {
+                if let Some(in_call) = self.group_call.as_mut() {
+                    in_call.muted = !in_call.muted;
+                    in_call.call.engine().set_muted(in_call.muted);
+                }
+                Task::none()
+            }
+            Message::ToggleCamera => {
+                if let Some(in_call) = self.group_call.as_mut() {
+                    in_call.camera = !in_call.camera;
+                    in_call.call.engine().set_camera(in_call.camera);
+                }
+                Task::none()
+            }
+            Message::Tick => {
+                // The call's events, as they came since the last tick.
+                let mut events = Vec::new();
+                if let Some(in_call) = self.group_call.as_mut() {
+                    while let Ok(event) = in_call.events.try_recv() {
+                        events.push(event);
+                    }
+                }
+                for event in events {
+                    self.on_group_event(event);
+                }
+                let me = self.me();
+                if let Some(in_call) = self.group_call.as_mut() {
+                    let engine = in_call.call.engine();
+                    let mut loudest = (None, SPEAKING);
+                    for user in in_call.participants.iter().filter(|u| **u != me) {
+                        if let Some(frame) =
+                            engine.participant_video(*user).and_then(|s| s.latest())
+                        {
+                            in_call.pictures.insert(
+                                *user,
+                                image::Handle::from_rgba(
+                                    frame.width as u32,
+                                    frame.height as u32,
+                                    frame.data.clone(),
+                                ),
+                            );
+                        }
+                        let level = engine.participant_level(*user);
+                        if level > loudest.1 {
+                            loudest = (Some(*user), level);
+                        }
+                    }
+                    in_call.speaking = loudest.0;
+                }
+                Task::none()
+            }
+        }
+    }
+
+    fn on_group_event(&mut self, event: GroupEvent) {
+        let Some(in_call) = self.group_call.as_mut() else {
+            return;
+        };
+        match event {
+            GroupEvent::Participants(p) => {
+                in_call.pictures.retain(|u, _| p.contains(u));
+                in_call.participants = p;
+            }
+            GroupEvent::Connected => in_call.connected = true,
+            GroupEvent::Problem(p) => in_call.problem = Some(p),
+            GroupEvent::Ended { .. } => self.group_call = None,
+            GroupEvent::Joined | GroupEvent::StreamStarted { .. } => {}
+        }
+    }
+
+    fn open_group_call(
+        &mut self,
+        conversation: ConversationId,
+        call_id: Option<String>,
+        media: CallMedia,
+    ) -> Task<super::Message> {
+        if self.group_call.is_some() || self.call.as_ref().is_some_and(|c| c.is_live()) {
+            return Task::none();
+        }
+        let Some(client) = self.client.clone() else {
+            return Task::none();
+        };
+        let mut config = self
+            .group_call_media
+            .clone()
+            .unwrap_or_else(|| super::call::media_config(&self.devices));
+        Task::perform(
+            async move {
+                config.ice_servers = super::call::ice_servers(&client).await;
+                let signaller = client.clone();
+                let signal: natter_media::phone::Signal = Arc::new(move |req| signaller.call(req));
+                let opened = match call_id {
+                    Some(id) => GroupCall::join(signal, config, id, media).await,
+                    None => GroupCall::start(signal, config, conversation, media).await,
+                };
+                opened
+                    .map(|(call, events)| Opened {
+                        conversation,
+                        call,
+                        events: Arc::new(Mutex::new(Some(events))),
+                    })
+                    .map_err(|e| e.to_string())
+            },
+            |r| super::Message::GroupCall(Message::Opened(r)),
+        )
+    }
+
+    /// The strip shown above everything while in a group call.
+    pub(super) fn group_call_strip<'a>(&'a self, i18n: &'a I18n) -> Option<Element<'a, Message>> {
+        let in_call = self.group_call.as_ref()?;
+        let me = self.me();
+        let name = |u: &UserId| {
+            if *u == me {
+                i18n.tr("group-call-you")
+            } else {
+                self.users
+                    .get(u)
+                    .map(|s| s.nickname.clone())
+                    .unwrap_or_else(|| u.to_string())
+            }
+        };
+        let tiles = in_call.participants.iter().map(|u| {
+            let picture: Element<'a, Message> = match in_call.pictures.get(u) {
+                Some(handle) => image(handle.clone())
+                    .width(TILE_W)
+                    .height(TILE_H)
+                    .content_fit(iced::ContentFit::Cover)
+                    .into(),
+                None => container(text(name(u).chars().next().unwrap_or('?').to_string()).size(32))
+                    .center_x(TILE_W)
+                    .center_y(TILE_H)
+                    .into(),
+            };
+            let speaking = in_call.speaking == Some(*u);
+            let label = if *u == me && in_call.muted {
+                format!("{} · {}", name(u), i18n.tr("group-call-muted"))
+            } else {
+                name(u)
+            };
+            container(column![
+                picture,
+                text(label)
+                    .size(12)
+                    .wrapping(iced::widget::text::Wrapping::None)
+            ])
+            .padding(4)
+            .style(move |theme| style::call_tile(theme, speaking))
+            .into()
+        });
+        let status = if in_call.connected {
+            i18n.tr_args(
+                "group-call-in-call",
+                &[("count", Arg::from(in_call.participants.len()))],
+            )
+        } else {
+            i18n.tr("call-connecting")
+        };
+        let mute = if in_call.muted {
+            "call-unmute"
+        } else {
+            "call-mute"
+        };
+        let camera = if in_call.camera {
+            "call-camera-off"
+        } else {
+            "call-camera-on"
+        };
+        let controls = row![
+            text(status).size(13).width(Length::Fill),
+            button(text(i18n.tr(mute)).size(13))
+                .style(button::secondary)
+                .on_press(Message::ToggleMute),
+            button(text(i18n.tr(camera)).size(13))
+                .style(button::secondary)
+                .on_press(Message::ToggleCamera),
+            button(text(i18n.tr("group-call-leave")).size(13))
+                .style(button::danger)
+                .on_press(Message::Leave),
+        ]
+        .spacing(8)
+        .align_y(iced::Alignment::Center);
+        let mut strip = column![controls, row(tiles).spacing(8).wrap()].spacing(8);
+        if let Some(problem) = &in_call.problem {
+            strip = strip.push(
+                text(i18n.tr_args("call-problem", &[("detail", Arg::from(problem.as_str()))]))
+                    .size(12),
+            );
+        }
+        Some(
+            container(strip)
+                .padding([8, 12])
+                .width(Length::Fill)
+                .style(style::sidebar)
+                .into(),
+        )
+    }
+}
+
+/// The call a notice is about.
+fn notice_call_id(notice: &CallNotice) -> Option<&str> {
+    match notice {
+        CallNotice::Incoming { call_id, .. }
+        | CallNotice::Ringing { call_id }
+        | CallNotice::Accepted { call_id }
+        | CallNotice::Ended { call_id, .. }
+        | CallNotice::Sdp { call_id, .. }
+        | CallNotice::Ice { call_id, .. }
+        | CallNotice::Participants { call_id, .. } => Some(call_id),
+    }
+}
