@@ -705,13 +705,18 @@ async fn a_group_call_from_the_header() {
         |s| {
             [&s[0], &s[1]].iter().all(|side| {
                 main_of(&side.app).group_call().is_some_and(|c| {
-                    c.participants().len() == 2 && c.pictured() == 1 && c.is_connected()
+                    c.participants().len() == 2 && c.pictured() == 2 && c.is_connected()
                 })
             }) && shows(&s[2].app, "Incoming group call · Join (2)")
         },
     )
     .await;
     assert!(shows(&amy.app, "In the group call · 2 taking part"));
+    if let Some(dir) = std::env::var_os("NATTER_SNAPSHOTS") {
+        let dir = std::path::Path::new(&dir);
+        snapshots(&mut amy.app, dir, "group-call");
+        snapshots(&mut cat.app, dir, "group-call-join");
+    }
     assert!(shows(&bob.app, "amy"));
     assert!(main_of(&cat.app).group_calls().contains_key(&team));
 
@@ -741,4 +746,38 @@ async fn a_group_call_from_the_header() {
         assert!(tokio::time::Instant::now() < deadline, "no call record");
         cat.step(Duration::from_millis(20)).await;
     }
+}
+
+/// Pictures of `app` as it is now, for looking at (not compared): 1280 px
+/// light and 360 px dark, in English and Chinese, into `dir`.
+fn snapshots(app: &mut App, dir: &std::path::Path, name: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    let before = app.settings.theme;
+    for (language, tag) in [(Language::EnUs, "en-US"), (Language::ZhCn, "zh-CN")] {
+        app.i18n = natter_i18n::I18n::new(language).unwrap();
+        for (width, theme, look) in [
+            (1280.0, natter::app::ThemeChoice::Light, "light"),
+            (360.0, natter::app::ThemeChoice::Dark, "dark"),
+        ] {
+            app.settings.theme = theme;
+            let _ = app.update(Message::Resized(width));
+            let mut fonts: Vec<std::borrow::Cow<'static, [u8]>> = vec![natter::icon::BYTES.into()];
+            if let Some(cjk) = natter::fonts::cjk_font() {
+                fonts.push(cjk.into());
+            }
+            let settings = iced_test::core::Settings {
+                fonts,
+                ..Default::default()
+            };
+            let theme = app.theme();
+            let mut ui = iced_test::Simulator::with_size(settings, (width, 800.0), app.view());
+            let shot = ui.snapshot(&theme).unwrap();
+            let path = dir.join(format!("{name}-{width}-{look}-{tag}.png"));
+            let _ = std::fs::remove_file(&path);
+            let _ = shot.matches_image(&path).unwrap();
+        }
+    }
+    app.settings.theme = before;
+    app.i18n = natter_i18n::I18n::new(Language::EnUs).unwrap();
+    let _ = app.update(Message::Resized(1000.0));
 }

@@ -302,6 +302,22 @@ impl Main {
                 let me = self.me();
                 if let Some(in_call) = self.group_call.as_mut() {
                     let engine = in_call.call.engine();
+                    // The self-view, while the camera is on.
+                    match engine.local_video().latest().filter(|_| in_call.camera) {
+                        Some(frame) => {
+                            in_call.pictures.insert(
+                                me,
+                                image::Handle::from_rgba(
+                                    frame.width as u32,
+                                    frame.height as u32,
+                                    frame.data.clone(),
+                                ),
+                            );
+                        }
+                        None => {
+                            in_call.pictures.remove(&me);
+                        }
+                    }
                     let mut loudest = (None, SPEAKING);
                     for user in in_call.participants.iter().filter(|u| **u != me) {
                         if let Some(frame) =
@@ -395,6 +411,22 @@ impl Main {
                     .unwrap_or_else(|| u.to_string())
             }
         };
+        let initial = |u: &UserId| {
+            let nickname = if *u == me {
+                self.me_name().to_owned()
+            } else {
+                self.users
+                    .get(u)
+                    .map(|s| s.nickname.clone())
+                    .unwrap_or_default()
+            };
+            nickname
+                .chars()
+                .next()
+                .unwrap_or('?')
+                .to_uppercase()
+                .to_string()
+        };
         let tiles = in_call.participants.iter().map(|u| {
             let picture: Element<'a, Message> = match in_call.pictures.get(u) {
                 Some(handle) => image(handle.clone())
@@ -402,7 +434,7 @@ impl Main {
                     .height(TILE_H)
                     .content_fit(iced::ContentFit::Cover)
                     .into(),
-                None => container(text(name(u).chars().next().unwrap_or('?').to_string()).size(32))
+                None => container(text(initial(u)).size(32))
                     .center_x(TILE_W)
                     .center_y(TILE_H)
                     .into(),
