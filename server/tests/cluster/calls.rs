@@ -206,3 +206,34 @@ async fn an_unanswered_call_across_nodes_times_out_once() {
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     assert_eq!(records(&c, &bob, conv).await, [CallOutcome::Missed]);
 }
+
+/// Group calls need one relay: a node of a cluster refuses them, by name, and
+/// nobody rings.
+#[tokio::test]
+async fn a_group_call_on_a_cluster_node_is_refused_as_unsupported() {
+    let c = Cluster::start(2).await;
+    let (ann, bob) = (c.api.user("ann").await, c.api.user("bob").await);
+    c.api.befriend(&ann, &bob).await;
+    let group: natter_proto::model::Group = c
+        .api
+        .post(
+            &ann,
+            "/v1/groups",
+            &natter_proto::rest::CreateGroup {
+                name: "cluster".into(),
+                members: vec![bob.id],
+            },
+        )
+        .await
+        .unwrap();
+    let mut wa = c.ws_on(&ann, 0).await;
+    let mut wb = c.ws_on(&bob, 1).await;
+    wa.send(&invite("g1", group.id)).await;
+    let error = wa.error().await;
+    assert_eq!(error.code, natter_proto::ErrorCode::Unsupported);
+    assert!(error.message.contains("cluster"), "{}", error.message);
+    wb.assert_quiet(std::time::Duration::from_millis(500), |f| {
+        matches!(f, ServerFrame::Call { .. })
+    })
+    .await;
+}
