@@ -12,6 +12,7 @@
 
 mod phone;
 mod view;
+pub(super) use view::stats_line;
 
 use phone::VideoKey;
 pub(super) use phone::ice_servers;

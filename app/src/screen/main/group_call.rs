@@ -44,6 +44,8 @@ pub enum Message {
     ToggleCamera,
     /// Time to take the call's events and fresh pictures and levels.
     Tick,
+    /// Fresh numbers on the link to the relay.
+    Stats(Option<natter_media::CallStats>),
 }
 
 /// A call set up, with its events (taken once).
@@ -79,6 +81,9 @@ pub struct InCall {
     problem: Option<String>,
     pictures: HashMap<UserId, image::Handle>,
     speaking: Option<UserId>,
+    stats: Option<natter_media::CallStats>,
+    /// Ticks since the numbers were last asked for.
+    ticks: u32,
 }
 
 impl InCall {
@@ -256,6 +261,8 @@ impl Main {
                     problem: None,
                     pictures: HashMap::new(),
                     speaking: None,
+                    stats: None,
+                    ticks: 0,
                 });
                 Task::none()
             }
@@ -338,6 +345,22 @@ impl Main {
                         }
                     }
                     in_call.speaking = loudest.0;
+                    // The numbers once a second.
+                    in_call.ticks += 1;
+                    if in_call.ticks >= 10 {
+                        in_call.ticks = 0;
+                        let call = in_call.call.clone();
+                        return Task::perform(
+                            async move { Some(call.engine().stats().await) },
+                            |s| super::Message::GroupCall(Message::Stats(s)),
+                        );
+                    }
+                }
+                Task::none()
+            }
+            Message::Stats(stats) => {
+                if let Some(in_call) = self.group_call.as_mut() {
+                    in_call.stats = stats;
                 }
                 Task::none()
             }
@@ -487,7 +510,10 @@ impl Main {
         ]
         .spacing(8)
         .align_y(iced::Alignment::Center);
-        let mut strip = column![controls, row(tiles).spacing(8).wrap()].spacing(8);
+        let numbers = text(super::call::stats_line(i18n, in_call.stats.as_ref()))
+            .size(11)
+            .style(text::secondary);
+        let mut strip = column![controls, row(tiles).spacing(8).wrap(), numbers].spacing(8);
         if let Some(problem) = &in_call.problem {
             strip = strip.push(
                 text(i18n.tr_args("call-problem", &[("detail", Arg::from(problem.as_str()))]))
