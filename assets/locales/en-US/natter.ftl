@@ -77,6 +77,20 @@ chat-back = Back
 chat-load-older = Load older messages
 chat-today = Today
 chat-yesterday = Yesterday
+chat-date = { $month ->
+        [1] January
+        [2] February
+        [3] March
+        [4] April
+        [5] May
+        [6] June
+        [7] July
+        [8] August
+        [9] September
+        [10] October
+        [11] November
+       *[12] December
+    } { $day }, { $year }
 chat-typing = { $name } is typing…
 chat-you = You
 preview-by = { $name }:

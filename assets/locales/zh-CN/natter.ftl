@@ -74,6 +74,7 @@ chat-back = 返回
 chat-load-older = 查看更早的消息
 chat-today = 今天
 chat-yesterday = 昨天
+chat-date = { $year }年{ $month }月{ $day }日
 chat-typing = { $name } 正在输入……
 chat-you = 你
 preview-by = { $name }：

@@ -171,6 +171,7 @@ impl Main {
                 privileged: self.privileged(),
                 users: &self.users,
                 pictures: &self.pictures,
+                avatars: &self.avatars,
                 playing: self.playing_id(),
                 font_size: ctx.settings.font_size,
                 reads: &self.reads,
