@@ -14,6 +14,7 @@ pub mod contacts;
 pub mod forward;
 pub mod group_info;
 pub mod groups;
+pub mod incoming;
 mod live;
 pub mod mention;
 mod notice;
@@ -115,6 +116,8 @@ pub struct Main {
     /// Pictures of image messages, by file id, once fetched and decoded.
     pictures: HashMap<String, image::Handle>,
     pictures_requested: BTreeSet<String>,
+    /// Files dropped and pictures pasted, waiting to be sent.
+    incoming: incoming::Incoming,
     /// A voice message being recorded.
     recording: Option<voice::Recording>,
     /// The voice message being played, by file id, and its stop switch.
@@ -252,6 +255,7 @@ impl Main {
             avatars: HashMap::new(),
             pictures: HashMap::new(),
             pictures_requested: BTreeSet::new(),
+            incoming: incoming::Incoming::default(),
             recording: None,
             playing: None,
             avatar_requested: BTreeSet::new(),
@@ -697,6 +701,8 @@ impl Main {
         }
         if self.selected != Some(id) {
             self.group_info = None;
+            // What waited for the conversation left is not sent to this one.
+            let _ = self.incoming.take();
             let draft = self
                 .conversations
                 .iter()

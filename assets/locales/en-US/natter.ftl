@@ -122,6 +122,17 @@ device-codec = the sound or picture could not be encoded or decoded
 device-other = something went wrong with the sound or the connection
 chat-save-file = Save
 chat-file-saved = Saved to { $path }
+dialog-missing-attach = No file chooser is available on this system. Drag a file onto the window, or copy a picture and press Ctrl+V in the chat.
+dialog-missing-avatar = No file chooser is available on this system. Drag a picture onto the window while Settings is open.
+chat-attach-folder = A folder cannot be sent; drop the files in it instead.
+incoming-no-chat = Open a chat first, then drop the file onto the window.
+incoming-count = { $count ->
+        [one] One file to send
+       *[other] { $count } files to send
+    }
+incoming-send = Send
+incoming-cancel = Cancel
+incoming-pasted-name = pasted
 chat-call-completed-audio = Voice call · { $duration }
 chat-call-completed-video = Video call · { $duration }
 chat-call-missed-audio = Missed voice call

@@ -1,9 +1,12 @@
 //! Pictures and files in chats: attaching one from disk (uploaded, then sent as
-//! an image or file message through the outbox), showing pictures in their
-//! bubbles, and saving a received file.
+//! an image or file message through the outbox) through the file dialog or
+//! by dropping or pasting it (see [`super::incoming`]), showing pictures in
+//! their bubbles, and saving a received file. Without a file dialog the
+//! window says so, and a received file is saved to the downloads folder.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use iced::Task;
 use iced::widget::image;
@@ -11,8 +14,10 @@ use natter_i18n::{Arg, I18n};
 use natter_net::Client;
 use natter_proto::model::{ConversationId, FileRef, MessageBody};
 
-use super::{Main, Message as MainMessage};
+use super::incoming::{self, Data};
+use super::{Main, Message as MainMessage, Panel};
 use crate::app::Shared;
+use crate::dialog::{self, Chosen};
 
 /// Pictures are decoded down to this many pixels a side at most.
 const DECODED_SIDE: u32 = 640;
@@ -24,16 +29,30 @@ const PICTURES: &[&str] = &["png", "jpg", "jpeg"];
 pub enum Message {
     /// Open the file picker.
     Pick,
-    /// A file was picked (or the picker closed).
-    Picked(Option<PathBuf>),
+    /// What the file picker gave.
+    Picked(Chosen),
+    /// A file was dropped onto the window.
+    Dropped(PathBuf),
+    /// Ctrl+V: paste a picture the clipboard holds.
+    Paste,
+    /// The clipboard's picture (PNG) and its preview, if it held one.
+    Pasted(Option<(Arc<Vec<u8>>, image::Handle)>),
+    /// The preview of a dropped picture was made (or it is no picture).
+    Previewed(PathBuf, Option<image::Handle>),
+    /// Take one waiting item out of the strip.
+    Remove(usize),
+    /// Send everything waiting in the strip.
+    SendIncoming,
+    /// Drop everything waiting in the strip.
+    CancelIncoming,
     /// The attachment was uploaded and queued, or why not.
     Sent(Result<(), AttachError>),
     /// A picture shown in the chat was fetched and decoded (or could not be).
     Loaded(String, Option<image::Handle>),
     /// Save a received file: ask where.
     Save(FileRef),
-    /// Where to save it (or the dialog closed).
-    SaveTo(FileRef, Option<PathBuf>),
+    /// Where to save it, as the save dialog gave it.
+    SaveTo(FileRef, Chosen),
     /// Saved at this path, or why not.
     Saved(Result<PathBuf, AttachError>),
 }
@@ -43,6 +62,8 @@ pub enum Message {
 pub enum AttachError {
     /// Larger than the relay accepts.
     TooLarge,
+    /// A folder, not a file.
+    Folder,
     /// Reading or writing the local file failed.
     Disk(String),
     /// The relay refused or could not be reached.
@@ -63,19 +84,16 @@ impl Main {
         match message {
             Message::Pick => {
                 let title = i18n.tr("chat-attach-choose");
-                Task::perform(
-                    async move {
-                        rfd::AsyncFileDialog::new()
-                            .set_title(title)
-                            .pick_file()
-                            .await
-                            .map(|f| f.path().to_path_buf())
-                    },
-                    |p| MainMessage::Attach(Message::Picked(p)),
-                )
+                Task::perform(dialog::pick_file(title, None), |c| {
+                    MainMessage::Attach(Message::Picked(c))
+                })
             }
-            Message::Picked(None) => Task::none(),
-            Message::Picked(Some(path)) => {
+            Message::Picked(Chosen::Closed) => Task::none(),
+            Message::Picked(Chosen::Unavailable) => {
+                self.notice.set(Some(i18n.tr("dialog-missing-attach")));
+                Task::none()
+            }
+            Message::Picked(Chosen::Path(path)) => {
                 let (Some(id), Some(client)) = (self.selected, self.client.clone()) else {
                     return Task::none();
                 };
@@ -83,6 +101,61 @@ impl Main {
                 Task::perform(send_file(client, id, path), |r| {
                     MainMessage::Attach(Message::Sent(r))
                 })
+            }
+            Message::Dropped(path) => self.dropped(path, i18n),
+            Message::Paste => {
+                if self.selected.is_none() {
+                    return Task::none();
+                }
+                Task::perform(incoming::read_clipboard_picture(), |p| {
+                    MainMessage::Attach(Message::Pasted(p))
+                })
+            }
+            Message::Pasted(None) => Task::none(),
+            Message::Pasted(Some((png, preview))) => {
+                if self.selected.is_some() {
+                    self.incoming.push(incoming::pasted(png, preview, i18n));
+                }
+                Task::none()
+            }
+            Message::Previewed(path, preview) => {
+                if let Some(preview) = preview {
+                    self.incoming.set_preview(&path, preview);
+                }
+                Task::none()
+            }
+            Message::Remove(index) => {
+                self.incoming.remove(index);
+                Task::none()
+            }
+            Message::CancelIncoming => {
+                let _ = self.incoming.take();
+                Task::none()
+            }
+            Message::SendIncoming => {
+                let (Some(id), Some(client)) = (self.selected, self.client.clone()) else {
+                    return Task::none();
+                };
+                let items = self.incoming.take();
+                if items.is_empty() {
+                    return Task::none();
+                }
+                self.notice.set(Some(i18n.tr("chat-attach-uploading")));
+                // One after another, in the order they came, so they arrive so.
+                Task::perform(
+                    async move {
+                        for item in items {
+                            match item.data {
+                                Data::File(path) => send_file(client.clone(), id, path).await?,
+                                Data::Png(png) => {
+                                    send_bytes(&client, id, item.name, "png", png.to_vec()).await?
+                                }
+                            }
+                        }
+                        Ok(())
+                    },
+                    |r| MainMessage::Attach(Message::Sent(r)),
+                )
             }
             Message::Sent(Ok(())) => {
                 self.notice.set(None);
@@ -100,23 +173,21 @@ impl Main {
             }
             Message::Save(file) => {
                 let title = i18n.tr("chat-save-file");
-                Task::perform(
-                    async move {
-                        let path = rfd::AsyncFileDialog::new()
-                            .set_title(title)
-                            .set_file_name(&file.name)
-                            .save_file()
-                            .await
-                            .map(|f| f.path().to_path_buf());
-                        (file, path)
-                    },
-                    |(file, path)| MainMessage::Attach(Message::SaveTo(file, path)),
-                )
+                let name = file.name.clone();
+                Task::perform(dialog::save_file(title, name), move |c| {
+                    MainMessage::Attach(Message::SaveTo(file.clone(), c))
+                })
             }
-            Message::SaveTo(_, None) => Task::none(),
-            Message::SaveTo(file, Some(path)) => {
+            Message::SaveTo(_, Chosen::Closed) => Task::none(),
+            Message::SaveTo(file, chosen) => {
                 let Some(client) = self.client.clone() else {
                     return Task::none();
+                };
+                let path = match chosen {
+                    Chosen::Path(path) => path,
+                    // No dialog to ask with: the downloads folder, under a
+                    // name not taken yet.
+                    _ => free_name(&downloads_dir(), &file.name),
                 };
                 Task::perform(save_file(client, file, path), |r| {
                     MainMessage::Attach(Message::Saved(r))
@@ -135,6 +206,7 @@ impl Main {
     fn attach_error_text(&self, i18n: &I18n, e: &AttachError) -> String {
         match e {
             AttachError::TooLarge => i18n.tr("chat-attach-too-large"),
+            AttachError::Folder => i18n.tr("chat-attach-folder"),
             AttachError::Disk(why) => {
                 i18n.tr_args("chat-attach-disk", &[("reason", Arg::from(why.as_str()))])
             }
@@ -143,6 +215,59 @@ impl Main {
                 i18n.tr_args("voice-failed", &[("error", Arg::from(why.as_str()))])
             }
         }
+    }
+
+    /// A file dropped onto the window: a picture for the profile while
+    /// Settings is open, else waiting in the open chat's strip.
+    fn dropped(&mut self, path: PathBuf, i18n: &I18n) -> Task<MainMessage> {
+        let picture = path
+            .extension()
+            .is_some_and(|e| PICTURES.contains(&e.to_string_lossy().to_lowercase().as_str()));
+        if self.sidebar.panel() == Panel::Settings && picture {
+            return Task::done(MainMessage::Settings(
+                super::settings::Message::AvatarPicked(Some(path)),
+            ));
+        }
+        if self.selected.is_none() {
+            self.notice.set(Some(i18n.tr("incoming-no-chat")));
+            return Task::none();
+        }
+        match incoming::dropped(path.clone()) {
+            Ok(item) => {
+                self.incoming.push(item);
+                if !picture {
+                    return Task::none();
+                }
+                Task::perform(
+                    async move {
+                        let bytes = tokio::fs::read(&path).await.ok()?;
+                        let side = incoming::PREVIEW_SIDE * 2;
+                        let rgba =
+                            tokio::task::spawn_blocking(move || decode_thumbnail(bytes, side))
+                                .await
+                                .ok()
+                                .flatten()?;
+                        let (w, h) = rgba.dimensions();
+                        Some((path, image::Handle::from_rgba(w, h, rgba.into_raw())))
+                    },
+                    |r| match r {
+                        Some((path, handle)) => {
+                            MainMessage::Attach(Message::Previewed(path, Some(handle)))
+                        }
+                        None => MainMessage::Nothing,
+                    },
+                )
+            }
+            Err(e) => {
+                self.notice.set(Some(self.attach_error_text(i18n, &e)));
+                Task::none()
+            }
+        }
+    }
+
+    /// What waits in the strip above the composer.
+    pub fn incoming(&self) -> &incoming::Incoming {
+        &self.incoming
     }
 
     /// The decoded picture of an image message, once fetched.
@@ -203,7 +328,22 @@ async fn send_file(
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase())
         .unwrap_or_default();
-    let picture = if PICTURES.contains(&ext.as_str()) {
+    send_bytes(&client, conversation, name, &ext, bytes).await
+}
+
+/// Uploads `bytes` called `name` and queues an image message (if `ext` names
+/// a picture and the bytes decode) or a file message for `conversation`.
+async fn send_bytes(
+    client: &Client,
+    conversation: ConversationId,
+    name: String,
+    ext: &str,
+    bytes: Vec<u8>,
+) -> Result<(), AttachError> {
+    if bytes.len() as u64 > natter_proto::limits::Limits::default().max_file_bytes {
+        return Err(AttachError::TooLarge);
+    }
+    let picture = if PICTURES.contains(&ext) {
         let probe = bytes.clone();
         tokio::task::spawn_blocking(move || {
             ::image::ImageReader::new(std::io::Cursor::new(probe))
@@ -217,7 +357,7 @@ async fn send_file(
     } else {
         None
     };
-    let mime = match (picture, ext.as_str()) {
+    let mime = match (picture, ext) {
         (Some(_), "png") => "image/png",
         (Some(_), _) => "image/jpeg",
         (None, _) => "application/octet-stream",
@@ -284,6 +424,45 @@ fn decode_thumbnail(bytes: Vec<u8>, side: u32) -> Option<::image::RgbaImage> {
     Some(reader.decode().ok()?.thumbnail(side, side).to_rgba8())
 }
 
+/// Where files are saved when there is no dialog to ask: the downloads
+/// folder, else the home folder, else the working directory.
+fn downloads_dir() -> PathBuf {
+    directories::UserDirs::new()
+        .and_then(|u| {
+            u.download_dir()
+                .map(PathBuf::from)
+                .or_else(|| Some(u.home_dir().to_path_buf()))
+        })
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// `name` in `dir`, or `stem (2).ext`, `stem (3).ext`… if taken. Only the
+/// last part of `name` is used, so a sender cannot pick another folder.
+fn free_name(dir: &std::path::Path, name: &str) -> PathBuf {
+    let name = std::path::Path::new(name)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "file".into());
+    let first = dir.join(&name);
+    if !first.exists() {
+        return first;
+    }
+    let base = std::path::Path::new(&name);
+    let stem = base
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = base
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    (2..)
+        .map(|n| dir.join(format!("{stem} ({n}){ext}")))
+        .find(|p| !p.exists())
+        .unwrap_or(first)
+}
+
 async fn save_file(client: Client, file: FileRef, path: PathBuf) -> Result<PathBuf, AttachError> {
     let bytes = client.download(&file.id).await?;
     tokio::fs::write(&path, bytes)
@@ -295,7 +474,22 @@ async fn save_file(client: Client, file: FileRef, path: PathBuf) -> Result<PathB
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::{decode_thumbnail, size_text};
+    use super::{decode_thumbnail, free_name, size_text};
+
+    #[test]
+    fn a_file_saved_without_a_dialog_takes_a_free_name_in_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(free_name(dir.path(), "a.txt"), dir.path().join("a.txt"));
+        std::fs::write(dir.path().join("a.txt"), b"").unwrap();
+        std::fs::write(dir.path().join("a (2).txt"), b"").unwrap();
+        assert_eq!(free_name(dir.path(), "a.txt"), dir.path().join("a (3).txt"));
+        // A name with folders in it stays in the downloads folder.
+        assert_eq!(
+            free_name(dir.path(), "../../etc/passwd"),
+            dir.path().join("passwd")
+        );
+        assert_eq!(free_name(dir.path(), ".."), dir.path().join("file"));
+    }
 
     #[test]
     fn pictures_shrink_and_absurd_ones_are_refused() {

@@ -206,6 +206,11 @@ impl Main {
                 .style(style::sidebar)
             });
         let header = column![header].extend(announcement.map(Element::from));
+        let composer: Element<'a, Message> = if self.incoming.is_empty() || conv.closed {
+            composer
+        } else {
+            column![self.incoming.view(i18n).map(Message::Attach), composer].into()
+        };
         let Some(info) = &self.group_info else {
             return column![header, log, composer].into();
         };
