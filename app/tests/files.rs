@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::path::Path;
-use std::sync::Arc;
 
 use iced::event::Status;
 use iced::{Event, window};
@@ -122,14 +121,12 @@ async fn a_pasted_picture_waits_then_arrives_and_ctrl_v_asks_the_clipboard() {
     let (relay, _rd) = relay().await;
     let (mut a, _ea, mut b, mut eb, _homes) = two_in_chat(&relay, "ada", "ben").await;
     // What the clipboard gave: a 30 × 20 picture, as PNG, and its preview.
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    image::RgbaImage::from_pixel(30, 20, image::Rgba([1, 2, 3, 255]))
-        .write_to(&mut bytes, image::ImageFormat::Png)
-        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pasted-1200.png");
+    png(&file, 30, 20);
     let preview = iced::widget::image::Handle::from_rgba(1, 1, vec![0, 0, 0, 255]);
     let pasted = Message::Main(main::Message::Attach(attach::Message::Pasted(Some((
-        Arc::new(bytes.into_inner()),
-        preview,
+        file, preview,
     )))));
     let task = a.update(pasted);
     drive(&mut a, task).await;

@@ -23,6 +23,7 @@ pub mod profile;
 pub mod session;
 pub mod settings;
 pub mod sidebar;
+pub mod transfer;
 mod view;
 pub mod voice;
 
@@ -118,6 +119,8 @@ pub struct Main {
     pictures_requested: BTreeSet<String>,
     /// Files dropped and pictures pasted, waiting to be sent.
     incoming: incoming::Incoming,
+    /// Uploads and downloads, running or stopped.
+    transfers: transfer::Transfers,
     /// A voice message being recorded.
     recording: Option<voice::Recording>,
     /// The voice message being played, by file id, and its stop switch.
@@ -256,6 +259,7 @@ impl Main {
             pictures: HashMap::new(),
             pictures_requested: BTreeSet::new(),
             incoming: incoming::Incoming::default(),
+            transfers: transfer::Transfers::default(),
             recording: None,
             playing: None,
             avatar_requested: BTreeSet::new(),
@@ -268,7 +272,10 @@ impl Main {
             mentioned: BTreeSet::new(),
             reads: HashMap::new(),
         };
-        let task = Task::batch([main.reload_conversations(), main.reload_social()]);
+        let transfers = Task::perform(transfer::load(main.store.clone()), |saved| {
+            Message::Attach(attach::Message::TransfersLoaded(saved))
+        });
+        let task = Task::batch([main.reload_conversations(), main.reload_social(), transfers]);
         (main, task)
     }
 

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use iced::Task;
 use iced::widget::image;
@@ -14,7 +13,8 @@ use natter_i18n::{Arg, I18n};
 use natter_net::Client;
 use natter_proto::model::{ConversationId, FileRef, MessageBody};
 
-use super::incoming::{self, Data};
+use super::incoming;
+use super::transfer;
 use super::{Main, Message as MainMessage, Panel};
 use crate::app::Shared;
 use crate::dialog::{self, Chosen};
@@ -35,8 +35,9 @@ pub enum Message {
     Dropped(PathBuf),
     /// Ctrl+V: paste a picture the clipboard holds.
     Paste,
-    /// The clipboard's picture (PNG) and its preview, if it held one.
-    Pasted(Option<(Arc<Vec<u8>>, image::Handle)>),
+    /// The clipboard's picture, written to a PNG file, and its preview, if
+    /// it held one.
+    Pasted(Option<(PathBuf, image::Handle)>),
     /// The preview of a dropped picture was made (or it is no picture).
     Previewed(PathBuf, Option<image::Handle>),
     /// Take one waiting item out of the strip.
@@ -53,8 +54,16 @@ pub enum Message {
     Save(FileRef),
     /// Where to save it, as the save dialog gave it.
     SaveTo(FileRef, Chosen),
-    /// Saved at this path, or why not.
-    Saved(Result<PathBuf, AttachError>),
+    /// Upload this file into a conversation, under this name.
+    Upload(ConversationId, PathBuf, String),
+    /// A transfer's job reported.
+    Transfer(transfer::Key, transfer::Report),
+    /// Stop a transfer and forget it.
+    Cancel(transfer::Key),
+    /// Start a stopped transfer again, from where it stopped.
+    Retry(transfer::Key),
+    /// The transfers kept from before a restart were read.
+    TransfersLoaded(Vec<(transfer::Key, transfer::Plan, u64, u64)>),
 }
 
 /// Why an attachment could not be sent or saved.
@@ -94,27 +103,28 @@ impl Main {
                 Task::none()
             }
             Message::Picked(Chosen::Path(path)) => {
-                let (Some(id), Some(client)) = (self.selected, self.client.clone()) else {
+                let Some(id) = self.selected else {
                     return Task::none();
                 };
-                self.notice.set(Some(i18n.tr("chat-attach-uploading")));
-                Task::perform(send_file(client, id, path), |r| {
-                    MainMessage::Attach(Message::Sent(r))
-                })
+                let name = file_name(&path);
+                self.update_attach(Message::Upload(id, path, name), i18n)
             }
             Message::Dropped(path) => self.dropped(path, i18n),
             Message::Paste => {
                 if self.selected.is_none() {
                     return Task::none();
                 }
-                Task::perform(incoming::read_clipboard_picture(), |p| {
+                let name = incoming::pasted_name(i18n);
+                Task::perform(incoming::read_clipboard_picture(name), |p| {
                     MainMessage::Attach(Message::Pasted(p))
                 })
             }
             Message::Pasted(None) => Task::none(),
-            Message::Pasted(Some((png, preview))) => {
-                if self.selected.is_some() {
-                    self.incoming.push(incoming::pasted(png, preview, i18n));
+            Message::Pasted(Some((path, preview))) => {
+                if self.selected.is_some()
+                    && let Some(item) = incoming::pasted(path, preview)
+                {
+                    self.incoming.push(item);
                 }
                 Task::none()
             }
@@ -133,35 +143,57 @@ impl Main {
                 Task::none()
             }
             Message::SendIncoming => {
-                let (Some(id), Some(client)) = (self.selected, self.client.clone()) else {
+                let Some(id) = self.selected else {
                     return Task::none();
                 };
+                // Each item its own transfer, one after another so they
+                // arrive in the order they came.
                 let items = self.incoming.take();
-                if items.is_empty() {
-                    return Task::none();
+                items
+                    .into_iter()
+                    .map(|item| self.update_attach(Message::Upload(id, item.path, item.name), i18n))
+                    .reduce(Task::chain)
+                    .unwrap_or_else(Task::none)
+            }
+            Message::Upload(id, path, name) => {
+                let key = self.transfers.add_upload(id, path, name);
+                self.start_transfer(&key)
+            }
+            Message::Transfer(key, report) => {
+                let done = matches!(report, transfer::Report::Finished(_));
+                let opened = matches!(report, transfer::Report::Opened(_));
+                let sent = matches!(report, transfer::Report::Finished(Ok(None)));
+                if let transfer::Report::Finished(Ok(Some(path))) = &report {
+                    self.notice.set(Some(i18n.tr_args(
+                        "chat-file-saved",
+                        &[("path", Arg::from(path.display().to_string()))],
+                    )));
                 }
-                self.notice.set(Some(i18n.tr("chat-attach-uploading")));
-                // One after another, in the order they came, so they arrive so.
-                Task::perform(
-                    async move {
-                        for item in items {
-                            match item.data {
-                                Data::File(path) => send_file(client.clone(), id, path).await?,
-                                Data::Png(png) => {
-                                    send_bytes(&client, id, item.name, "png", png.to_vec()).await?
-                                }
-                            }
-                        }
-                        Ok(())
-                    },
-                    |r| MainMessage::Attach(Message::Sent(r)),
-                )
+                self.transfers
+                    .report(&key, report, i18n, &self.account.server);
+                let mut tasks = Vec::new();
+                if done || opened {
+                    tasks.push(self.transfers.save(&self.store).discard());
+                }
+                if sent {
+                    tasks.push(self.load_selected());
+                }
+                Task::batch(tasks)
+            }
+            Message::Cancel(key) => {
+                self.transfers.cancel(&key);
+                self.transfers.save(&self.store).discard()
+            }
+            Message::Retry(key) => self.start_transfer(&key),
+            Message::TransfersLoaded(saved) => {
+                self.transfers.restore(saved, i18n);
+                Task::none()
             }
             Message::Sent(Ok(())) => {
                 self.notice.set(None);
                 self.load_selected()
             }
-            Message::Sent(Err(e)) | Message::Saved(Err(e)) => {
+            Message::Sent(Err(e)) => {
                 self.notice.set(Some(self.attach_error_text(i18n, &e)));
                 Task::none()
             }
@@ -180,43 +212,56 @@ impl Main {
             }
             Message::SaveTo(_, Chosen::Closed) => Task::none(),
             Message::SaveTo(file, chosen) => {
-                let Some(client) = self.client.clone() else {
-                    return Task::none();
-                };
-                let path = match chosen {
+                let dest = match chosen {
                     Chosen::Path(path) => path,
                     // No dialog to ask with: the downloads folder, under a
                     // name not taken yet.
                     _ => free_name(&downloads_dir(), &file.name),
                 };
-                Task::perform(save_file(client, file, path), |r| {
-                    MainMessage::Attach(Message::Saved(r))
-                })
-            }
-            Message::Saved(Ok(path)) => {
-                self.notice.set(Some(i18n.tr_args(
-                    "chat-file-saved",
-                    &[("path", Arg::from(path.display().to_string()))],
-                )));
-                Task::none()
+                let key = self.transfers.add_download(file, dest);
+                self.start_transfer(&key)
             }
         }
     }
 
     fn attach_error_text(&self, i18n: &I18n, e: &AttachError) -> String {
-        match e {
-            AttachError::TooLarge => i18n.tr("chat-attach-too-large"),
-            AttachError::Folder => i18n.tr("chat-attach-folder"),
-            AttachError::Disk(why) => {
-                i18n.tr_args("chat-attach-disk", &[("reason", Arg::from(why.as_str()))])
-            }
-            AttachError::Net(e) => crate::error_text(i18n, &self.account.server, &e.0),
-            AttachError::Voice(why) => {
-                i18n.tr_args("voice-failed", &[("error", Arg::from(why.as_str()))])
-            }
-        }
+        error_text(i18n, &self.account.server, e)
     }
 
+    /// Starts the job of a transfer and keeps the list in the store.
+    fn start_transfer(&mut self, key: &transfer::Key) -> Task<MainMessage> {
+        let Some(client) = self.client.clone() else {
+            return Task::none();
+        };
+        let run = self
+            .transfers
+            .run(key, client)
+            .map(|(k, r)| MainMessage::Attach(Message::Transfer(k, r)));
+        Task::batch([run, self.transfers.save(&self.store).discard()])
+    }
+
+    /// The transfers of this window.
+    pub fn transfers(&self) -> &transfer::Transfers {
+        &self.transfers
+    }
+}
+
+/// Why an attachment failed, in the reader's language.
+pub fn error_text(i18n: &I18n, server: &str, e: &AttachError) -> String {
+    match e {
+        AttachError::TooLarge => i18n.tr("chat-attach-too-large"),
+        AttachError::Folder => i18n.tr("chat-attach-folder"),
+        AttachError::Disk(why) => {
+            i18n.tr_args("chat-attach-disk", &[("reason", Arg::from(why.as_str()))])
+        }
+        AttachError::Net(e) => crate::error_text(i18n, server, &e.0),
+        AttachError::Voice(why) => {
+            i18n.tr_args("voice-failed", &[("error", Arg::from(why.as_str()))])
+        }
+    }
+}
+
+impl Main {
     /// A file dropped onto the window: a picture for the profile while
     /// Settings is open, else waiting in the open chat's strip.
     fn dropped(&mut self, path: PathBuf, i18n: &I18n) -> Task<MainMessage> {
@@ -303,48 +348,18 @@ pub fn size_text(bytes: u64) -> String {
     }
 }
 
-/// Reads `path`, uploads it and queues an image (if it is a picture that
-/// decodes) or file message for `conversation`.
-async fn send_file(
-    client: Client,
-    conversation: ConversationId,
-    path: PathBuf,
-) -> Result<(), AttachError> {
-    let max = natter_proto::limits::Limits::default().max_file_bytes;
-    let meta = tokio::fs::metadata(&path)
-        .await
-        .map_err(|e| AttachError::Disk(e.to_string()))?;
-    if meta.len() > max {
-        return Err(AttachError::TooLarge);
-    }
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|e| AttachError::Disk(e.to_string()))?;
-    let name = path
-        .file_name()
+/// The last part of a path, as a file's name in the chat.
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".into());
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    send_bytes(&client, conversation, name, &ext, bytes).await
+        .unwrap_or_else(|| "file".into())
 }
 
-/// Uploads `bytes` called `name` and queues an image message (if `ext` names
-/// a picture and the bytes decode) or a file message for `conversation`.
-async fn send_bytes(
-    client: &Client,
-    conversation: ConversationId,
-    name: String,
-    ext: &str,
-    bytes: Vec<u8>,
-) -> Result<(), AttachError> {
-    if bytes.len() as u64 > natter_proto::limits::Limits::default().max_file_bytes {
-        return Err(AttachError::TooLarge);
-    }
+/// Whether `bytes` (a file ending in `ext`) are a picture that decodes, with
+/// its size, and the MIME type to upload it with.
+pub(super) async fn kind_of(bytes: &[u8], ext: &str) -> (Option<(u32, u32)>, &'static str) {
     let picture = if PICTURES.contains(&ext) {
-        let probe = bytes.clone();
+        let probe = bytes.to_vec();
         tokio::task::spawn_blocking(move || {
             ::image::ImageReader::new(std::io::Cursor::new(probe))
                 .with_guessed_format()
@@ -362,17 +377,7 @@ async fn send_bytes(
         (Some(_), _) => "image/jpeg",
         (None, _) => "application/octet-stream",
     };
-    let file = client.upload(&name, mime, bytes).await?;
-    let body = match picture {
-        Some((width, height)) => MessageBody::Image {
-            file,
-            width,
-            height,
-        },
-        None => MessageBody::File { file },
-    };
-    client.send(conversation, body, None).await?;
-    Ok(())
+    (picture, mime)
 }
 
 /// Starts downloading and decoding each of `ids` not yet in `requested`, which
@@ -461,14 +466,6 @@ fn free_name(dir: &std::path::Path, name: &str) -> PathBuf {
         .map(|n| dir.join(format!("{stem} ({n}){ext}")))
         .find(|p| !p.exists())
         .unwrap_or(first)
-}
-
-async fn save_file(client: Client, file: FileRef, path: PathBuf) -> Result<PathBuf, AttachError> {
-    let bytes = client.download(&file.id).await?;
-    tokio::fs::write(&path, bytes)
-        .await
-        .map_err(|e| AttachError::Disk(e.to_string()))?;
-    Ok(path)
 }
 
 #[cfg(test)]

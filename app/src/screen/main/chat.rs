@@ -751,6 +751,7 @@ mod tests {
         };
         let conversation = natter_store::Conversation::new(ConversationId(9), kind, "g".into(), 0);
         let (pictures, avatars, reads) = (HashMap::new(), HashMap::new(), HashMap::new());
+        let transfers = crate::screen::main::transfer::Transfers::default();
         let view = chat.view(View {
             i18n,
             me: UserId(1),
@@ -760,6 +761,7 @@ mod tests {
             users: &users,
             pictures: &pictures,
             avatars: &avatars,
+            transfers: &transfers,
             playing: None,
             font_size: 14.0,
             reads: &reads,

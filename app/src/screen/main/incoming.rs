@@ -3,7 +3,6 @@
 //! above the composer, with a preview, until the reader sends or cancels them.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use iced::widget::{button, column, container, image, row, scrollable, text};
 use iced::{Center, Element, Fill};
@@ -22,19 +21,11 @@ pub struct Item {
     pub name: String,
     /// Its size in bytes.
     pub size: u64,
-    /// Where its bytes are.
-    pub data: Data,
+    /// The file (a pasted picture is written to one first, so an upload cut
+    /// off can go on after a restart).
+    pub path: PathBuf,
     /// A small picture of it, for pictures.
     pub preview: Option<image::Handle>,
-}
-
-/// Where the bytes of a waiting item are.
-#[derive(Debug, Clone)]
-pub enum Data {
-    /// A file on disk (dropped).
-    File(PathBuf),
-    /// A picture from the clipboard, encoded as PNG.
-    Png(Arc<Vec<u8>>),
 }
 
 /// The strip of waiting items.
@@ -62,7 +53,7 @@ impl Incoming {
     /// Sets the preview of the dropped file at `path`.
     pub fn set_preview(&mut self, path: &std::path::Path, preview: image::Handle) {
         for item in &mut self.items {
-            if matches!(&item.data, Data::File(p) if p == path) {
+            if item.path == path {
                 item.preview = Some(preview.clone());
             }
         }
@@ -158,52 +149,56 @@ pub fn dropped(path: PathBuf) -> Result<Item, attach::AttachError> {
     Ok(Item {
         name,
         size: meta.len(),
-        data: Data::File(path),
+        path,
         preview: None,
     })
 }
 
-/// A picture the clipboard holds, read off the UI thread: its PNG encoding
+/// A picture the clipboard holds, read off the UI thread and written as a
+/// PNG called `name` to a folder of its own in the temporary folder: its path
 /// and a preview. `None` when the clipboard holds no picture.
-pub async fn read_clipboard_picture() -> Option<(Arc<Vec<u8>>, image::Handle)> {
-    tokio::task::spawn_blocking(|| {
+pub async fn read_clipboard_picture(name: String) -> Option<(PathBuf, image::Handle)> {
+    tokio::task::spawn_blocking(move || {
         let mut clipboard = arboard::Clipboard::new().ok()?;
         let picture = clipboard.get_image().ok()?;
         let width = u32::try_from(picture.width).ok()?;
         let height = u32::try_from(picture.height).ok()?;
         let rgba = ::image::RgbaImage::from_raw(width, height, picture.bytes.into_owned())?;
-        Some(picture_item_parts(rgba))
+        let dir = std::env::temp_dir().join(format!("natter-pasted-{}", natter_proto::now_ms()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let path = dir.join(name);
+        let preview = write_png(rgba, &path).ok()?;
+        Some((path, preview))
     })
     .await
     .ok()
     .flatten()
 }
 
-/// The PNG encoding of a picture and its preview.
-fn picture_item_parts(rgba: ::image::RgbaImage) -> (Arc<Vec<u8>>, image::Handle) {
-    let mut png = std::io::Cursor::new(Vec::new());
-    // Writing a PNG into memory fails only on allocation failure.
-    let _ = ::image::DynamicImage::ImageRgba8(rgba.clone())
-        .write_to(&mut png, ::image::ImageFormat::Png);
-    let small = ::image::DynamicImage::ImageRgba8(rgba)
+/// Writes a picture to `path` as PNG; its preview.
+fn write_png(
+    rgba: ::image::RgbaImage,
+    path: &std::path::Path,
+) -> ::image::ImageResult<image::Handle> {
+    let small = ::image::DynamicImage::ImageRgba8(rgba.clone())
         .thumbnail(PREVIEW_SIDE * 2, PREVIEW_SIDE * 2)
         .to_rgba8();
+    rgba.save_with_format(path, ::image::ImageFormat::Png)?;
     let (w, h) = small.dimensions();
-    (
-        Arc::new(png.into_inner()),
-        image::Handle::from_rgba(w, h, small.into_raw()),
-    )
+    Ok(image::Handle::from_rgba(w, h, small.into_raw()))
 }
 
-/// A pasted picture as a waiting item.
-pub fn pasted(png: Arc<Vec<u8>>, preview: image::Handle, i18n: &I18n) -> Item {
+/// The name a pasted picture is sent under.
+pub fn pasted_name(i18n: &I18n) -> String {
     let stamp = crate::clock::clock(natter_proto::now_ms(), crate::clock::local()).replace(':', "");
-    Item {
-        name: format!("{}-{stamp}.png", i18n.tr("incoming-pasted-name")),
-        size: png.len() as u64,
-        data: Data::Png(png),
-        preview: Some(preview),
-    }
+    format!("{}-{stamp}.png", i18n.tr("incoming-pasted-name"))
+}
+
+/// A pasted picture, written to `path`, as a waiting item.
+pub fn pasted(path: PathBuf, preview: image::Handle) -> Option<Item> {
+    let mut item = dropped(path).ok()?;
+    item.preview = Some(preview);
+    Some(item)
 }
 
 #[cfg(test)]
@@ -237,9 +232,13 @@ mod tests {
 
     #[test]
     fn a_pasted_picture_is_kept_as_png() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pasted.png");
         let rgba = ::image::RgbaImage::from_pixel(300, 100, ::image::Rgba([1, 2, 3, 255]));
-        let (png, _) = picture_item_parts(rgba);
-        let back = ::image::load_from_memory(&png).unwrap();
+        write_png(rgba, &path).unwrap();
+        let back = ::image::open(&path).unwrap();
         assert_eq!((back.width(), back.height()), (300, 100));
+        let item = pasted(path, image::Handle::from_rgba(1, 1, vec![0; 4])).unwrap();
+        assert!(item.preview.is_some() && item.size > 0);
     }
 }

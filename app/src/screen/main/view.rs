@@ -172,6 +172,7 @@ impl Main {
                 users: &self.users,
                 pictures: &self.pictures,
                 avatars: &self.avatars,
+                transfers: &self.transfers,
                 playing: self.playing_id(),
                 font_size: ctx.settings.font_size,
                 reads: &self.reads,

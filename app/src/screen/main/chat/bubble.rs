@@ -13,7 +13,7 @@ use natter_proto::model::{FileRef, Message as ChatMessage, MessageBody, UserId, 
 use natter_store::{Conversation, OutboxEntry, OutboxState};
 
 use super::{Action, Chat, LOG, Message, Place, QUICK};
-use crate::screen::main::{attach, call, composer, voice};
+use crate::screen::main::{attach, call, composer, transfer, voice};
 use crate::widget::{Face, avatar};
 use crate::{clock, style};
 
@@ -44,6 +44,8 @@ pub struct View<'a> {
     pub pictures: &'a HashMap<String, image::Handle>,
     /// Decoded avatars by reference.
     pub avatars: &'a HashMap<String, image::Handle>,
+    /// Uploads and downloads.
+    pub transfers: &'a transfer::Transfers,
     /// The voice clip playing, by file id.
     pub playing: Option<&'a str>,
     /// Text size.
@@ -116,6 +118,9 @@ impl Chat {
         if !self.more_below {
             for e in &self.pending {
                 log = log.push(pending_bubble(i18n, e, v.font_size));
+            }
+            for (key, t) in v.transfers.uploads_in(v.conversation.id) {
+                log = log.push(transfer::upload_bubble(i18n, key, t).map(Message::Attach));
             }
         }
         let log = scrollable(log)
@@ -593,21 +598,33 @@ fn attachment<'a>(v: &View<'a>, body: &'a MessageBody) -> Option<Element<'a, Mes
                     .into(),
             )
         }
-        MessageBody::File { file } => Some(
-            column![
-                crate::emoji::text(format!("📄 {}", file.name), 14.0),
-                row![
-                    text(attach::size_text(file.size)).size(11),
-                    button(text(i18n.tr("chat-save-file")).size(12))
-                        .padding([2, 8])
-                        .on_press(Message::Attach(attach::Message::Save(file.clone()))),
-                ]
-                .spacing(8)
-                .align_y(Center),
-            ]
-            .spacing(4)
-            .into(),
-        ),
+        MessageBody::File { file } => {
+            let below: Element<'a, Message> = match v.transfers.download(&file.id) {
+                Some(t) if !matches!(t.state, transfer::State::Saved(_)) => {
+                    let key = transfer::Key::Download(file.id.clone());
+                    transfer::view(i18n, &key, t).map(Message::Attach)
+                }
+                saved => {
+                    let mut line = row![text(attach::size_text(file.size)).size(11)]
+                        .spacing(8)
+                        .align_y(Center);
+                    if saved.is_some() {
+                        line = line.push(text(i18n.tr("transfer-saved")).size(11));
+                    }
+                    line.push(
+                        button(text(i18n.tr("chat-save-file")).size(12))
+                            .padding([2, 8])
+                            .on_press(Message::Attach(attach::Message::Save(file.clone()))),
+                    )
+                    .into()
+                }
+            };
+            Some(
+                column![crate::emoji::text(format!("📄 {}", file.name), 14.0), below]
+                    .spacing(4)
+                    .into(),
+            )
+        }
         MessageBody::Voice { file, duration_ms } => Some(voice_part(v, file, *duration_ms)),
         _ => None,
     }
