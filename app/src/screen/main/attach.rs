@@ -286,12 +286,13 @@ impl Main {
                 Task::perform(
                     async move {
                         let bytes = tokio::fs::read(&path).await.ok()?;
-                        let side = incoming::PREVIEW_SIDE * 2;
-                        let rgba =
-                            tokio::task::spawn_blocking(move || decode_thumbnail(bytes, side))
-                                .await
-                                .ok()
-                                .flatten()?;
+                        let rgba = tokio::task::spawn_blocking(move || {
+                            decode_thumbnail(bytes, 4 * incoming::PREVIEW_SIDE)
+                                .map(incoming::square)
+                        })
+                        .await
+                        .ok()
+                        .flatten()?;
                         let (w, h) = rgba.dimensions();
                         Some((path, image::Handle::from_rgba(w, h, rgba.into_raw())))
                     },

@@ -77,10 +77,10 @@ impl Incoming {
         let side = PREVIEW_SIDE as f32;
         let items = row(self.items.iter().enumerate().map(|(i, item)| {
             let face: Element<'a, attach::Message> = match &item.preview {
+                // Cut square when it was made, so it fills its place.
                 Some(handle) => image(handle.clone())
                     .width(side)
                     .height(side)
-                    .content_fit(iced::ContentFit::Cover)
                     .border_radius(6.0)
                     .into(),
                 None => container(crate::emoji::text("📄".to_string(), 24.0))
@@ -180,12 +180,19 @@ fn write_png(
     rgba: ::image::RgbaImage,
     path: &std::path::Path,
 ) -> ::image::ImageResult<image::Handle> {
-    let small = ::image::DynamicImage::ImageRgba8(rgba.clone())
-        .thumbnail(PREVIEW_SIDE * 2, PREVIEW_SIDE * 2)
-        .to_rgba8();
+    let small = square(rgba.clone());
     rgba.save_with_format(path, ::image::ImageFormat::Png)?;
     let (w, h) = small.dimensions();
     Ok(image::Handle::from_rgba(w, h, small.into_raw()))
+}
+
+/// A picture cut to the middle square and scaled to the preview's side (at
+/// twice its pixels, for sharp high-DPI screens), so it fills its place.
+pub fn square(rgba: ::image::RgbaImage) -> ::image::RgbaImage {
+    let side = PREVIEW_SIDE * 2;
+    ::image::DynamicImage::ImageRgba8(rgba)
+        .resize_to_fill(side, side, ::image::imageops::FilterType::Triangle)
+        .to_rgba8()
 }
 
 /// The name a pasted picture is sent under.
@@ -240,5 +247,18 @@ mod tests {
         assert_eq!((back.width(), back.height()), (300, 100));
         let item = pasted(path, image::Handle::from_rgba(1, 1, vec![0; 4])).unwrap();
         assert!(item.preview.is_some() && item.size > 0);
+        // A wide picture's preview is its middle, square.
+        let wide = ::image::RgbaImage::from_fn(300, 100, |x, _| {
+            ::image::Rgba([if x < 100 { 255 } else { 0 }, 0, 0, 255])
+        });
+        let small = square(wide);
+        assert_eq!(small.dimensions(), (2 * PREVIEW_SIDE, 2 * PREVIEW_SIDE));
+        // Scaled as a whole, its left edge would be red; cut, it is black
+        // but for what the filter blends in from the cut.
+        assert!(
+            small.get_pixel(0, 64)[0] < 64,
+            "the red left third is cut off"
+        );
+        assert_eq!(small.get_pixel(64, 64)[0], 0);
     }
 }
