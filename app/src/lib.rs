@@ -10,6 +10,7 @@
 //!   this machine.
 //! - [`clock`]: message times in the local time zone.
 //! - [`dialog`]: the system's file dialog, and telling when there is none.
+//! - [`opener`]: opening a downloaded file, and showing it in its folder.
 //! - [`sound`]: the new-message sound and the ringtone.
 //! - [`fonts`]: finds a CJK-capable font so Chinese renders everywhere.
 //! - [`style`]: colours and bubbles.
@@ -28,6 +29,7 @@ pub mod embedded;
 pub mod emoji;
 pub mod fonts;
 pub mod icon;
+pub mod opener;
 pub mod screen;
 pub mod sound;
 pub mod style;

@@ -157,4 +157,17 @@ async fn without_a_file_dialog_the_window_says_so() {
         "No file chooser is available on this system"
     ));
     assert!(shows_part(&a, "Drag a file onto the window"));
+    // Without a program to open files with, the window says so and where
+    // the file is.
+    let task = a.update(Message::Main(main::Message::Attach(
+        attach::Message::Opened(
+            "/home/ada/Downloads/plan.txt".into(),
+            Err(natter::opener::OpenError::NoOpener("xdg-open".into())),
+        ),
+    )));
+    drive(&mut a, task).await;
+    assert!(shows_part(
+        &a,
+        "No program to open files with was found (xdg-open). The file is at /home/ada/Downloads/plan.txt"
+    ));
 }

@@ -244,4 +244,6 @@ async fn a_cancelled_download_leaves_nothing_and_can_be_saved_again() {
     drive(&mut b, task).await;
     assert_eq!(std::fs::read(&dest).unwrap(), bytes);
     assert!(shows(&b, "Saved"));
+    // Saved, it can be opened or shown in its folder.
+    assert!(shows(&b, "Open") && shows(&b, "Show in folder"));
 }

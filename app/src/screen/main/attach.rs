@@ -62,6 +62,12 @@ pub enum Message {
     Cancel(transfer::Key),
     /// Start a stopped transfer again, from where it stopped.
     Retry(transfer::Key),
+    /// Open a downloaded file with its default application.
+    Open(PathBuf),
+    /// Show a downloaded file in its folder.
+    ShowInFolder(PathBuf),
+    /// The opener answered for this file.
+    Opened(PathBuf, Result<(), crate::opener::OpenError>),
     /// The transfers kept from before a restart were read.
     TransfersLoaded(Vec<(transfer::Key, transfer::Plan, u64, u64)>),
 }
@@ -185,6 +191,28 @@ impl Main {
                 self.transfers.save(&self.store).discard()
             }
             Message::Retry(key) => self.start_transfer(&key),
+            Message::Open(path) => Task::perform(crate::opener::open(path.clone()), move |r| {
+                MainMessage::Attach(Message::Opened(path.clone(), r))
+            }),
+            Message::ShowInFolder(path) => {
+                Task::perform(crate::opener::show_in_folder(path.clone()), move |r| {
+                    MainMessage::Attach(Message::Opened(path.clone(), r))
+                })
+            }
+            Message::Opened(_, Ok(())) => Task::none(),
+            Message::Opened(path, Err(e)) => {
+                let path = Arg::from(path.display().to_string());
+                self.notice.set(Some(match e {
+                    crate::opener::OpenError::NoOpener(program) => i18n.tr_args(
+                        "open-no-opener",
+                        &[("program", Arg::from(program)), ("path", path)],
+                    ),
+                    crate::opener::OpenError::Failed(why) => {
+                        i18n.tr_args("open-failed", &[("reason", Arg::from(why)), ("path", path)])
+                    }
+                }));
+                Task::none()
+            }
             Message::TransfersLoaded(saved) => {
                 self.transfers.restore(saved, i18n);
                 Task::none()

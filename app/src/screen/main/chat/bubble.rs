@@ -608,8 +608,20 @@ fn attachment<'a>(v: &View<'a>, body: &'a MessageBody) -> Option<Element<'a, Mes
                     let mut line = row![text(attach::size_text(file.size)).size(11)]
                         .spacing(8)
                         .align_y(Center);
-                    if saved.is_some() {
-                        line = line.push(text(i18n.tr("transfer-saved")).size(11));
+                    if let Some(transfer::State::Saved(path)) = saved.map(|t| &t.state) {
+                        let open = |key: &str, m: attach::Message| {
+                            button(text(i18n.tr(key)).size(12))
+                                .style(button::secondary)
+                                .padding([2, 8])
+                                .on_press(Message::Attach(m))
+                        };
+                        line = line
+                            .push(text(i18n.tr("transfer-saved")).size(11))
+                            .push(open("open-file", attach::Message::Open(path.clone())))
+                            .push(open(
+                                "open-folder",
+                                attach::Message::ShowInFolder(path.clone()),
+                            ));
                     }
                     line.push(
                         button(text(i18n.tr("chat-save-file")).size(12))
