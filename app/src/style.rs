@@ -176,6 +176,14 @@ pub fn bubble_hovered(mine: bool) -> impl Fn(&Theme) -> container::Style {
     }
 }
 
+/// The picture viewer's backdrop.
+pub fn viewer(theme: &Theme) -> container::Style {
+    let p = theme.extended_palette();
+    container::Style::default()
+        .background(p.background.weak.color)
+        .color(p.background.weak.text)
+}
+
 /// The day over a run of messages: a quiet pill across the history.
 pub fn day_pill(theme: &Theme) -> container::Style {
     let p = theme.extended_palette();

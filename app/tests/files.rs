@@ -142,6 +142,46 @@ async fn a_pasted_picture_waits_then_arrives_and_ctrl_v_asks_the_clipboard() {
             ..
         }
     ));
+
+    // Ben opens it in the viewer: fitted, then zoomed; Save asks to save it;
+    // Esc closes.
+    pump(&mut b, &mut eb, |b| shows(b, "View picture")).await;
+    click(&mut b, "View picture").await;
+    assert!(main_of(&b).viewer().is_some());
+    assert!(shows(&b, "pasted-1200.png") && shows(&b, "Fitted"));
+    assert!(
+        !shows(&b, "View picture"),
+        "the viewer takes the chat's place"
+    );
+    click(&mut b, "Zoom in").await;
+    assert!(shows(&b, "125%"));
+    click(&mut b, "100%").await;
+    assert_eq!(main_of(&b).viewer().unwrap().zoom(), Some(1.0));
+    let asked: Vec<Message> = {
+        let mut ui = iced_test::simulator(b.view());
+        ui.click("Save").unwrap();
+        ui.into_messages().collect()
+    };
+    assert!(matches!(
+        asked.as_slice(),
+        [Message::Main(main::Message::Viewer(
+            main::viewer::Message::Save
+        ))]
+    ));
+    let esc = keyboard::Event::KeyPressed {
+        key: Key::Named(keyboard::key::Named::Escape),
+        modified_key: Key::Named(keyboard::key::Named::Escape),
+        physical_key: keyboard::key::Physical::Code(keyboard::key::Code::Escape),
+        location: keyboard::Location::Standard,
+        modifiers: Modifiers::empty(),
+        text: None,
+        repeat: false,
+    };
+    let close = main::viewer::key(esc).unwrap();
+    let task = b.update(Message::Main(main::Message::Viewer(close)));
+    drive(&mut b, task).await;
+    assert!(main_of(&b).viewer().is_none());
+    assert!(shows(&b, "View picture"));
 }
 
 #[tokio::test]

@@ -25,6 +25,7 @@ pub mod settings;
 pub mod sidebar;
 pub mod transfer;
 mod view;
+pub mod viewer;
 pub mod voice;
 
 pub use notice::{NOTICE_SHOWN, Notice};
@@ -121,6 +122,8 @@ pub struct Main {
     incoming: incoming::Incoming,
     /// Uploads and downloads, running or stopped.
     transfers: transfer::Transfers,
+    /// The picture viewer, while open.
+    viewer: Option<viewer::Viewer>,
     /// A voice message being recorded.
     recording: Option<voice::Recording>,
     /// The voice message being played, by file id, and its stop switch.
@@ -196,6 +199,8 @@ pub enum Message {
     Attach(attach::Message),
     /// Voice messages.
     Voice(voice::Message),
+    /// From the picture viewer.
+    Viewer(viewer::Message),
     /// Devices chosen for calls.
     Devices(call::Devices),
     /// The devices present, listed.
@@ -260,6 +265,7 @@ impl Main {
             pictures_requested: BTreeSet::new(),
             incoming: incoming::Incoming::default(),
             transfers: transfer::Transfers::default(),
+            viewer: None,
             recording: None,
             playing: None,
             avatar_requested: BTreeSet::new(),
@@ -318,6 +324,11 @@ impl Main {
         &self.conversations
     }
 
+    /// The picture viewer, while open.
+    pub fn viewer(&self) -> Option<&viewer::Viewer> {
+        self.viewer.as_ref()
+    }
+
     /// The group whose info panel is open.
     pub fn group_info_open(&self) -> Option<ConversationId> {
         self.group_info.as_ref().map(|g| g.id)
@@ -334,6 +345,13 @@ impl Main {
         if !self.typing.is_empty() || self.notice.is_up() {
             subs.push(
                 iced::time::every(std::time::Duration::from_secs(1)).map(|_| Message::TypingTick),
+            );
+        }
+        if self.viewer.is_some() {
+            subs.push(
+                iced::keyboard::listen()
+                    .filter_map(viewer::key)
+                    .map(Message::Viewer),
             );
         }
         if self.sidebar.panel() == Panel::Settings {
@@ -663,6 +681,16 @@ impl Main {
             }
             Message::Attach(m) => self.update_attach(m, ctx.i18n),
             Message::Voice(m) => self.update_voice(m, ctx.i18n),
+            Message::Viewer(m) => match self.viewer.as_mut().and_then(|v| v.update(m)) {
+                Some(viewer::Event::Save(file)) => {
+                    self.update_attach(attach::Message::Save(file), ctx.i18n)
+                }
+                Some(viewer::Event::Close) => {
+                    self.viewer = None;
+                    Task::none()
+                }
+                None => Task::none(),
+            },
             other => return panels::update(self, other, ctx),
         };
         (task, None)
@@ -710,6 +738,7 @@ impl Main {
             self.group_info = None;
             // What waited for the conversation left is not sent to this one.
             let _ = self.incoming.take();
+            self.viewer = None;
             let draft = self
                 .conversations
                 .iter()

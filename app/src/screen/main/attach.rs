@@ -68,6 +68,10 @@ pub enum Message {
     ShowInFolder(PathBuf),
     /// The opener answered for this file.
     Opened(PathBuf, Result<(), crate::opener::OpenError>),
+    /// Open a picture in the viewer: its file and size.
+    View(FileRef, u32, u32),
+    /// The viewer's full-size picture was fetched (or could not be).
+    ViewerLoaded(String, Option<image::Handle>),
     /// The transfers kept from before a restart were read.
     TransfersLoaded(Vec<(transfer::Key, transfer::Plan, u64, u64)>),
 }
@@ -191,6 +195,25 @@ impl Main {
                 self.transfers.save(&self.store).discard()
             }
             Message::Retry(key) => self.start_transfer(&key),
+            Message::View(file, width, height) => {
+                let id = file.id.clone();
+                self.viewer = Some(super::viewer::Viewer::new(file, width, height));
+                let Some(client) = self.client.clone() else {
+                    return Task::none();
+                };
+                Task::perform(
+                    fetch_thumbnail(client, id.clone(), super::viewer::FULL_SIDE),
+                    move |h| MainMessage::Attach(Message::ViewerLoaded(id.clone(), h)),
+                )
+            }
+            Message::ViewerLoaded(id, handle) => {
+                if let (Some(v), Some(handle)) = (self.viewer.as_mut(), handle)
+                    && v.file.id == id
+                {
+                    v.loaded(handle);
+                }
+                Task::none()
+            }
             Message::Open(path) => Task::perform(crate::opener::open(path.clone()), move |r| {
                 MainMessage::Attach(Message::Opened(path.clone(), r))
             }),

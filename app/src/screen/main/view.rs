@@ -161,6 +161,10 @@ impl Main {
         };
         let group = matches!(conv.kind, ConversationKind::Group { .. });
         let header = self.chat_header(i18n, conv, narrow);
+        if let Some(viewer) = &self.viewer {
+            let thumbnail = self.pictures.get(&viewer.file.id);
+            return column![header, viewer.view(i18n, thumbnail).map(Message::Viewer)].into();
+        }
         let log = self
             .chat
             .view(super::chat::View {

@@ -591,12 +591,23 @@ fn attachment<'a>(v: &View<'a>, body: &'a MessageBody) -> Option<Element<'a, Mes
             let shown = (*width).clamp(1, SHOWN_WIDTH);
             let tall = (u64::from(*height) * u64::from(shown) / u64::from((*width).max(1)))
                 .clamp(1, u64::from(SHOWN_WIDTH) * 2);
-            Some(
+            // Pressed, the picture opens in the viewer.
+            let picture = button(
                 image(handle.clone())
                     .width(shown as f32)
-                    .height(tall as f32)
-                    .into(),
+                    .height(tall as f32),
             )
+            .style(button::text)
+            .padding(0)
+            .on_press(Message::Attach(attach::Message::View(
+                file.clone(),
+                *width,
+                *height,
+            )));
+            Some(crate::widget::labelled(
+                picture,
+                i18n.tr("chat-view-picture"),
+            ))
         }
         MessageBody::File { file } => {
             let below: Element<'a, Message> = match v.transfers.download(&file.id) {
