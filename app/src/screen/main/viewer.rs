@@ -107,21 +107,30 @@ impl Viewer {
             None => i18n.tr("viewer-fitted"),
             Some(z) => format!("{:.0}%", z * 100.0),
         };
-        let bar = row![
-            text(self.file.name.clone())
-                .size(14)
-                .width(Fill)
-                .wrapping(text::Wrapping::None),
-            text(zoom).size(12),
-            action("viewer-fit", Message::Fit),
-            action("viewer-zoom-out", Message::ZoomOut),
-            action("viewer-zoom-in", Message::ZoomIn),
-            action("viewer-actual", Message::Actual),
-            action("viewer-save", Message::Save),
-            action("viewer-close", Message::Close),
+        // The name and zoom on one line, the actions under them, wrapping
+        // onto more lines in a narrow window.
+        let bar = column![
+            row![
+                text(self.file.name.clone())
+                    .size(14)
+                    .width(Fill)
+                    .wrapping(text::Wrapping::None),
+                text(zoom).size(12),
+            ]
+            .spacing(6)
+            .align_y(Center),
+            row![
+                action("viewer-fit", Message::Fit),
+                action("viewer-zoom-out", Message::ZoomOut),
+                action("viewer-zoom-in", Message::ZoomIn),
+                action("viewer-actual", Message::Actual),
+                action("viewer-save", Message::Save),
+                action("viewer-close", Message::Close),
+            ]
+            .spacing(6)
+            .wrap(),
         ]
         .spacing(6)
-        .align_y(Center)
         .padding([6, 10]);
         let picture: Element<'a, Message> = match self.full.as_ref().or(thumbnail) {
             None => container(text(i18n.tr("viewer-loading")).size(13))
