@@ -176,6 +176,10 @@ async fn an_upload_and_a_download_cut_by_a_restart_go_on_where_they_stopped() {
     assert!(!dest.exists(), "not there until all of it is");
     let (mut b, _eb) = restart(b, eb, &server, homes[1].path(), "ada").await;
     assert!(shows_part(&b, "Stopped before the end") && shows(&b, "Retry"));
+    // The bubble says how far it got: what the part file holds.
+    let kept = main_of(&b).transfers().get(&download_key).unwrap();
+    assert!(kept.done > 0 && kept.done < total && kept.total == total);
+    assert!(shows_part(&b, &format!("of {}", attach::size_text(total))));
     let task = send(&mut b, attach::Message::Retry(download_key.clone()));
     let reports = run_until(&mut b, task, |b| {
         main_of(b)

@@ -280,14 +280,28 @@ impl Transfers {
     }
 }
 
-/// Reads the transfers kept in the store.
+/// Reads the transfers kept in the store, with what a download's part file
+/// holds and how large an upload's file is, so their bubbles say how far
+/// they got.
 pub async fn load(store: natter_store::Store) -> Vec<(Key, Plan, u64, u64)> {
-    store
+    let saved: Vec<(Key, Plan, u64, u64)> = store
         .setting(SAVED)
         .await
         .ok()
         .flatten()
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let mut out = Vec::with_capacity(saved.len());
+    for (key, plan, done, total) in saved {
+        let size = |p: PathBuf| async move { tokio::fs::metadata(p).await.map(|m| m.len()).ok() };
+        let (done, total) = match &plan {
+            Plan::Download { file, dest } => {
+                (size(part_of(dest, &file.id)).await.unwrap_or(0), file.size)
+            }
+            Plan::Upload { path, .. } => (done, size(path.clone()).await.unwrap_or(total)),
+        };
+        out.push((key, plan, done, total));
+    }
+    out
 }
 
 /// Where `Http::download_to` keeps what arrived of `id` going to `dest`.
