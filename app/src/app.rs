@@ -360,19 +360,41 @@ impl App {
 
     /// Long-lived work: the live session, window focus and size.
     pub fn subscription(&self) -> Subscription<Message> {
-        use iced::{Event, event};
-        let window = event::listen_with(|e, _, _| match e {
-            Event::Window(window::Event::Focused) => Some(Message::Focus(true)),
-            Event::Window(window::Event::Unfocused) => Some(Message::Focus(false)),
-            Event::Window(window::Event::Resized(size)) => Some(Message::Resized(size.width)),
-            Event::Window(window::Event::Opened { size, .. }) => Some(Message::Resized(size.width)),
-            _ => None,
-        });
+        let window = iced::event::listen_with(runtime_event);
         let session = match &self.screen {
             Screen::Main(m) => m.subscription().map(Message::Main),
             _ => Subscription::none(),
         };
         Subscription::batch([window, tab_keys(), session, Subscription::run(quit_signals)])
+    }
+}
+
+/// The window's events the app acts on: focus, size, files dropped onto it,
+/// and Ctrl+V (seen even when the composer takes it, which pastes only text,
+/// so a picture on the clipboard is not lost).
+pub fn runtime_event(
+    event: iced::Event,
+    _status: iced::event::Status,
+    _window: window::Id,
+) -> Option<Message> {
+    use iced::Event;
+    use iced::keyboard::{self, Key};
+    use main::attach;
+    match event {
+        Event::Window(window::Event::Focused) => Some(Message::Focus(true)),
+        Event::Window(window::Event::Unfocused) => Some(Message::Focus(false)),
+        Event::Window(window::Event::Resized(size)) => Some(Message::Resized(size.width)),
+        Event::Window(window::Event::Opened { size, .. }) => Some(Message::Resized(size.width)),
+        Event::Window(window::Event::FileDropped(path)) => Some(Message::Main(
+            main::Message::Attach(attach::Message::Dropped(path)),
+        )),
+        Event::Keyboard(keyboard::Event::KeyPressed { key, modifiers, .. })
+            if modifiers.command()
+                && matches!(key.as_ref(), Key::Character(c) if c.eq_ignore_ascii_case("v")) =>
+        {
+            Some(Message::Main(main::Message::Attach(attach::Message::Paste)))
+        }
+        _ => None,
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
-use natter_i18n::I18n;
+use natter_i18n::{Arg, I18n};
 use natter_proto::Millis;
 
 /// The system's time zone (UTC when it cannot be found), read once.
@@ -41,7 +41,8 @@ fn iso(d: Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
 
-/// A date separator in the chat: "Today", "Yesterday" or `YYYY-MM-DD`.
+/// A date separator in the chat: "Today", "Yesterday", or the date in the
+/// reader's language ("March 1, 2026", "2026年3月1日").
 pub fn date_label(i18n: &I18n, ts: Millis, now: Millis, tz: &TimeZone) -> String {
     let (d, today) = (day(ts, tz), day(now, tz));
     if d == today {
@@ -49,7 +50,15 @@ pub fn date_label(i18n: &I18n, ts: Millis, now: Millis, tz: &TimeZone) -> String
     } else if today.yesterday().ok() == Some(d) {
         i18n.tr("chat-yesterday")
     } else {
-        iso(d)
+        // The year as text: a number would be formatted (and might be grouped).
+        i18n.tr_args(
+            "chat-date",
+            &[
+                ("year", Arg::from(d.year().to_string())),
+                ("month", Arg::from(i64::from(d.month()))),
+                ("day", Arg::from(i64::from(d.day()))),
+            ],
+        )
     }
 }
 
@@ -103,7 +112,10 @@ mod tests {
         let late = ms("2026-11-22T15:59:00Z");
         assert_eq!(date_label(&i18n, late, now, &shanghai), "Yesterday");
         let older = ms("2026-03-01T12:00:00Z");
-        assert_eq!(date_label(&i18n, older, now, &shanghai), "2026-03-01");
+        assert_eq!(date_label(&i18n, older, now, &shanghai), "March 1, 2026");
+        let zh = I18n::new(Language::ZhCn).unwrap();
+        assert_eq!(date_label(&zh, older, now, &shanghai), "2026年3月1日");
+        assert_eq!(date_label(&zh, early, now, &TimeZone::UTC), "昨天");
         assert_eq!(list_time(&i18n, older, now, &shanghai), "03-01");
         let last_year = ms("2025-12-31T20:00:00Z"); // 2026-01-01 04:00 in Shanghai
         assert_eq!(list_time(&i18n, last_year, now, &shanghai), "01-01");

@@ -9,6 +9,8 @@
 //! - [`embedded`]: starts the bundled relay in-process when none answers on
 //!   this machine.
 //! - [`clock`]: message times in the local time zone.
+//! - [`dialog`]: the system's file dialog, and telling when there is none.
+//! - [`opener`]: opening a downloaded file, and showing it in its folder.
 //! - [`sound`]: the new-message sound and the ringtone.
 //! - [`fonts`]: finds a CJK-capable font so Chinese renders everywhere.
 //! - [`style`]: colours and bubbles.
@@ -22,10 +24,12 @@ pub mod app;
 /// conversation list is on screen.
 pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 pub mod clock;
+pub mod dialog;
 pub mod embedded;
 pub mod emoji;
 pub mod fonts;
 pub mod icon;
+pub mod opener;
 pub mod screen;
 pub mod sound;
 pub mod style;

@@ -170,6 +170,42 @@ pub fn bubble_highlight(mine: bool) -> impl Fn(&Theme) -> container::Style {
     }
 }
 
+/// A bubble under the pointer: its own colours, raised by an outline and a
+/// shadow (the text keeps the contrast of the plain bubble).
+pub fn bubble_hovered(mine: bool) -> impl Fn(&Theme) -> container::Style {
+    move |theme| {
+        let p = theme.extended_palette();
+        bubble(mine)(theme)
+            .border(
+                border::rounded(10)
+                    .color(p.background.strongest.color)
+                    .width(1),
+            )
+            .shadow(iced::Shadow {
+                color: Color::from_rgba8(0, 0, 0, 0.18),
+                offset: iced::Vector::new(0.0, 1.0),
+                blur_radius: 4.0,
+            })
+    }
+}
+
+/// The picture viewer's backdrop.
+pub fn viewer(theme: &Theme) -> container::Style {
+    let p = theme.extended_palette();
+    container::Style::default()
+        .background(p.background.weak.color)
+        .color(p.background.weak.text)
+}
+
+/// The day over a run of messages: a quiet pill across the history.
+pub fn day_pill(theme: &Theme) -> container::Style {
+    let p = theme.extended_palette();
+    container::Style::default()
+        .background(p.background.weak.color)
+        .color(p.background.weak.text)
+        .border(border::rounded(10))
+}
+
 /// A quoted message inside a bubble, and the reply/edit banner.
 pub fn quote(theme: &Theme) -> container::Style {
     let p = theme.extended_palette();

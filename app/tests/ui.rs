@@ -466,7 +466,7 @@ async fn a_picture_and_a_file_from_disk_arrive_and_the_file_saves() {
     let document = dir.path().join("route.txt");
     std::fs::write(&document, "8:00 station → 9:30 summit").unwrap();
     for path in [picture, document.clone()] {
-        let picked = main::attach::Message::Picked(Some(path));
+        let picked = main::attach::Message::Picked(natter::dialog::Chosen::Path(path));
         let task = a.update(Message::Main(main::Message::Attach(picked)));
         drive(&mut a, task).await;
     }
@@ -512,7 +512,7 @@ async fn a_picture_and_a_file_from_disk_arrive_and_the_file_saves() {
 
     // Saved where the save dialog would say: the same bytes.
     let out = dir.path().join("saved-route.txt");
-    let save = main::attach::Message::SaveTo(file, Some(out.clone()));
+    let save = main::attach::Message::SaveTo(file, natter::dialog::Chosen::Path(out.clone()));
     let task = b.update(Message::Main(main::Message::Attach(save)));
     drive(&mut b, task).await;
     assert!(shows(&b, &format!("Saved to {}", out.display())));

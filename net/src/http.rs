@@ -605,6 +605,67 @@ impl Http {
     }
 }
 
+impl Http {
+    /// Like [`Http::continue_upload`], but sends at most `chunk` bytes per
+    /// request and calls `progress(held, size)` with what the relay holds
+    /// before the first request and after each one, so a person can watch it
+    /// go. An interruption loses at most the chunk in flight; calling again
+    /// goes on from what the relay holds.
+    pub async fn continue_upload_with_progress(
+        &self,
+        token: &str,
+        upload: &str,
+        bytes: &[u8],
+        chunk: usize,
+        mut progress: impl FnMut(u64, u64) + Send,
+    ) -> Result<FileRef> {
+        let chunk = chunk.max(1);
+        let size = bytes.len() as u64;
+        let mut offset = self.upload_state(token, upload).await?.offset;
+        progress(offset, size);
+        // A request that moves nothing forward a few times in a row means
+        // the relay will not take more.
+        let mut stalled = 0;
+        loop {
+            let start = usize::try_from(offset)
+                .ok()
+                .filter(|o| *o <= bytes.len())
+                .ok_or_else(|| Error::Protocol("the relay holds more than the file".into()))?;
+            let end = start.saturating_add(chunk).min(bytes.len());
+            let req = self
+                .client
+                .patch(format!("{}/v1/uploads/{}", self.base, encode(upload)))
+                .bearer_auth(token)
+                .header("upload-offset", offset)
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/offset+octet-stream",
+                )
+                .timeout(TRANSFER_TIMEOUT)
+                .body(bytes[start..end].to_vec());
+            let state = self
+                .execute(req)
+                .await?
+                .json::<UploadState>()
+                .await
+                .map_err(|e| Error::Protocol(e.to_string()))?;
+            progress(state.offset, size);
+            if let Some(file) = state.file {
+                return Ok(file);
+            }
+            stalled = if state.offset > offset {
+                0
+            } else {
+                stalled + 1
+            };
+            if stalled >= 8 {
+                return Err(Error::Protocol("the upload does not advance".into()));
+            }
+            offset = state.offset;
+        }
+    }
+}
+
 /// The MIME type to send: `application/octet-stream` when none is known.
 fn mime_or_default(mime: &str) -> &str {
     if mime.is_empty() {

@@ -15,6 +15,7 @@ pub mod forward;
 pub mod group_call;
 pub mod group_info;
 pub mod groups;
+pub mod incoming;
 mod live;
 pub mod mention;
 mod notice;
@@ -23,7 +24,9 @@ pub mod profile;
 pub mod session;
 pub mod settings;
 pub mod sidebar;
+pub mod transfer;
 mod view;
+pub mod viewer;
 pub mod voice;
 
 pub use notice::{NOTICE_SHOWN, Notice};
@@ -116,6 +119,12 @@ pub struct Main {
     /// Pictures of image messages, by file id, once fetched and decoded.
     pictures: HashMap<String, image::Handle>,
     pictures_requested: BTreeSet<String>,
+    /// Files dropped and pictures pasted, waiting to be sent.
+    incoming: incoming::Incoming,
+    /// Uploads and downloads, running or stopped.
+    transfers: transfer::Transfers,
+    /// The picture viewer, while open.
+    viewer: Option<viewer::Viewer>,
     /// A voice message being recorded.
     recording: Option<voice::Recording>,
     /// The voice message being played, by file id, and its stop switch.
@@ -199,6 +208,8 @@ pub enum Message {
     Attach(attach::Message),
     /// Voice messages.
     Voice(voice::Message),
+    /// From the picture viewer.
+    Viewer(viewer::Message),
     /// Devices chosen for calls.
     Devices(call::Devices),
     /// The devices present, listed.
@@ -261,6 +272,9 @@ impl Main {
             avatars: HashMap::new(),
             pictures: HashMap::new(),
             pictures_requested: BTreeSet::new(),
+            incoming: incoming::Incoming::default(),
+            transfers: transfer::Transfers::default(),
+            viewer: None,
             recording: None,
             playing: None,
             avatar_requested: BTreeSet::new(),
@@ -276,7 +290,10 @@ impl Main {
             mentioned: BTreeSet::new(),
             reads: HashMap::new(),
         };
-        let task = Task::batch([main.reload_conversations(), main.reload_social()]);
+        let transfers = Task::perform(transfer::load(main.store.clone()), |saved| {
+            Message::Attach(attach::Message::TransfersLoaded(saved))
+        });
+        let task = Task::batch([main.reload_conversations(), main.reload_social(), transfers]);
         (main, task)
     }
 
@@ -319,6 +336,11 @@ impl Main {
         &self.conversations
     }
 
+    /// The picture viewer, while open.
+    pub fn viewer(&self) -> Option<&viewer::Viewer> {
+        self.viewer.as_ref()
+    }
+
     /// The group whose info panel is open.
     pub fn group_info_open(&self) -> Option<ConversationId> {
         self.group_info.as_ref().map(|g| g.id)
@@ -336,6 +358,13 @@ impl Main {
         if !self.typing.is_empty() || self.notice.is_up() {
             subs.push(
                 iced::time::every(std::time::Duration::from_secs(1)).map(|_| Message::TypingTick),
+            );
+        }
+        if self.viewer.is_some() {
+            subs.push(
+                iced::keyboard::listen()
+                    .filter_map(viewer::key)
+                    .map(Message::Viewer),
             );
         }
         if self.sidebar.panel() == Panel::Settings {
@@ -666,6 +695,16 @@ impl Main {
             }
             Message::Attach(m) => self.update_attach(m, ctx.i18n),
             Message::Voice(m) => self.update_voice(m, ctx.i18n),
+            Message::Viewer(m) => match self.viewer.as_mut().and_then(|v| v.update(m)) {
+                Some(viewer::Event::Save(file)) => {
+                    self.update_attach(attach::Message::Save(file), ctx.i18n)
+                }
+                Some(viewer::Event::Close) => {
+                    self.viewer = None;
+                    Task::none()
+                }
+                None => Task::none(),
+            },
             other => return panels::update(self, other, ctx),
         };
         (task, None)
@@ -711,6 +750,9 @@ impl Main {
         }
         if self.selected != Some(id) {
             self.group_info = None;
+            // What waited for the conversation left is not sent to this one.
+            let _ = self.incoming.take();
+            self.viewer = None;
             let draft = self
                 .conversations
                 .iter()

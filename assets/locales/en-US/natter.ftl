@@ -77,6 +77,20 @@ chat-back = Back
 chat-load-older = Load older messages
 chat-today = Today
 chat-yesterday = Yesterday
+chat-date = { $month ->
+        [1] January
+        [2] February
+        [3] March
+        [4] April
+        [5] May
+        [6] June
+        [7] July
+        [8] August
+        [9] September
+        [10] October
+        [11] November
+       *[12] December
+    } { $day }, { $year }
 chat-typing = { $name } is typing…
 chat-you = You
 preview-by = { $name }:
@@ -108,6 +122,36 @@ device-codec = the sound or picture could not be encoded or decoded
 device-other = something went wrong with the sound or the connection
 chat-save-file = Save
 chat-file-saved = Saved to { $path }
+dialog-missing-attach = No file chooser is available on this system. Drag a file onto the window, or copy a picture and press Ctrl+V in the chat.
+dialog-missing-avatar = No file chooser is available on this system. Drag a picture onto the window while Settings is open.
+chat-attach-folder = A folder cannot be sent; drop the files in it instead.
+incoming-no-chat = Open a chat first, then drop the file onto the window.
+incoming-count = { $count ->
+        [one] One file to send
+       *[other] { $count } files to send
+    }
+incoming-send = Send
+incoming-cancel = Cancel
+incoming-pasted-name = pasted
+transfer-progress = { $done } of { $total }
+transfer-progress-speed = { $done } of { $total } · { $speed }/s
+transfer-cancel = Cancel
+transfer-retry = Retry
+transfer-saved = Saved
+transfer-interrupted = Stopped before the end. Retry goes on from there.
+open-file = Open
+open-folder = Show in folder
+open-no-opener = No program to open files with was found ({ $program }). The file is at { $path }
+open-failed = The file could not be opened: { $reason }. It is at { $path }
+chat-view-picture = View picture
+viewer-fitted = Fitted
+viewer-fit = Fit
+viewer-zoom-in = Zoom in
+viewer-zoom-out = Zoom out
+viewer-actual = 100%
+viewer-save = Save
+viewer-close = Close
+viewer-loading = Loading the picture…
 chat-call-completed-audio = Voice call · { $duration }
 chat-call-completed-video = Video call · { $duration }
 chat-call-missed-audio = Missed voice call

@@ -1,6 +1,8 @@
 //! Pictures and files in chats: attaching one from disk (uploaded, then sent as
-//! an image or file message through the outbox), showing pictures in their
-//! bubbles, and saving a received file.
+//! an image or file message through the outbox) through the file dialog or
+//! by dropping or pasting it (see [`super::incoming`]), showing pictures in
+//! their bubbles, and saving a received file. Without a file dialog the
+//! window says so, and a received file is saved to the downloads folder.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -11,8 +13,11 @@ use natter_i18n::{Arg, I18n};
 use natter_net::Client;
 use natter_proto::model::{ConversationId, FileRef, MessageBody};
 
-use super::{Main, Message as MainMessage};
+use super::incoming;
+use super::transfer;
+use super::{Main, Message as MainMessage, Panel};
 use crate::app::Shared;
+use crate::dialog::{self, Chosen};
 
 /// Pictures are decoded down to this many pixels a side at most.
 const DECODED_SIDE: u32 = 640;
@@ -24,18 +29,51 @@ const PICTURES: &[&str] = &["png", "jpg", "jpeg"];
 pub enum Message {
     /// Open the file picker.
     Pick,
-    /// A file was picked (or the picker closed).
-    Picked(Option<PathBuf>),
+    /// What the file picker gave.
+    Picked(Chosen),
+    /// A file was dropped onto the window.
+    Dropped(PathBuf),
+    /// Ctrl+V: paste a picture the clipboard holds.
+    Paste,
+    /// The clipboard's picture, written to a PNG file, and its preview, if
+    /// it held one.
+    Pasted(Option<(PathBuf, image::Handle)>),
+    /// The preview of a dropped picture was made (or it is no picture).
+    Previewed(PathBuf, Option<image::Handle>),
+    /// Take one waiting item out of the strip.
+    Remove(usize),
+    /// Send everything waiting in the strip.
+    SendIncoming,
+    /// Drop everything waiting in the strip.
+    CancelIncoming,
     /// The attachment was uploaded and queued, or why not.
     Sent(Result<(), AttachError>),
     /// A picture shown in the chat was fetched and decoded (or could not be).
     Loaded(String, Option<image::Handle>),
     /// Save a received file: ask where.
     Save(FileRef),
-    /// Where to save it (or the dialog closed).
-    SaveTo(FileRef, Option<PathBuf>),
-    /// Saved at this path, or why not.
-    Saved(Result<PathBuf, AttachError>),
+    /// Where to save it, as the save dialog gave it.
+    SaveTo(FileRef, Chosen),
+    /// Upload this file into a conversation, under this name.
+    Upload(ConversationId, PathBuf, String),
+    /// A transfer's job reported.
+    Transfer(transfer::Key, transfer::Report),
+    /// Stop a transfer and forget it.
+    Cancel(transfer::Key),
+    /// Start a stopped transfer again, from where it stopped.
+    Retry(transfer::Key),
+    /// Open a downloaded file with its default application.
+    Open(PathBuf),
+    /// Show a downloaded file in its folder.
+    ShowInFolder(PathBuf),
+    /// The opener answered for this file.
+    Opened(PathBuf, Result<(), crate::opener::OpenError>),
+    /// Open a picture in the viewer: its file and size.
+    View(FileRef, u32, u32),
+    /// The viewer's full-size picture was fetched (or could not be).
+    ViewerLoaded(String, Option<image::Handle>),
+    /// The transfers kept from before a restart were read.
+    TransfersLoaded(Vec<(transfer::Key, transfer::Plan, u64, u64)>),
 }
 
 /// Why an attachment could not be sent or saved.
@@ -43,6 +81,8 @@ pub enum Message {
 pub enum AttachError {
     /// Larger than the relay accepts.
     TooLarge,
+    /// A folder, not a file.
+    Folder,
     /// Reading or writing the local file failed.
     Disk(String),
     /// The relay refused or could not be reached.
@@ -63,32 +103,148 @@ impl Main {
         match message {
             Message::Pick => {
                 let title = i18n.tr("chat-attach-choose");
-                Task::perform(
-                    async move {
-                        rfd::AsyncFileDialog::new()
-                            .set_title(title)
-                            .pick_file()
-                            .await
-                            .map(|f| f.path().to_path_buf())
-                    },
-                    |p| MainMessage::Attach(Message::Picked(p)),
-                )
+                Task::perform(dialog::pick_file(title, None), |c| {
+                    MainMessage::Attach(Message::Picked(c))
+                })
             }
-            Message::Picked(None) => Task::none(),
-            Message::Picked(Some(path)) => {
-                let (Some(id), Some(client)) = (self.selected, self.client.clone()) else {
+            Message::Picked(Chosen::Closed) => Task::none(),
+            Message::Picked(Chosen::Unavailable) => {
+                self.notice.set(Some(i18n.tr("dialog-missing-attach")));
+                Task::none()
+            }
+            Message::Picked(Chosen::Path(path)) => {
+                let Some(id) = self.selected else {
                     return Task::none();
                 };
-                self.notice.set(Some(i18n.tr("chat-attach-uploading")));
-                Task::perform(send_file(client, id, path), |r| {
-                    MainMessage::Attach(Message::Sent(r))
+                let name = file_name(&path);
+                self.update_attach(Message::Upload(id, path, name), i18n)
+            }
+            Message::Dropped(path) => self.dropped(path, i18n),
+            Message::Paste => {
+                if self.selected.is_none() {
+                    return Task::none();
+                }
+                let name = incoming::pasted_name(i18n);
+                Task::perform(incoming::read_clipboard_picture(name), |p| {
+                    MainMessage::Attach(Message::Pasted(p))
                 })
+            }
+            Message::Pasted(None) => Task::none(),
+            Message::Pasted(Some((path, preview))) => {
+                if self.selected.is_some()
+                    && let Some(item) = incoming::pasted(path, preview)
+                {
+                    self.incoming.push(item);
+                }
+                Task::none()
+            }
+            Message::Previewed(path, preview) => {
+                if let Some(preview) = preview {
+                    self.incoming.set_preview(&path, preview);
+                }
+                Task::none()
+            }
+            Message::Remove(index) => {
+                self.incoming.remove(index);
+                Task::none()
+            }
+            Message::CancelIncoming => {
+                let _ = self.incoming.take();
+                Task::none()
+            }
+            Message::SendIncoming => {
+                let Some(id) = self.selected else {
+                    return Task::none();
+                };
+                // Each item its own transfer, one after another so they
+                // arrive in the order they came.
+                let items = self.incoming.take();
+                items
+                    .into_iter()
+                    .map(|item| self.update_attach(Message::Upload(id, item.path, item.name), i18n))
+                    .reduce(Task::chain)
+                    .unwrap_or_else(Task::none)
+            }
+            Message::Upload(id, path, name) => {
+                let key = self.transfers.add_upload(id, path, name);
+                self.start_transfer(&key)
+            }
+            Message::Transfer(key, report) => {
+                let done = matches!(report, transfer::Report::Finished(_));
+                let opened = matches!(report, transfer::Report::Opened(_));
+                let sent = matches!(report, transfer::Report::Finished(Ok(None)));
+                if let transfer::Report::Finished(Ok(Some(path))) = &report {
+                    self.notice.set(Some(i18n.tr_args(
+                        "chat-file-saved",
+                        &[("path", Arg::from(path.display().to_string()))],
+                    )));
+                }
+                self.transfers
+                    .report(&key, report, i18n, &self.account.server);
+                let mut tasks = Vec::new();
+                if done || opened {
+                    tasks.push(self.transfers.save(&self.store).discard());
+                }
+                if sent {
+                    tasks.push(self.load_selected());
+                }
+                Task::batch(tasks)
+            }
+            Message::Cancel(key) => {
+                self.transfers.cancel(&key);
+                self.transfers.save(&self.store).discard()
+            }
+            Message::Retry(key) => self.start_transfer(&key),
+            Message::View(file, width, height) => {
+                let id = file.id.clone();
+                self.viewer = Some(super::viewer::Viewer::new(file, width, height));
+                let Some(client) = self.client.clone() else {
+                    return Task::none();
+                };
+                Task::perform(
+                    fetch_thumbnail(client, id.clone(), super::viewer::FULL_SIDE),
+                    move |h| MainMessage::Attach(Message::ViewerLoaded(id.clone(), h)),
+                )
+            }
+            Message::ViewerLoaded(id, handle) => {
+                if let (Some(v), Some(handle)) = (self.viewer.as_mut(), handle)
+                    && v.file.id == id
+                {
+                    v.loaded(handle);
+                }
+                Task::none()
+            }
+            Message::Open(path) => Task::perform(crate::opener::open(path.clone()), move |r| {
+                MainMessage::Attach(Message::Opened(path.clone(), r))
+            }),
+            Message::ShowInFolder(path) => {
+                Task::perform(crate::opener::show_in_folder(path.clone()), move |r| {
+                    MainMessage::Attach(Message::Opened(path.clone(), r))
+                })
+            }
+            Message::Opened(_, Ok(())) => Task::none(),
+            Message::Opened(path, Err(e)) => {
+                let path = Arg::from(path.display().to_string());
+                self.notice.set(Some(match e {
+                    crate::opener::OpenError::NoOpener(program) => i18n.tr_args(
+                        "open-no-opener",
+                        &[("program", Arg::from(program)), ("path", path)],
+                    ),
+                    crate::opener::OpenError::Failed(why) => {
+                        i18n.tr_args("open-failed", &[("reason", Arg::from(why)), ("path", path)])
+                    }
+                }));
+                Task::none()
+            }
+            Message::TransfersLoaded(saved) => {
+                self.transfers.restore(saved, i18n);
+                Task::none()
             }
             Message::Sent(Ok(())) => {
                 self.notice.set(None);
                 self.load_selected()
             }
-            Message::Sent(Err(e)) | Message::Saved(Err(e)) => {
+            Message::Sent(Err(e)) => {
                 self.notice.set(Some(self.attach_error_text(i18n, &e)));
                 Task::none()
             }
@@ -100,49 +256,115 @@ impl Main {
             }
             Message::Save(file) => {
                 let title = i18n.tr("chat-save-file");
-                Task::perform(
-                    async move {
-                        let path = rfd::AsyncFileDialog::new()
-                            .set_title(title)
-                            .set_file_name(&file.name)
-                            .save_file()
-                            .await
-                            .map(|f| f.path().to_path_buf());
-                        (file, path)
-                    },
-                    |(file, path)| MainMessage::Attach(Message::SaveTo(file, path)),
-                )
-            }
-            Message::SaveTo(_, None) => Task::none(),
-            Message::SaveTo(file, Some(path)) => {
-                let Some(client) = self.client.clone() else {
-                    return Task::none();
-                };
-                Task::perform(save_file(client, file, path), |r| {
-                    MainMessage::Attach(Message::Saved(r))
+                let name = file.name.clone();
+                Task::perform(dialog::save_file(title, name), move |c| {
+                    MainMessage::Attach(Message::SaveTo(file.clone(), c))
                 })
             }
-            Message::Saved(Ok(path)) => {
-                self.notice.set(Some(i18n.tr_args(
-                    "chat-file-saved",
-                    &[("path", Arg::from(path.display().to_string()))],
-                )));
-                Task::none()
+            Message::SaveTo(_, Chosen::Closed) => Task::none(),
+            Message::SaveTo(file, chosen) => {
+                let dest = match chosen {
+                    Chosen::Path(path) => path,
+                    // No dialog to ask with: the downloads folder, under a
+                    // name not taken yet.
+                    _ => free_name(&downloads_dir(), &file.name),
+                };
+                let key = self.transfers.add_download(file, dest);
+                self.start_transfer(&key)
             }
         }
     }
 
     fn attach_error_text(&self, i18n: &I18n, e: &AttachError) -> String {
-        match e {
-            AttachError::TooLarge => i18n.tr("chat-attach-too-large"),
-            AttachError::Disk(why) => {
-                i18n.tr_args("chat-attach-disk", &[("reason", Arg::from(why.as_str()))])
+        error_text(i18n, &self.account.server, e)
+    }
+
+    /// Starts the job of a transfer and keeps the list in the store.
+    fn start_transfer(&mut self, key: &transfer::Key) -> Task<MainMessage> {
+        let Some(client) = self.client.clone() else {
+            return Task::none();
+        };
+        let run = self
+            .transfers
+            .run(key, client)
+            .map(|(k, r)| MainMessage::Attach(Message::Transfer(k, r)));
+        Task::batch([run, self.transfers.save(&self.store).discard()])
+    }
+
+    /// The transfers of this window.
+    pub fn transfers(&self) -> &transfer::Transfers {
+        &self.transfers
+    }
+}
+
+/// Why an attachment failed, in the reader's language.
+pub fn error_text(i18n: &I18n, server: &str, e: &AttachError) -> String {
+    match e {
+        AttachError::TooLarge => i18n.tr("chat-attach-too-large"),
+        AttachError::Folder => i18n.tr("chat-attach-folder"),
+        AttachError::Disk(why) => {
+            i18n.tr_args("chat-attach-disk", &[("reason", Arg::from(why.as_str()))])
+        }
+        AttachError::Net(e) => crate::error_text(i18n, server, &e.0),
+        AttachError::Voice(why) => {
+            i18n.tr_args("voice-failed", &[("error", Arg::from(why.as_str()))])
+        }
+    }
+}
+
+impl Main {
+    /// A file dropped onto the window: a picture for the profile while
+    /// Settings is open, else waiting in the open chat's strip.
+    fn dropped(&mut self, path: PathBuf, i18n: &I18n) -> Task<MainMessage> {
+        let picture = path
+            .extension()
+            .is_some_and(|e| PICTURES.contains(&e.to_string_lossy().to_lowercase().as_str()));
+        if self.sidebar.panel() == Panel::Settings && picture {
+            return Task::done(MainMessage::Settings(
+                super::settings::Message::AvatarPicked(Some(path)),
+            ));
+        }
+        if self.selected.is_none() {
+            self.notice.set(Some(i18n.tr("incoming-no-chat")));
+            return Task::none();
+        }
+        match incoming::dropped(path.clone()) {
+            Ok(item) => {
+                self.incoming.push(item);
+                if !picture {
+                    return Task::none();
+                }
+                Task::perform(
+                    async move {
+                        let bytes = tokio::fs::read(&path).await.ok()?;
+                        let rgba = tokio::task::spawn_blocking(move || {
+                            decode_thumbnail(bytes, 4 * incoming::PREVIEW_SIDE)
+                                .map(incoming::square)
+                        })
+                        .await
+                        .ok()
+                        .flatten()?;
+                        let (w, h) = rgba.dimensions();
+                        Some((path, image::Handle::from_rgba(w, h, rgba.into_raw())))
+                    },
+                    |r| match r {
+                        Some((path, handle)) => {
+                            MainMessage::Attach(Message::Previewed(path, Some(handle)))
+                        }
+                        None => MainMessage::Nothing,
+                    },
+                )
             }
-            AttachError::Net(e) => crate::error_text(i18n, &self.account.server, &e.0),
-            AttachError::Voice(why) => {
-                i18n.tr_args("voice-failed", &[("error", Arg::from(why.as_str()))])
+            Err(e) => {
+                self.notice.set(Some(self.attach_error_text(i18n, &e)));
+                Task::none()
             }
         }
+    }
+
+    /// What waits in the strip above the composer.
+    pub fn incoming(&self) -> &incoming::Incoming {
+        &self.incoming
     }
 
     /// The decoded picture of an image message, once fetched.
@@ -178,33 +400,18 @@ pub fn size_text(bytes: u64) -> String {
     }
 }
 
-/// Reads `path`, uploads it and queues an image (if it is a picture that
-/// decodes) or file message for `conversation`.
-async fn send_file(
-    client: Client,
-    conversation: ConversationId,
-    path: PathBuf,
-) -> Result<(), AttachError> {
-    let max = natter_proto::limits::Limits::default().max_file_bytes;
-    let meta = tokio::fs::metadata(&path)
-        .await
-        .map_err(|e| AttachError::Disk(e.to_string()))?;
-    if meta.len() > max {
-        return Err(AttachError::TooLarge);
-    }
-    let bytes = tokio::fs::read(&path)
-        .await
-        .map_err(|e| AttachError::Disk(e.to_string()))?;
-    let name = path
-        .file_name()
+/// The last part of a path, as a file's name in the chat.
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".into());
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    let picture = if PICTURES.contains(&ext.as_str()) {
-        let probe = bytes.clone();
+        .unwrap_or_else(|| "file".into())
+}
+
+/// Whether `bytes` (a file ending in `ext`) are a picture that decodes, with
+/// its size, and the MIME type to upload it with.
+pub(super) async fn kind_of(bytes: &[u8], ext: &str) -> (Option<(u32, u32)>, &'static str) {
+    let picture = if PICTURES.contains(&ext) {
+        let probe = bytes.to_vec();
         tokio::task::spawn_blocking(move || {
             ::image::ImageReader::new(std::io::Cursor::new(probe))
                 .with_guessed_format()
@@ -217,22 +424,12 @@ async fn send_file(
     } else {
         None
     };
-    let mime = match (picture, ext.as_str()) {
+    let mime = match (picture, ext) {
         (Some(_), "png") => "image/png",
         (Some(_), _) => "image/jpeg",
         (None, _) => "application/octet-stream",
     };
-    let file = client.upload(&name, mime, bytes).await?;
-    let body = match picture {
-        Some((width, height)) => MessageBody::Image {
-            file,
-            width,
-            height,
-        },
-        None => MessageBody::File { file },
-    };
-    client.send(conversation, body, None).await?;
-    Ok(())
+    (picture, mime)
 }
 
 /// Starts downloading and decoding each of `ids` not yet in `requested`, which
@@ -284,18 +481,64 @@ fn decode_thumbnail(bytes: Vec<u8>, side: u32) -> Option<::image::RgbaImage> {
     Some(reader.decode().ok()?.thumbnail(side, side).to_rgba8())
 }
 
-async fn save_file(client: Client, file: FileRef, path: PathBuf) -> Result<PathBuf, AttachError> {
-    let bytes = client.download(&file.id).await?;
-    tokio::fs::write(&path, bytes)
-        .await
-        .map_err(|e| AttachError::Disk(e.to_string()))?;
-    Ok(path)
+/// Where files are saved when there is no dialog to ask: the downloads
+/// folder, else the home folder, else the working directory.
+fn downloads_dir() -> PathBuf {
+    directories::UserDirs::new()
+        .and_then(|u| {
+            u.download_dir()
+                .map(PathBuf::from)
+                .or_else(|| Some(u.home_dir().to_path_buf()))
+        })
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// `name` in `dir`, or `stem (2).ext`, `stem (3).ext`… if taken. Only the
+/// last part of `name` is used, so a sender cannot pick another folder.
+fn free_name(dir: &std::path::Path, name: &str) -> PathBuf {
+    let name = std::path::Path::new(name)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "file".into());
+    let first = dir.join(&name);
+    if !first.exists() {
+        return first;
+    }
+    let base = std::path::Path::new(&name);
+    let stem = base
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = base
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    (2..)
+        .map(|n| dir.join(format!("{stem} ({n}){ext}")))
+        .find(|p| !p.exists())
+        .unwrap_or(first)
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::{decode_thumbnail, size_text};
+    use super::{decode_thumbnail, free_name, size_text};
+
+    #[test]
+    fn a_file_saved_without_a_dialog_takes_a_free_name_in_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(free_name(dir.path(), "a.txt"), dir.path().join("a.txt"));
+        std::fs::write(dir.path().join("a.txt"), b"").unwrap();
+        std::fs::write(dir.path().join("a (2).txt"), b"").unwrap();
+        assert_eq!(free_name(dir.path(), "a.txt"), dir.path().join("a (3).txt"));
+        // A name with folders in it stays in the downloads folder.
+        assert_eq!(
+            free_name(dir.path(), "../../etc/passwd"),
+            dir.path().join("passwd")
+        );
+        assert_eq!(free_name(dir.path(), ".."), dir.path().join("file"));
+    }
 
     #[test]
     fn pictures_shrink_and_absurd_ones_are_refused() {

@@ -8,6 +8,7 @@
 //! goes up to the main window as an [`Event`].
 
 mod bubble;
+mod runs;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -20,6 +21,7 @@ use natter_store::{OutboxEntry, Store};
 use super::{attach, voice};
 
 pub use bubble::{View, snippet};
+pub use runs::{Place, RUN_GAP_MS, places};
 
 /// How many messages the chat holds at most; older ones load on demand.
 pub const WINDOW: usize = 300;

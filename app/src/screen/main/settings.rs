@@ -33,7 +33,9 @@ pub enum Message {
     SaveNickname,
     /// Open the picture picker for the avatar.
     ChooseAvatar,
-    /// A picture was picked (or the picker was closed).
+    /// What the picture dialog gave.
+    AvatarChosen(crate::dialog::Chosen),
+    /// A picture was picked (chosen or dropped onto the window).
     AvatarPicked(Option<PathBuf>),
     /// The relay saved the profile, or why not.
     ProfileSaved(Result<Profile, ProfileError>),
@@ -132,18 +134,21 @@ impl Settings {
                 let title = i18n.tr("settings-avatar-choose");
                 let filter = i18n.tr("settings-avatar-pictures");
                 let task = Task::perform(
-                    async move {
-                        rfd::AsyncFileDialog::new()
-                            .set_title(title)
-                            .add_filter(filter, &["png", "jpg", "jpeg"])
-                            .pick_file()
-                            .await
-                            .map(|f| f.path().to_path_buf())
-                    },
-                    Message::AvatarPicked,
+                    crate::dialog::pick_file(title, Some((filter, &["png", "jpg", "jpeg"]))),
+                    Message::AvatarChosen,
                 );
                 (task, None)
             }
+            Message::AvatarChosen(chosen) => match chosen {
+                crate::dialog::Chosen::Path(path) => {
+                    self.update(Message::AvatarPicked(Some(path)), client, me, i18n)
+                }
+                crate::dialog::Chosen::Closed => (Task::none(), None),
+                crate::dialog::Chosen::Unavailable => (
+                    Task::none(),
+                    Some(Event::Notice(i18n.tr("dialog-missing-avatar"))),
+                ),
+            },
             Message::AvatarPicked(None) => (Task::none(), None),
             Message::AvatarPicked(Some(path)) => {
                 let Some(client) = client.cloned() else {

@@ -165,6 +165,10 @@ impl Main {
         };
         let group = matches!(conv.kind, ConversationKind::Group { .. });
         let header = self.chat_header(i18n, conv, narrow);
+        if let Some(viewer) = &self.viewer {
+            let thumbnail = self.pictures.get(&viewer.file.id);
+            return column![header, viewer.view(i18n, thumbnail).map(Message::Viewer)].into();
+        }
         let log = self
             .chat
             .view(super::chat::View {
@@ -175,6 +179,8 @@ impl Main {
                 privileged: self.privileged(),
                 users: &self.users,
                 pictures: &self.pictures,
+                avatars: &self.avatars,
+                transfers: &self.transfers,
                 playing: self.playing_id(),
                 font_size: ctx.settings.font_size,
                 reads: &self.reads,
@@ -209,6 +215,11 @@ impl Main {
                 .style(style::sidebar)
             });
         let header = column![header].extend(announcement.map(Element::from));
+        let composer: Element<'a, Message> = if self.incoming.is_empty() || conv.closed {
+            composer
+        } else {
+            column![self.incoming.view(i18n).map(Message::Attach), composer].into()
+        };
         let Some(info) = &self.group_info else {
             return column![header, log, composer].into();
         };

@@ -7,19 +7,24 @@ use iced::widget::{
     button, column, container, image, mouse_area, rich_text, row, scrollable, space, span, stack,
     text, tooltip,
 };
-use iced::{Center, Element, Fill, Font};
+use iced::{Bottom, Center, Element, Fill, Font};
 use natter_i18n::{Arg, I18n};
 use natter_proto::model::{FileRef, Message as ChatMessage, MessageBody, UserId, UserSummary};
 use natter_store::{Conversation, OutboxEntry, OutboxState};
 
-use super::{Action, Chat, LOG, Message, QUICK};
-use crate::screen::main::{attach, call, composer, voice};
+use super::{Action, Chat, LOG, Message, Place, QUICK};
+use crate::screen::main::{attach, call, composer, transfer, voice};
+use crate::widget::{Face, avatar};
 use crate::{clock, style};
 
 /// Widest a picture is shown in a bubble, in logical pixels.
 const SHOWN_WIDTH: u32 = 320;
 /// Characters of a quoted message shown.
 const SNIPPET_CHARS: usize = 60;
+/// Side of the sender's avatar beside a run of group messages.
+const AVATAR: u16 = 28;
+/// Extra space between runs of messages, in logical pixels.
+const RUN_GAP: f32 = 8.0;
 
 /// What the chat's view needs from the main window.
 pub struct View<'a> {
@@ -37,6 +42,10 @@ pub struct View<'a> {
     pub users: &'a HashMap<UserId, UserSummary>,
     /// Decoded pictures by file id.
     pub pictures: &'a HashMap<String, image::Handle>,
+    /// Decoded avatars by reference.
+    pub avatars: &'a HashMap<String, image::Handle>,
+    /// Uploads and downloads.
+    pub transfers: &'a transfer::Transfers,
     /// The voice clip playing, by file id.
     pub playing: Option<&'a str>,
     /// Text size.
@@ -71,7 +80,7 @@ impl Chat {
     /// Draws the history.
     pub fn view<'a>(&'a self, v: View<'a>) -> Element<'a, Message> {
         let i18n = v.i18n;
-        let mut log = column![].spacing(6).padding(12);
+        let mut log = column![].spacing(2).padding(12);
         if self.more_above {
             log = log.push(
                 container(
@@ -86,12 +95,16 @@ impl Chat {
         let (now, tz) = (natter_proto::now_ms(), clock::local());
         // "Read by" goes under the newest own message only.
         let last_own = self.shown().rev().find(|m| m.sender == v.me).map(|m| m.seq);
-        for m in self.shown() {
+        let shown: Vec<&ChatMessage> = self.shown().collect();
+        let places = super::places(&shown, self.unread_from, tz);
+        for (m, place) in shown.into_iter().zip(places) {
             let d = clock::day(m.ts, tz);
             if last_day != Some(d) {
                 last_day = Some(d);
-                let label = clock::date_label(i18n, m.ts, now, tz);
-                log = log.push(container(text(label).size(11)).center_x(Fill));
+                log = log.push(day_divider(clock::date_label(i18n, m.ts, now, tz)));
+            } else if place.first {
+                // Runs stand apart; messages inside one sit close.
+                log = log.push(space().height(RUN_GAP));
             }
             if self.unread_from == Some(m.seq) {
                 log = log.push(
@@ -100,11 +113,14 @@ impl Chat {
                         .style(style::divider),
                 );
             }
-            log = log.push(self.line(&v, m, last_own == Some(m.seq)));
+            log = log.push(self.line(&v, m, last_own == Some(m.seq), place));
         }
         if !self.more_below {
             for e in &self.pending {
                 log = log.push(pending_bubble(i18n, e, v.font_size));
+            }
+            for (key, t) in v.transfers.uploads_in(v.conversation.id) {
+                log = log.push(transfer::upload_bubble(i18n, key, t).map(Message::Attach));
             }
         }
         let log = scrollable(log)
@@ -142,9 +158,10 @@ impl Chat {
         v: &View<'a>,
         m: &'a ChatMessage,
         last_own: bool,
+        place: Place,
     ) -> Element<'a, Message> {
         let mine = m.sender == v.me;
-        let bubble = self.bubble(v, m, last_own);
+        let bubble = self.bubble(v, m, last_own, place);
         let mut line = row![].spacing(6).align_y(Center);
         let bar = (self.hovered == Some(m.seq) && self.menu != Some(m.seq))
             .then(|| hover_bar(v.i18n, m.seq));
@@ -157,6 +174,23 @@ impl Chat {
             line = line.extend(bar);
             line = line.push(space::horizontal());
         }
+        // In a group, others' runs carry the sender's avatar beside their
+        // last message; the others keep its place so the bubbles line up.
+        let line: Element<'a, Message> = if v.group && !mine {
+            let face: Element<'a, Message> = if place.last {
+                let picture = v
+                    .users
+                    .get(&m.sender)
+                    .and_then(|u| u.avatar.as_ref())
+                    .and_then(|a| v.avatars.get(a));
+                avatar(Face::Person(m.sender.0), &v.name(m.sender), picture, AVATAR)
+            } else {
+                space().width(f32::from(AVATAR)).into()
+            };
+            row![face, line].spacing(6).align_y(Bottom).into()
+        } else {
+            line.into()
+        };
         let line = mouse_area(line)
             .on_enter(Message::Hover(Some(m.seq)))
             .on_exit(Message::Hover(None))
@@ -178,11 +212,12 @@ impl Chat {
         v: &View<'a>,
         m: &'a ChatMessage,
         last_own: bool,
+        place: Place,
     ) -> Element<'a, Message> {
         let i18n = v.i18n;
         let mine = m.sender == v.me;
         let mut content = column![].spacing(2);
-        if v.group && !mine {
+        if v.group && !mine && place.first {
             content = content.push(text(v.name(m.sender)).size(11));
         }
         if let Some(f) = &m.extras.forwarded {
@@ -241,12 +276,15 @@ impl Chat {
             content = content.push(self.read_by(v, m.seq));
         }
         let highlighted = self.highlight == Some(m.seq);
+        let hovered = self.hovered == Some(m.seq);
         container(content)
             .padding([6, 10])
             .max_width(520)
             .style(move |t| {
                 if highlighted {
                     style::bubble_highlight(mine)(t)
+                } else if hovered {
+                    style::bubble_hovered(mine)(t)
                 } else {
                     style::bubble(mine)(t)
                 }
@@ -376,6 +414,18 @@ impl Chat {
         );
         container(col).padding(4).style(style::menu).into()
     }
+}
+
+/// The day a run of messages was written, as a pill across the history.
+fn day_divider<'a>(label: String) -> Element<'a, Message> {
+    container(
+        container(text(label).size(11))
+            .padding([2, 10])
+            .style(style::day_pill),
+    )
+    .center_x(Fill)
+    .padding([6, 0])
+    .into()
 }
 
 /// The small bar beside a message under the pointer: reply, react, more.
@@ -541,28 +591,63 @@ fn attachment<'a>(v: &View<'a>, body: &'a MessageBody) -> Option<Element<'a, Mes
             let shown = (*width).clamp(1, SHOWN_WIDTH);
             let tall = (u64::from(*height) * u64::from(shown) / u64::from((*width).max(1)))
                 .clamp(1, u64::from(SHOWN_WIDTH) * 2);
-            Some(
+            // Pressed, the picture opens in the viewer.
+            let picture = button(
                 image(handle.clone())
                     .width(shown as f32)
-                    .height(tall as f32)
+                    .height(tall as f32),
+            )
+            .style(button::text)
+            .padding(0)
+            .on_press(Message::Attach(attach::Message::View(
+                file.clone(),
+                *width,
+                *height,
+            )));
+            Some(crate::widget::labelled(
+                picture,
+                i18n.tr("chat-view-picture"),
+            ))
+        }
+        MessageBody::File { file } => {
+            let below: Element<'a, Message> = match v.transfers.download(&file.id) {
+                Some(t) if !matches!(t.state, transfer::State::Saved(_)) => {
+                    let key = transfer::Key::Download(file.id.clone());
+                    transfer::view(i18n, &key, t).map(Message::Attach)
+                }
+                saved => {
+                    let mut line = row![text(attach::size_text(file.size)).size(11)]
+                        .spacing(8)
+                        .align_y(Center);
+                    if let Some(transfer::State::Saved(path)) = saved.map(|t| &t.state) {
+                        let open = |key: &str, m: attach::Message| {
+                            button(text(i18n.tr(key)).size(12))
+                                .style(button::secondary)
+                                .padding([2, 8])
+                                .on_press(Message::Attach(m))
+                        };
+                        line = line
+                            .push(text(i18n.tr("transfer-saved")).size(11))
+                            .push(open("open-file", attach::Message::Open(path.clone())))
+                            .push(open(
+                                "open-folder",
+                                attach::Message::ShowInFolder(path.clone()),
+                            ));
+                    }
+                    line.push(
+                        button(text(i18n.tr("chat-save-file")).size(12))
+                            .padding([2, 8])
+                            .on_press(Message::Attach(attach::Message::Save(file.clone()))),
+                    )
+                    .into()
+                }
+            };
+            Some(
+                column![crate::emoji::text(format!("📄 {}", file.name), 14.0), below]
+                    .spacing(4)
                     .into(),
             )
         }
-        MessageBody::File { file } => Some(
-            column![
-                crate::emoji::text(format!("📄 {}", file.name), 14.0),
-                row![
-                    text(attach::size_text(file.size)).size(11),
-                    button(text(i18n.tr("chat-save-file")).size(12))
-                        .padding([2, 8])
-                        .on_press(Message::Attach(attach::Message::Save(file.clone()))),
-                ]
-                .spacing(8)
-                .align_y(Center),
-            ]
-            .spacing(4)
-            .into(),
-        ),
         MessageBody::Voice { file, duration_ms } => Some(voice_part(v, file, *duration_ms)),
         _ => None,
     }
