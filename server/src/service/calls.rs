@@ -648,19 +648,39 @@ impl Service {
             EndReason::ConnectionLost if call.answered.is_some() => CallOutcome::Completed,
             EndReason::ConnectionLost | EndReason::Missed => CallOutcome::Missed,
         };
+        self.write_call_record(
+            call.conversation,
+            call.caller,
+            MessageBody::Call {
+                call_id: id,
+                media: call.media,
+                outcome,
+                duration_ms,
+                participants: Vec::new(),
+            },
+        )
+        .await;
+    }
+
+    /// Writes a call's record into its conversation, sent by `sender` (who
+    /// started the call), and pushes it to the members. Written once per
+    /// call: the record's key is the call id.
+    pub(super) async fn write_call_record(
+        &self,
+        conversation: ConversationId,
+        sender: UserId,
+        body: MessageBody,
+    ) {
+        let MessageBody::Call { call_id, .. } = &body else {
+            return;
+        };
         let appended = self
             .storage
             .append(NewMessage {
-                conversation: call.conversation,
-                sender: call.caller,
-                client_id: format!("{RECORD_PREFIX}{id}"),
-                body: MessageBody::Call {
-                    call_id: id,
-                    media: call.media,
-                    outcome,
-                    duration_ms,
-                    participants: Vec::new(),
-                },
+                conversation,
+                sender,
+                client_id: format!("{RECORD_PREFIX}{call_id}"),
+                body,
                 reply_to: None,
                 ts: now_ms(),
                 recall_window_ms: 0,
@@ -676,8 +696,9 @@ impl Service {
                 self.push(&appended.members, &frame, None);
             }
             Ok(_) => {}
-            // The two stopped being friends mid-call, or storage failed: the
-            // parties were told; only the record is missing.
+            // The caller left the conversation mid-call (no longer friends,
+            // out of the group), or storage failed: the parties were told;
+            // only the record is missing.
             Err(e) => tracing::warn!(error = %e, "call record not written"),
         }
     }

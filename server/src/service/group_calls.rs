@@ -29,7 +29,6 @@ use super::calls::{Origin, valid_call_id};
 use super::{Service, encode};
 use crate::error::{Error, Result};
 use crate::sfu::{Key, Room, Signal};
-use crate::storage::NewMessage;
 use crate::util::now_ms;
 
 /// The first protocol version with group calls.
@@ -612,37 +611,18 @@ impl Service {
             duration_ms,
             "group call ended"
         );
-        let appended = self
-            .storage
-            .append(NewMessage {
-                conversation: call.conversation,
-                sender: call.starter,
-                client_id: format!("call:{id}"),
-                body: MessageBody::Call {
-                    call_id: id,
-                    media: call.media,
-                    outcome,
-                    duration_ms,
-                    participants: call.ever,
-                },
-                reply_to: None,
-                ts: now_ms(),
-                recall_window_ms: 0,
-                edit_window_ms: 0,
-                extras: Default::default(),
-            })
-            .await;
-        match appended {
-            Ok(appended) if !appended.duplicate => {
-                let frame = ServerFrame::Message {
-                    message: appended.message,
-                };
-                self.push(&appended.members, &frame, None);
-            }
-            Ok(_) => {}
-            // The starter left the group mid-call, or storage failed.
-            Err(e) => tracing::warn!(error = %e, "group call record not written"),
-        }
+        self.write_call_record(
+            call.conversation,
+            call.starter,
+            MessageBody::Call {
+                call_id: id,
+                media: call.media,
+                outcome,
+                duration_ms,
+                participants: call.ever,
+            },
+        )
+        .await;
     }
 
     /// A device connected: it rings for group calls waiting for its account,
