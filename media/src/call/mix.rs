@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use natter_proto::model::UserId;
 
+use super::receive::open_sink;
 use super::{CallEvent, Shared};
-use crate::device::DeviceKind;
 use crate::frame::FRAME_SAMPLES;
-use crate::sink::{AudioCollector, AudioPlayback, Discard};
+use crate::sink::{AudioCollector, AudioPlayback};
 
 /// Most audio queued per participant before the oldest is dropped (200 ms).
 const MAX_QUEUED: usize = 10 * FRAME_SAMPLES;
@@ -121,22 +121,6 @@ pub(crate) fn start(shared: Arc<Shared>, mixer: Mixer) {
         .spawn(move || run(&shared, &mixer));
     if let Err(error) = spawned {
         tracing::error!(%error, "cannot start the group call mixer");
-    }
-}
-
-fn open_sink(shared: &Shared) -> (Box<dyn AudioPlayback>, u64) {
-    let (sink, generation) = shared.audio_sink.get();
-    match sink.open() {
-        Ok(sink) => (sink, generation),
-        Err(error) => {
-            tracing::warn!(%error, "speaker unavailable");
-            shared.emit(CallEvent::DeviceFailed {
-                kind: DeviceKind::Speaker,
-                reason: error.to_string(),
-                fell_back: true,
-            });
-            (Box::new(Discard), generation)
-        }
     }
 }
 

@@ -109,7 +109,7 @@ async fn request_keyframes(
 }
 
 /// Opens the chosen sink; returns it with the choice's generation.
-fn open_sink(shared: &Shared) -> (Box<dyn AudioPlayback>, u64) {
+pub(super) fn open_sink(shared: &Shared) -> (Box<dyn AudioPlayback>, u64) {
     let (sink, generation) = shared.audio_sink.get();
     let sink: Box<dyn AudioPlayback> = match sink.open() {
         Ok(sink) => sink,

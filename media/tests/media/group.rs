@@ -20,7 +20,7 @@ use natter_store::Store;
 use tempfile::TempDir;
 use tokio::sync::{broadcast, mpsc};
 
-use crate::common::{PATIENCE, assert_dominant, close};
+use crate::common::{PATIENCE, assert_dominant, close, goertzel};
 
 struct Member {
     name: &'static str,
@@ -263,18 +263,6 @@ impl Member {
 
 fn kind(video: bool) -> &'static str {
     if video { "picture" } else { "sound" }
-}
-
-fn goertzel(samples: &[i16], hz: f64) -> f64 {
-    let w = 2.0 * std::f64::consts::PI * hz / 48_000.0;
-    let coeff = 2.0 * w.cos();
-    let (mut s1, mut s2) = (0.0f64, 0.0f64);
-    for &x in samples {
-        let s0 = f64::from(x) + coeff * s1 - s2;
-        s2 = s1;
-        s1 = s0;
-    }
-    (s1 * s1 + s2 * s2 - coeff * s1 * s2) / samples.len() as f64
 }
 
 async fn befriend(a: &Member, b: &Member) {

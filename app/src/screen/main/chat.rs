@@ -569,7 +569,7 @@ mod tests {
     use super::*;
     use natter_proto::model::MessageBody;
 
-    fn msg(seq: u64, sender: u64, text: &str) -> ChatMessage {
+    pub(super) fn msg(seq: u64, sender: u64, text: &str) -> ChatMessage {
         ChatMessage {
             conversation: ConversationId(9),
             seq,
@@ -584,7 +584,7 @@ mod tests {
         }
     }
 
-    fn chat_with(messages: Vec<ChatMessage>) -> Chat {
+    pub(super) fn chat_with(messages: Vec<ChatMessage>) -> Chat {
         Chat {
             id: Some(ConversationId(9)),
             messages,

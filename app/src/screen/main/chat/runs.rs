@@ -58,29 +58,7 @@ mod tests {
     use super::super::{Chat, View};
     use super::*;
 
-    fn msg(seq: u64, sender: u64, text: &str) -> ChatMessage {
-        ChatMessage {
-            conversation: ConversationId(9),
-            seq,
-            sender: UserId(sender),
-            client_id: format!("c{seq}"),
-            ts: 1_000 * seq as i64,
-            body: MessageBody::Text { text: text.into() },
-            reply_to: None,
-            edited_ts: None,
-            reactions: Default::default(),
-            extras: Default::default(),
-        }
-    }
-
-    fn chat_with(messages: Vec<ChatMessage>) -> Chat {
-        Chat {
-            id: Some(ConversationId(9)),
-            messages,
-            loaded_once: true,
-            ..Chat::default()
-        }
-    }
+    use super::super::tests::{chat_with, msg};
 
     /// Every text the chat draws, top to bottom, with its vertical position.
     fn drawn(chat: &Chat, group: bool, i18n: &natter_i18n::I18n) -> Vec<(String, f32)> {
