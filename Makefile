@@ -6,7 +6,7 @@ APP_ARGS ?=
 DEMO_HOME ?= /tmp/natter-demo
 DEMO_RELAY ?= 127.0.0.1:7979
 
-.PHONY: deps test run relay demo bench-load bench-cluster bench-network bench-store bench-app dist check-dist fuzz
+.PHONY: deps test run relay demo bench-load bench-cluster bench-network bench-store bench-app bench-group dist check-dist fuzz
 
 ## Install the system packages the build and tests need (Debian: apt-get).
 deps:
@@ -68,6 +68,10 @@ bench-cluster: deps
 ## each case in a network namespace of its own: delivery latency percentiles.
 bench-network: deps
 	$(CARGO) test --release --workspace --test client network:: -- --nocapture --test-threads 1 2>&1 | grep '^network '
+
+## Group calls through the relay's forwarding unit (see media/BENCHMARKS.md).
+bench-group: deps
+	$(CARGO) run --release -p natter-media --example group_bench -- --max 8 --seconds 10 --rejoins 20
 
 ## Client store benchmarks.
 bench-store: deps
