@@ -621,7 +621,16 @@ impl CallEngine {
             .unwrap_or(0.0)
     }
 
-    /// In a group call: forgets a participant who left (their picture and level).
+    /// In a group call: a participant is (again) in the call; their audio is
+    /// taken after [`CallEngine::forget_participant`].
+    pub fn admit_participant(&self, from: natter_proto::model::UserId) {
+        if let Some(group) = &self.shared.group {
+            group.mixer.admit(from);
+        }
+    }
+
+    /// In a group call: forgets a participant who left (their picture, level
+    /// and any audio of theirs still on its way).
     pub fn forget_participant(&self, from: natter_proto::model::UserId) {
         if let Some(group) = &self.shared.group {
             group.mixer.remove(from);

@@ -254,6 +254,9 @@ impl Task {
                 {
                     self.engine.forget_participant(*gone);
                 }
+                for present in &participants {
+                    self.engine.admit_participant(*present);
+                }
                 self.participants = participants.clone();
                 self.emit(GroupEvent::Participants(participants));
             }

@@ -37,11 +37,21 @@ struct Queue {
 pub(crate) struct Mixer {
     queues: Arc<Mutex<HashMap<UserId, Queue>>>,
     heard: Arc<Mutex<HashMap<UserId, AudioCollector>>>,
+    /// Participants who left: what their decoder still hands over is dropped.
+    gone: Arc<Mutex<std::collections::HashSet<UserId>>>,
 }
 
 impl Mixer {
     /// Queues decoded audio from `from`.
     pub(crate) fn push(&self, from: UserId, pcm: &[i16]) {
+        if self
+            .gone
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&from)
+        {
+            return;
+        }
         {
             let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
             let queue = queues.entry(from).or_default();
@@ -76,8 +86,21 @@ impl Mixer {
         ((sum / tail.len() as f64).sqrt() / f64::from(i16::MAX)) as f32
     }
 
-    /// Forgets a participant who left.
+    /// Takes a participant (back) in, after [`Mixer::remove`].
+    pub(crate) fn admit(&self, from: UserId) {
+        self.gone
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&from);
+    }
+
+    /// Forgets a participant who left; their audio still in flight is dropped
+    /// until they are admitted again.
     pub(crate) fn remove(&self, from: UserId) {
+        self.gone
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(from);
         self.queues
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -187,5 +210,11 @@ mod tests {
         assert!(mixer.level(a) > 0.0);
         mixer.remove(a);
         assert_eq!(mixer.level(a), 0.0);
+        // A decoder still draining after the leave does not bring them back.
+        mixer.push(a, &vec![5; 3 * FRAME_SAMPLES]);
+        assert!(mixer.heard(a).is_empty());
+        mixer.admit(a);
+        mixer.push(a, &vec![5; 3 * FRAME_SAMPLES]);
+        assert!(!mixer.heard(a).is_empty());
     }
 }
