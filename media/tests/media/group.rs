@@ -715,3 +715,63 @@ async fn busy_both_ways_and_ringing_runs_out() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Someone added to the group while its call runs hears who is in it and
+/// joins; someone who left the group may not join.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_added_mid_call_joins_and_one_who_left_may_not() {
+    let (relay, _dir) = relay().await;
+    let mut ann = Member::new(&relay, "ann", 400.0, 160).await;
+    let bob = Member::new(&relay, "bob", 520.0, 160).await;
+    let mut cat = Member::new(&relay, "cat", 700.0, 160).await;
+    befriend(&ann, &bob).await;
+    befriend(&ann, &cat).await;
+    let token = ann.client.token().await.unwrap();
+    let group = ann
+        .client
+        .http()
+        .create_group(&token, "growing", vec![bob.me()])
+        .await
+        .unwrap()
+        .id;
+    let call_id = ann.start(group).await;
+    ann.wait("joined", |e| *e == GroupEvent::Joined).await;
+
+    // Bob leaves the group before joining: the call is closed to him.
+    let bob_token = bob.client.token().await.unwrap();
+    bob.client
+        .http()
+        .leave_group(&bob_token, group)
+        .await
+        .unwrap();
+    let mut bob_errors = bob.errors.subscribe();
+    bob.client.call(CallRequest::Accept {
+        call_id: call_id.clone(),
+    });
+    assert_eq!(bob.next_error(&mut bob_errors).await, ErrorCode::NotMember);
+
+    // Cat is added mid-call: told who is in it, and joins.
+    let mut cat_notices = cat.notices.subscribe();
+    ann.client
+        .http()
+        .invite(&token, group, vec![cat.me()])
+        .await
+        .unwrap();
+    let told = notice(
+        &mut cat_notices,
+        "participants",
+        |n| matches!(n, CallNotice::Participants { call_id: id, .. } if *id == call_id),
+    )
+    .await;
+    let CallNotice::Participants { participants, .. } = told else {
+        unreachable!()
+    };
+    assert_eq!(participants, vec![ann.me()]);
+    cat.join(&call_id).await;
+    let two = [ann.me(), cat.me()];
+    for m in [&mut ann, &mut cat] {
+        m.wait_participants(&two).await;
+    }
+    cat.wait_streams(&[&ann]).await;
+    ann.wait_streams(&[&cat]).await;
+}

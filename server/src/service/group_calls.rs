@@ -368,19 +368,26 @@ impl Service {
         key: Key,
         call_id: String,
     ) -> Result<()> {
-        let conversation = {
+        let (conversation, was_member) = {
             let table = self.group_calls.lock();
-            visible(&table, &call_id, from.user)?.conversation
+            let call = table.calls.get(&call_id).ok_or_else(no_such_call)?;
+            (call.conversation, call.members.contains(&from.user))
         };
-        // Membership now, not when the call started.
-        let still_member = self
+        // Membership now, not when the call started: someone added to the
+        // group since may join, someone who left may not.
+        let members: Vec<UserId> = self
             .storage
             .members(conversation)
             .await?
-            .iter()
-            .any(|m| m.user == from.user);
-        if !still_member {
-            return Err(Error::client(ErrorCode::NotMember, "not in this group"));
+            .into_iter()
+            .map(|m| m.user)
+            .collect();
+        match (members.contains(&from.user), was_member) {
+            (true, _) => {}
+            (false, true) => {
+                return Err(Error::client(ErrorCode::NotMember, "not in this group"));
+            }
+            (false, false) => return Err(no_such_call()),
         }
         if self.calls.busy_here(from.user) {
             return Err(Error::client(
@@ -406,6 +413,7 @@ impl Service {
                     ),
                 ));
             }
+            call.members = members;
             call.participants.push(key.clone());
             if !call.ever.contains(&from.user) {
                 call.ever.push(from.user);
@@ -488,6 +496,29 @@ impl Service {
             Some(over) => self.finish_group_call(Some(over)).await,
             None => self.announce_participants(call_id),
         }
+    }
+
+    /// The members of a group changed: a call running in it now reaches its
+    /// new members (they hear who is in it and may join).
+    pub(super) async fn group_members_changed(&self, conversation: ConversationId) {
+        let call_id = {
+            let table = self.group_calls.lock();
+            table.by_conversation.get(&conversation).cloned()
+        };
+        let Some(call_id) = call_id else {
+            return;
+        };
+        let members = match self.storage.members(conversation).await {
+            Ok(members) => members.into_iter().map(|m| m.user).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "members of a group with a call unknown");
+                return;
+            }
+        };
+        if let Some(call) = self.group_calls.lock().calls.get_mut(&call_id) {
+            call.members = members;
+        }
+        self.announce_participants(&call_id);
     }
 
     fn announce_participants(&self, call_id: &str) {

@@ -361,6 +361,7 @@ impl Service {
             Ok(change)
         })
         .await?;
+        self.group_members_changed(id).await;
         self.group(authed, id).await
     }
 
