@@ -131,6 +131,19 @@ impl Service {
             .send_since(users, &frame, skip, GROUP_CALL_PROTOCOL);
     }
 
+    /// Tells `users`' devices to stop ringing for `call_id`, and why.
+    fn stop_ringing(&self, users: &[UserId], call_id: &str, reason: EndReason) {
+        self.push_group(
+            users,
+            CallNotice::Ended {
+                call_id: call_id.to_owned(),
+                reason,
+                duration_ms: 0,
+            },
+            None,
+        );
+    }
+
     fn group_signal(self: &Arc<Self>) -> Signal {
         let weak: Weak<Service> = Arc::downgrade(self);
         Arc::new(move |user, device, call| {
@@ -311,19 +324,9 @@ impl Service {
                     (declined, over.flatten())
                 };
                 if declined {
-                    self.push_group(
-                        &[from.user],
-                        CallNotice::Ended {
-                            call_id: call_id.clone(),
-                            reason: EndReason::Rejected,
-                            duration_ms: 0,
-                        },
-                        None,
-                    );
+                    self.stop_ringing(&[from.user], &call_id, EndReason::Rejected);
                 }
-                if let Some(over) = over {
-                    self.finish_group_call(Some(over)).await;
-                }
+                self.finish_group_call(over).await;
                 Ok(())
             }
             CallRequest::Cancel { call_id } | CallRequest::Hangup { call_id } => {
@@ -493,7 +496,7 @@ impl Service {
         );
         room.leave(key).await;
         match over {
-            Some(over) => self.finish_group_call(Some(over)).await,
+            over @ Some(_) => self.finish_group_call(over).await,
             None => self.announce_participants(call_id),
         }
     }
@@ -559,18 +562,8 @@ impl Service {
             };
             (missed, over)
         };
-        self.push_group(
-            &missed,
-            CallNotice::Ended {
-                call_id: call_id.to_owned(),
-                reason: EndReason::Missed,
-                duration_ms: 0,
-            },
-            None,
-        );
-        if let Some(over) = over {
-            self.finish_group_call(Some(over)).await;
-        }
+        self.stop_ringing(&missed, call_id, EndReason::Missed);
+        self.finish_group_call(over).await;
     }
 
     /// Tells everyone the call is over, closes its media and writes its record.
@@ -588,15 +581,7 @@ impl Service {
             .map(|t| (now_ms() - t).max(0) as u64)
             .unwrap_or(0);
         let ringing: Vec<UserId> = call.ringing.iter().copied().collect();
-        self.push_group(
-            &ringing,
-            CallNotice::Ended {
-                call_id: id.clone(),
-                reason: ringing_reason,
-                duration_ms: 0,
-            },
-            None,
-        );
+        self.stop_ringing(&ringing, &id, ringing_reason);
         // Nobody joined the one who started it: they hear why.
         let reason = if call.ever.len() >= 2 {
             EndReason::Completed
