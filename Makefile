@@ -20,7 +20,7 @@ test: deps
 
 FUZZ_TIME ?= 60
 FUZZ_TARGET_DIR ?= $(CURDIR)/target/fuzz
-FUZZ_TARGETS ?= net/proto:client_frame net/proto:server_frame server:wal_record server:wal_replay server:config media:voice
+FUZZ_TARGETS ?= net/proto:client_frame net/proto:server_frame server:wal_record server:wal_replay server:config media:voice app/picture:picture
 
 ## Every fuzz target for FUZZ_TIME seconds each (nightly and cargo-fuzz; see docs/fuzzing.md).
 fuzz:

@@ -120,6 +120,9 @@ pub fn error_text(i18n: &natter_i18n::I18n, server: &str, err: &natter_net::Erro
                 "error-bad-request",
                 &[("detail", Arg::from(message.as_str()))],
             ),
+            RateLimited if err.retry_after().is_some() => {
+                wait_text(i18n, err.retry_after().unwrap_or_default())
+            }
             other => code_text(i18n, *other),
         },
         natter_net::Error::Store(e) => {
@@ -139,11 +142,53 @@ pub fn error_text(i18n: &natter_i18n::I18n, server: &str, err: &natter_net::Erro
     }
 }
 
+/// "Try again in N s" (or N min from two minutes on), rounded up, for a
+/// refusal that says how long to wait.
+fn wait_text(i18n: &natter_i18n::I18n, wait: std::time::Duration) -> String {
+    use natter_i18n::Arg;
+    let seconds = wait.as_millis().div_ceil(1000).max(1);
+    if seconds < 120 {
+        i18n.tr_args(
+            "error-rate-limited-seconds",
+            &[("seconds", Arg::from(seconds.to_string()))],
+        )
+    } else {
+        i18n.tr_args(
+            "error-rate-limited-minutes",
+            &[("minutes", Arg::from(seconds.div_ceil(60).to_string()))],
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
 
     use natter_i18n::{I18n, Language};
+
+    #[test]
+    fn a_throttled_sign_in_says_how_long_to_wait() {
+        let limited = |ms| natter_net::Error::Api {
+            status: 429,
+            code: natter_proto::ErrorCode::RateLimited,
+            message: "too many failed sign-ins".into(),
+            retry_after_ms: ms,
+        };
+        let en = I18n::new(Language::EnUs).unwrap();
+        let zh = I18n::new(Language::ZhCn).unwrap();
+        let said = |i18n: &I18n, ms| super::error_text(i18n, "relay", &limited(ms));
+        assert_eq!(
+            said(&en, Some(1_500)),
+            "Too many attempts. Try again in 2 s."
+        );
+        assert_eq!(
+            said(&en, Some(900_000)),
+            "Too many attempts. Try again in 15 min."
+        );
+        assert_eq!(said(&zh, Some(30_000)), "尝试次数过多,请 30 秒后再试。");
+        // Without a hint, the general sentence.
+        assert_eq!(said(&en, None), en.tr("error-rate-limited"));
+    }
 
     #[test]
     fn device_problems_are_said_in_the_readers_language() {

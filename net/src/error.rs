@@ -17,6 +17,10 @@ pub enum Error {
         code: ErrorCode,
         /// The relay's explanation, for logs.
         message: String,
+        /// With `rate_limited`: how long the relay asks to wait before trying
+        /// again, in milliseconds (protocol 3's `retry_after_ms`, or a REST
+        /// `Retry-After` header).
+        retry_after_ms: Option<u64>,
     },
     /// The relay's TLS certificate was refused, so nothing was sent to it.
     #[error("the relay at {server} has a certificate this device does not trust: {reason}")]
@@ -42,6 +46,17 @@ impl Error {
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
             Error::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// How long the relay asked to wait before trying again, when it did.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Error::Api {
+                retry_after_ms: Some(ms),
+                ..
+            } => Some(std::time::Duration::from_millis(*ms)),
             _ => None,
         }
     }

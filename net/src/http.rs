@@ -114,6 +114,13 @@ impl Http {
         if status.is_success() {
             return Ok(resp);
         }
+        // `Retry-After` in whole seconds, for a body without `retry_after_ms`.
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|s| s.saturating_mul(1000));
         let bytes = resp
             .bytes()
             .await
@@ -123,6 +130,7 @@ impl Http {
                 status: status.as_u16(),
                 code: b.code,
                 message: b.message,
+                retry_after_ms: b.retry_after_ms.or(retry_after),
             }),
             Err(_) => Err(Error::Protocol(format!("HTTP {status}"))),
         }
@@ -397,6 +405,7 @@ impl Http {
                 status: 404,
                 code: ErrorCode::NotFound,
                 message: "no such file".into(),
+                retry_after_ms: None,
             });
         }
         let req = self
@@ -439,6 +448,7 @@ impl Http {
                 status: 404,
                 code: ErrorCode::NotFound,
                 message: "no such file".into(),
+                retry_after_ms: None,
             });
         }
         let io = |e: std::io::Error| Error::Protocol(format!("saving the download: {e}"));

@@ -307,6 +307,7 @@ impl Runner {
                                 status: 0,
                                 code: error.code,
                                 message: error.message,
+                                retry_after_ms: error.retry_after_ms,
                             }))
                             .await;
                         Exit::SignedOut
@@ -630,6 +631,7 @@ impl Runner {
                     status: 0,
                     code: error.code,
                     message: error.message.clone(),
+                    retry_after_ms: error.retry_after_ms,
                 };
                 if let Some(id) = client_id {
                     if let Some(entry) = c.in_flight.remove(&id) {

@@ -337,3 +337,45 @@ async fn after_a_long_outage_the_session_returns_within_the_backoff_cap() {
     assert!(took <= MAX_BACKOFF + Duration::from_secs(2), "{took:?}");
     eprintln!("waits {waits:?}; back {took:?} after the relay restarted");
 }
+
+#[tokio::test]
+async fn a_throttled_sign_in_says_how_long_to_wait() {
+    use natter_proto::rest::{LoginRequest, RegisterRequest};
+    let relay = TestRelay::start().await;
+    let http = natter_net::http::Http::new(&relay.url()).unwrap();
+    http.register(&RegisterRequest {
+        account: "wren".into(),
+        password: "wren-long-password".into(),
+        nickname: "Wren".into(),
+        email: None,
+        phone: None,
+        avatar: None,
+    })
+    .await
+    .unwrap();
+    let attempt = |password: &str| {
+        let http = http.clone();
+        let req = LoginRequest {
+            account: "wren".into(),
+            password: password.into(),
+            device_id: None,
+            device_name: None,
+        };
+        async move { http.login(&req).await }
+    };
+    // The free failures are refused as wrong, with no wait.
+    for _ in 0..5 {
+        let err = attempt("guess").await.unwrap_err();
+        assert_eq!(err.code(), Some(natter_proto::ErrorCode::BadCredentials));
+        assert_eq!(err.retry_after(), None);
+    }
+    // Then even the right password waits, and the client knows for how long.
+    let _ = attempt("guess").await;
+    let err = attempt("wren-long-password").await.unwrap_err();
+    assert_eq!(err.code(), Some(natter_proto::ErrorCode::RateLimited));
+    let wait = err.retry_after().expect("a wait");
+    assert!(
+        wait > Duration::ZERO && wait <= Duration::from_secs(2),
+        "{wait:?}"
+    );
+}

@@ -412,15 +412,10 @@ fn file_name(path: &std::path::Path) -> String {
 pub(super) async fn kind_of(bytes: &[u8], ext: &str) -> (Option<(u32, u32)>, &'static str) {
     let picture = if PICTURES.contains(&ext) {
         let probe = bytes.to_vec();
-        tokio::task::spawn_blocking(move || {
-            ::image::ImageReader::new(std::io::Cursor::new(probe))
-                .with_guessed_format()
-                .ok()
-                .and_then(|r| r.into_dimensions().ok())
-        })
-        .await
-        .ok()
-        .flatten()
+        tokio::task::spawn_blocking(move || natter_picture::dimensions(&probe))
+            .await
+            .ok()
+            .flatten()
     } else {
         None
     };
@@ -467,18 +462,9 @@ async fn fetch_thumbnail(client: Client, id: String, side: u32) -> Option<image:
 }
 
 /// Decodes a PNG or JPEG from someone else down to at most `side` pixels a
-/// side. Bounded: a file that claims more than 16384 pixels a side or needs
-/// more than 256 MiB is refused, not allocated.
+/// side, within `natter_picture`'s bounds (16384 pixels a side, 256 MiB).
 fn decode_thumbnail(bytes: Vec<u8>, side: u32) -> Option<::image::RgbaImage> {
-    let mut limits = ::image::Limits::default();
-    limits.max_image_width = Some(16_384);
-    limits.max_image_height = Some(16_384);
-    limits.max_alloc = Some(256 << 20);
-    let mut reader = ::image::ImageReader::new(std::io::Cursor::new(bytes))
-        .with_guessed_format()
-        .ok()?;
-    reader.limits(limits);
-    Some(reader.decode().ok()?.thumbnail(side, side).to_rgba8())
+    natter_picture::thumbnail(&bytes, side).ok()
 }
 
 /// Where files are saved when there is no dialog to ask: the downloads

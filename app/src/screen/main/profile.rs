@@ -52,7 +52,7 @@ fn avatar_png(path: PathBuf) -> Option<Vec<u8>> {
         return None;
     }
     let bytes = std::fs::read(&path).ok()?;
-    let picture = ::image::load_from_memory(&bytes).ok()?;
+    let picture = natter_picture::decode(&bytes).ok()?;
     let small = picture.thumbnail(AVATAR_SIDE, AVATAR_SIDE);
     let mut out = std::io::Cursor::new(Vec::new());
     small.write_to(&mut out, ::image::ImageFormat::Png).ok()?;
