@@ -26,6 +26,10 @@
 //! | `close-device` | `Natter-Device`, `Natter-Reason` | closes that device's connections there (signed out, or connected again elsewhere) |
 //! | `close-user` | `Natter-Reason` | closes every connection of the account there (disabled, password reset) |
 //!
+//! Every node also hears `natter.throttle`: each failed or successful sign-in
+//! and each registration a node counts, as JSON ([`crate::throttle::Counted`]),
+//! which the others count too.
+//!
 //! ## What nodes share in the database
 //!
 //! Presence and calls need one view across nodes, so they live in PostgreSQL
@@ -60,6 +64,7 @@ use tokio::sync::mpsc;
 
 use crate::error::Result;
 use crate::hub::{CloseReason, Hub};
+use crate::throttle::{Counted, Throttle};
 
 /// How often a node says it is alive.
 pub const HEARTBEAT: Duration = Duration::from_secs(2);
@@ -68,6 +73,9 @@ pub const DEAD_AFTER: Duration = Duration::from_secs(10);
 
 /// Prefix of the per-account subjects.
 pub const SUBJECT_PREFIX: &str = "natter.user.";
+
+/// The subject every node hears for the sign-in and registration throttles.
+pub const THROTTLE_SUBJECT: &str = "natter.throttle";
 
 /// Frames waiting to be written to the bus before new ones are dropped.
 const PUBLISH_QUEUE: usize = 64 * 1024;
@@ -195,6 +203,7 @@ impl Bus {
     pub async fn connect(
         url: &str,
         hub: Arc<Hub>,
+        throttle: Arc<Throttle>,
         restored: mpsc::UnboundedSender<()>,
     ) -> anyhow::Result<Bus> {
         let up = Arc::new(AtomicBool::new(false));
@@ -235,6 +244,10 @@ impl Bus {
             .await?;
         let (queue, rx) = mpsc::channel(PUBLISH_QUEUE);
         tokio::spawn(publisher(client.clone(), rx));
+        // Subscribed while disconnected too: the client subscribes again
+        // whenever it connects.
+        let counted = client.subscribe(THROTTLE_SUBJECT).await?;
+        tokio::spawn(count_throttled(throttle, counted));
         Ok(Bus {
             client,
             hub,
@@ -297,6 +310,18 @@ impl Bus {
         self.slots()
             .get(&user)
             .is_some_and(|s| Arc::ptr_eq(s, slot))
+    }
+
+    /// Tells the other nodes what this node's throttles counted.
+    pub fn throttled(&self, counted: &Counted) {
+        let Ok(payload) = serde_json::to_vec(counted) else {
+            return;
+        };
+        self.enqueue(
+            THROTTLE_SUBJECT.to_string(),
+            async_nats::HeaderMap::new(),
+            payload.into(),
+        );
     }
 
     /// Makes sure this node hears `user`'s subject (a device of it just
@@ -374,6 +399,15 @@ async fn publisher(client: async_nats::Client, mut rx: mpsc::Receiver<Publish>) 
             .await
         {
             tracing::debug!(error = %e, "bus publish failed");
+        }
+    }
+}
+
+async fn count_throttled(throttle: Arc<Throttle>, mut sub: async_nats::Subscriber) {
+    while let Some(msg) = sub.next().await {
+        match serde_json::from_slice::<Counted>(&msg.payload) {
+            Ok(counted) => throttle.apply(&counted),
+            Err(e) => tracing::debug!(error = %e, "unreadable throttle message on the bus"),
         }
     }
 }

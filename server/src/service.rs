@@ -50,7 +50,7 @@ pub struct Service {
     /// Token signing.
     pub tokens: Tokens,
     /// Failed sign-ins and registrations.
-    pub throttle: crate::throttle::Throttle,
+    pub throttle: Arc<crate::throttle::Throttle>,
     /// Resumable uploads being written now.
     pub uploads: crate::uploads::Writing,
     /// Id source.
@@ -92,10 +92,11 @@ impl Service {
             None
         };
         let hub = Arc::new(Hub::default());
+        let throttle = Arc::new(crate::throttle::Throttle::new(config.throttle.clone()));
         let (node, restored) = match (shared, &config.nats) {
             (Some(shared), Some(url)) => {
                 let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-                let bus = Bus::connect(url, hub.clone(), tx)
+                let bus = Bus::connect(url, hub.clone(), throttle.clone(), tx)
                     .await
                     .map_err(|e| Error::Internal(format!("cannot use the bus at {url}: {e}")))?;
                 let id = (rand::random::<u64>() >> 1) as i64;
@@ -109,7 +110,6 @@ impl Service {
             Some(node) => calls::Calls::shared(node.shared.clone()),
             None => calls::Calls::default(),
         };
-        let throttle = crate::throttle::Throttle::new(config.throttle.clone());
         let svc = Arc::new(Service {
             turn,
             config,

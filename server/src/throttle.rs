@@ -8,9 +8,12 @@
 //! attacker time and the relay no Argon2 work). A successful sign-in clears the
 //! account's count. Registrations are a token bucket per address.
 //!
-//! The state is per relay process: in a cluster each node keeps its own, so an
-//! attacker spread over `n` nodes gets at most `n` times the attempts. IPv6
-//! addresses count per /64, the block one subscriber usually holds.
+//! In a cluster every node tells the others over the bus what it counted
+//! ([`Counted`]: a failed or successful sign-in, a registration), and each
+//! applies it to its own tables, so an attacker spreading guesses over the
+//! nodes is counted as on one relay. While the bus is down a node counts
+//! only what it sees itself. IPv6 addresses count per /64, the block one
+//! subscriber usually holds.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -70,6 +73,29 @@ struct Failures {
     until: i64,
     /// The last failure, ms; an entry quiet for the longest wait is forgotten.
     last: i64,
+}
+
+/// What one node counted, for the others to count too (cluster mode).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Counted {
+    /// A sign-in to `account` from `address` failed.
+    LoginFailed {
+        /// The account name tried.
+        account: String,
+        /// Where the attempt came from, if known.
+        address: Option<IpAddr>,
+    },
+    /// `account` signed in.
+    LoginSucceeded {
+        /// The account that signed in.
+        account: String,
+    },
+    /// An account was created from `address`.
+    Registered {
+        /// Where the registration came from, if known.
+        address: Option<IpAddr>,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -197,6 +223,18 @@ impl Throttle {
     /// count: one good password does not excuse guesses at other accounts.
     pub fn login_succeeded(&self, account: &str) {
         lock(&self.failures).remove(&Key::Account(account.to_string()));
+    }
+
+    /// Counts what another node counted.
+    pub fn apply(&self, counted: &Counted) {
+        match counted {
+            Counted::LoginFailed { account, address } => self.login_failed(account, *address),
+            Counted::LoginSucceeded { account } => self.login_succeeded(account),
+            Counted::Registered { address } => {
+                // Taken even if this node's allowance is already used up.
+                let _ = self.register(*address);
+            }
+        }
     }
 
     /// Takes one registration from `address`'s allowance; `Err` with the

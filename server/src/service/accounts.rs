@@ -12,6 +12,7 @@ use super::{Service, clean_name};
 use crate::auth::{Claims, new_refresh, parse_refresh};
 use crate::error::{Error, Result};
 use crate::storage::{Lookup, SessionRecord, UserRecord};
+use crate::throttle::Counted;
 use crate::util::now_ms;
 
 /// A request's verified identity.
@@ -101,6 +102,13 @@ fn profile(user: &UserRecord) -> Profile {
 }
 
 impl Service {
+    /// Tells the other nodes of a cluster what the throttles counted here.
+    fn share_throttled(&self, counted: Counted) {
+        if let Some(node) = &self.node {
+            node.bus.throttled(&counted);
+        }
+    }
+
     /// Creates an account; `from` is the request's source address, counted
     /// against `throttle.registrations_per_hour`.
     pub async fn register(&self, req: RegisterRequest, from: Option<IpAddr>) -> Result<Profile> {
@@ -127,6 +135,7 @@ impl Service {
                 retry_after_ms: wait,
             });
         }
+        self.share_throttled(Counted::Registered { address: from });
         let password_hash = self.hash_password(req.password).await?;
         let user = UserRecord {
             id: UserId(self.ids.next()),
@@ -185,10 +194,17 @@ impl Service {
         let user = match (ok, user) {
             (true, Some(user)) => {
                 self.throttle.login_succeeded(&name);
+                self.share_throttled(Counted::LoginSucceeded {
+                    account: name.clone(),
+                });
                 user
             }
             _ => {
                 self.throttle.login_failed(&name, from);
+                self.share_throttled(Counted::LoginFailed {
+                    account: name.clone(),
+                    address: from,
+                });
                 tracing::info!("sign-in failed");
                 return Err(Error::client(
                     ErrorCode::BadCredentials,

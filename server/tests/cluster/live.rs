@@ -218,3 +218,44 @@ async fn a_file_uploaded_through_one_node_downloads_through_every_node() {
     .await
     .unwrap();
 }
+
+#[tokio::test]
+async fn failed_sign_ins_count_on_every_node() {
+    let c = Cluster::start(3).await;
+    let ann = c.api.user("ann").await;
+    let http = reqwest::Client::new();
+    let sign_in = |node: usize, password: &str| {
+        let req = http
+            .post(format!("{}/v1/auth/login", c.nodes[node].base()))
+            .json(&serde_json::json!({"account": "ann", "password": password}));
+        async move {
+            let resp = req.send().await.unwrap();
+            let status = resp.status();
+            let body: serde_json::Value = resp.json().await.unwrap();
+            (status, body)
+        }
+    };
+    // Four wrong guesses at node 0 and one at node 1: the five free ones.
+    for node in [0, 0, 0, 0, 1] {
+        let (status, body) = sign_in(node, "guess-guess").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        // What a node counted reaches the others over the bus.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    // Node 2 saw none of them, yet the account now waits there too, even with
+    // the right password.
+    let (status, body) = sign_in(2, &ann.password).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["code"], "rate_limited");
+    assert!(body["retry_after_ms"].as_u64().unwrap() > 0, "{body}");
+    // Once the wait is over, the right password at node 0 signs in and clears
+    // the count on every node: a wrong guess at node 2 is one free failure again.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let (status, body) = sign_in(0, &ann.password).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (status, _) = sign_in(2, "guess-guess").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = sign_in(2, &ann.password).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
