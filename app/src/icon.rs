@@ -48,6 +48,14 @@ pub enum Icon {
     Retry,
     /// Save an edit.
     Check,
+    /// Share the screen.
+    ScreenShare,
+    /// Stop sharing the screen.
+    ScreenShareOff,
+    /// A whole screen, in the share picker.
+    Monitor,
+    /// One window, in the share picker.
+    AppWindow,
 }
 
 impl Icon {
@@ -69,6 +77,10 @@ impl Icon {
             Icon::Close => '\u{e1b2}',
             Icon::Retry => '\u{e145}',
             Icon::Check => '\u{e06c}',
+            Icon::ScreenShare => '\u{e14f}',
+            Icon::ScreenShareOff => '\u{e150}',
+            Icon::Monitor => '\u{e11d}',
+            Icon::AppWindow => '\u{e426}',
         }
     }
 }

@@ -265,6 +265,7 @@ async fn video_call_accepted_shows_video_then_both_chats_record_it() {
         assert!(shows(&side.app, "Hang up"));
         assert!(shows(&side.app, "Mute"));
         assert!(shows(&side.app, "Camera off"));
+        assert!(shows(&side.app, "Share screen"));
     }
     // Bob's chat with Amy opened beside the call and is usable.
     assert!(shows(&b.app, "Send"), "the chat beside the call");
@@ -310,6 +311,32 @@ async fn video_call_accepted_shows_video_then_both_chats_record_it() {
         !shows(&b.app, "Your camera is off"),
         "the self-view tile is a picture"
     );
+    // With more than one screen or window, Amy picks which to share.
+    let choice = |target, name: &str| natter_media::source::screen::ScreenChoice {
+        target,
+        name: name.into(),
+        width: 1920,
+        height: 1080,
+    };
+    use natter_media::source::screen::ScreenTarget;
+    a.send(call::Message::ScreensListed(Ok(vec![
+        choice(ScreenTarget::Monitor(Some(1)), "HDMI-1"),
+        choice(ScreenTarget::Window(7), "Quarterly report — Writer"),
+    ])))
+    .await;
+    assert!(shows(&a.app, "Share which screen or window?"));
+    assert!(shows(&a.app, "Quarterly report — Writer"));
+    if let Some(dir) = std::env::var_os("NATTER_SNAPSHOTS") {
+        snapshots(&mut a.app, std::path::Path::new(&dir), "call-share-picker");
+    }
+    a.send(call::Message::ShareCancelled).await;
+    assert!(!shows(&a.app, "Share which screen or window?"));
+    // Sharing replaces the camera; stopping brings the camera back.
+    a.send(call::Message::ShareChosen(ScreenTarget::Monitor(None)))
+        .await;
+    assert!(shows(&a.app, "Stop sharing"));
+    a.send(call::Message::StopSharing).await;
+    assert!(shows(&a.app, "Share screen"));
 
     // The stats line fills in on the next tick.
     tokio::time::sleep(Duration::from_millis(1200)).await;
@@ -746,38 +773,4 @@ async fn a_group_call_from_the_header() {
         assert!(tokio::time::Instant::now() < deadline, "no call record");
         cat.step(Duration::from_millis(20)).await;
     }
-}
-
-/// Pictures of `app` as it is now, for looking at (not compared): 1280 px
-/// light and 360 px dark, in English and Chinese, into `dir`.
-fn snapshots(app: &mut App, dir: &std::path::Path, name: &str) {
-    std::fs::create_dir_all(dir).unwrap();
-    let before = app.settings.theme;
-    for (language, tag) in [(Language::EnUs, "en-US"), (Language::ZhCn, "zh-CN")] {
-        app.i18n = natter_i18n::I18n::new(language).unwrap();
-        for (width, theme, look) in [
-            (1280.0, natter::app::ThemeChoice::Light, "light"),
-            (360.0, natter::app::ThemeChoice::Dark, "dark"),
-        ] {
-            app.settings.theme = theme;
-            let _ = app.update(Message::Resized(width));
-            let mut fonts: Vec<std::borrow::Cow<'static, [u8]>> = vec![natter::icon::BYTES.into()];
-            if let Some(cjk) = natter::fonts::cjk_font() {
-                fonts.push(cjk.into());
-            }
-            let settings = iced_test::core::Settings {
-                fonts,
-                ..Default::default()
-            };
-            let theme = app.theme();
-            let mut ui = iced_test::Simulator::with_size(settings, (width, 800.0), app.view());
-            let shot = ui.snapshot(&theme).unwrap();
-            let path = dir.join(format!("{name}-{width}-{look}-{tag}.png"));
-            let _ = std::fs::remove_file(&path);
-            let _ = shot.matches_image(&path).unwrap();
-        }
-    }
-    app.settings.theme = before;
-    app.i18n = natter_i18n::I18n::new(Language::EnUs).unwrap();
-    let _ = app.update(Message::Resized(1000.0));
 }

@@ -13,6 +13,7 @@
 
 mod handler;
 pub(crate) mod mix;
+mod negotiate;
 mod receive;
 mod send;
 mod stats;
@@ -39,7 +40,7 @@ use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::peer_connection::{
     PeerConnection, PeerConnectionBuilder, RTCConfigurationBuilder, RTCIceCandidateInit,
-    RTCIceServer, RTCSessionDescription, SettingEngineBuilder,
+    RTCIceServer, SettingEngineBuilder,
 };
 
 use crate::config::{AudioSink, AudioSource, MediaConfig, VideoSource};
@@ -171,6 +172,8 @@ pub(crate) struct Shared {
     events: mpsc::UnboundedSender<CallEvent>,
     pub(crate) muted: AtomicBool,
     pub(crate) camera_on: AtomicBool,
+    /// Whether a video track was added (at the start or by renegotiation).
+    pub(crate) has_video_track: AtomicBool,
     pub(crate) connected: AtomicBool,
     pub(crate) closed: AtomicBool,
     pub(crate) first_audio: AtomicBool,
@@ -226,10 +229,18 @@ impl Shared {
 }
 
 /// Signalling progress, guarded by one lock so SDP and candidates apply in order.
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Negotiation {
     remote_set: bool,
     pending_candidates: Vec<RTCIceCandidateInit>,
+    /// This side's offer went out and its answer has not come back.
+    offer_pending: bool,
+    /// Streams changed while an offer was pending: offer again once it settles.
+    offer_again: bool,
+    /// The sender of this side's video track, once one was added.
+    video_sender: Option<Arc<dyn webrtc::rtp_transceiver::RtpSender>>,
+    /// Whether this side's video transceiver currently offers to send.
+    video_sending: bool,
 }
 
 /// One call's media: a WebRTC peer connection plus its capture, codec and playback
@@ -367,6 +378,7 @@ impl CallEngine {
             events,
             muted: AtomicBool::new(false),
             camera_on: AtomicBool::new(camera_on),
+            has_video_track: AtomicBool::new(false),
             connected: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             first_audio: AtomicBool::new(false),
@@ -430,83 +442,51 @@ impl CallEngine {
             stats: Mutex::new(stats::Previous::default()),
         };
         if role == Role::Offerer {
-            engine.add_local_tracks(true).await?;
+            let mut negotiation = engine.negotiation.lock().await;
+            engine.add_local_tracks(&mut negotiation, true).await?;
             let offer = engine.pc.create_offer(None).await?;
             let sdp = offer.sdp.clone();
             engine.pc.set_local_description(offer).await?;
+            negotiation.offer_pending = true;
             engine.shared.emit_local_sdp(SdpType::Offer, sdp);
+            drop(negotiation);
         }
         Ok((engine, events_rx))
     }
 
-    /// Adds the audio track (and the video track, if configured) and starts their
-    /// capture threads.
-    async fn add_local_tracks(&self, with_video: bool) -> Result<()> {
+    /// Adds the audio track (and the video track, if configured, or always in a
+    /// group call offering video, so a participant who joined without a picture
+    /// can start one without a new offer) and starts their capture threads.
+    async fn add_local_tracks(
+        &self,
+        negotiation: &mut Negotiation,
+        with_video: bool,
+    ) -> Result<()> {
         let audio = local_track(RtpCodecKind::Audio, opus_codec())?;
         let sender = self
             .pc
             .add_track(Arc::clone(&audio) as Arc<dyn TrackLocal>)
             .await?;
         send::start_audio(self.shared.clone(), audio, sender)?;
-        if with_video && self.shared.config.video_source.is_some() {
-            let video = local_track(RtpCodecKind::Video, h264_codec())?;
-            let sender = self
-                .pc
-                .add_track(Arc::clone(&video) as Arc<dyn TrackLocal>)
-                .await?;
-            send::start_video(self.shared.clone(), video, sender)?;
+        let video_wanted = self.shared.config.video_source.is_some() || self.shared.group.is_some();
+        if with_video && video_wanted {
+            self.add_video_track(negotiation).await?;
         }
         Ok(())
     }
 
-    /// Applies the peer's offer (answerer) or answer (offerer). The answerer then
-    /// emits its answer as [`CallEvent::LocalSdp`]. Candidates that arrived early are
-    /// applied now.
-    pub async fn set_remote_sdp(&self, sdp_type: SdpType, sdp: String) -> Result<()> {
-        if self.shared.is_closed() {
-            return Err(Error::Closed);
-        }
-        let mut negotiation = self.negotiation.lock().await;
-        let expected = match self.role {
-            Role::Offerer => SdpType::Answer,
-            Role::Answerer => SdpType::Offer,
-        };
-        let again = negotiation.remote_set && self.shared.group.is_some();
-        if sdp_type != expected || (negotiation.remote_set && !again) {
-            return Err(Error::Signalling(format!(
-                "unexpected {sdp_type:?} for the {:?} side",
-                self.role
-            )));
-        }
-        let offer_has_video = sdp.lines().any(|line| line.starts_with("m=video"));
-        let description = match sdp_type {
-            SdpType::Offer => RTCSessionDescription::offer(sdp),
-            SdpType::Answer => RTCSessionDescription::answer(sdp),
-        }
-        .map_err(|e| Error::Signalling(format!("unusable SDP: {e}")))?;
-        self.pc
-            .set_remote_description(description)
-            .await
-            .map_err(|e| Error::Signalling(format!("SDP rejected: {e}")))?;
-        negotiation.remote_set = true;
-
-        if self.role == Role::Answerer {
-            // Tracks go in after the first offer so they take over the offered
-            // transceivers; video only if the offer has room for it. A group
-            // call's later offers only change what this side receives.
-            if !again {
-                self.add_local_tracks(offer_has_video).await?;
-            }
-            let answer = self.pc.create_answer(None).await?;
-            let sdp = answer.sdp.clone();
-            self.pc.set_local_description(answer).await?;
-            self.shared.emit_local_sdp(SdpType::Answer, sdp);
-        }
-        for candidate in std::mem::take(&mut negotiation.pending_candidates) {
-            if let Err(error) = self.pc.add_ice_candidate(candidate).await {
-                tracing::debug!(%error, "an early remote candidate was refused");
-            }
-        }
+    /// Adds the video track and starts its capture thread (which sends only
+    /// while the camera or screen is on).
+    async fn add_video_track(&self, negotiation: &mut Negotiation) -> Result<()> {
+        let video = local_track(RtpCodecKind::Video, h264_codec())?;
+        let sender = self
+            .pc
+            .add_track(Arc::clone(&video) as Arc<dyn TrackLocal>)
+            .await?;
+        send::start_video(self.shared.clone(), video, sender.clone())?;
+        negotiation.video_sender = Some(sender);
+        negotiation.video_sending = true;
+        self.shared.has_video_track.store(true, Ordering::Release);
         Ok(())
     }
 
@@ -546,8 +526,9 @@ impl CallEngine {
         self.shared.muted.load(Ordering::Acquire)
     }
 
-    /// Turns the camera (or test pattern) off — the device is released and no video
-    /// is sent — or back on. No effect on an audio-only call.
+    /// Pauses the camera (or test pattern, or screen) — the device is released and no
+    /// video is sent — or resumes it, without renegotiating. No effect on a call
+    /// that has no video track yet: [`CallEngine::start_video`] adds one.
     pub fn set_camera(&self, on: bool) {
         self.shared.camera_on.store(on, Ordering::Release);
         if on {
@@ -557,7 +538,9 @@ impl CallEngine {
 
     /// Whether the camera is on.
     pub fn is_camera_on(&self) -> bool {
-        self.shared.camera_on.load(Ordering::Acquire) && self.shared.config.video_source.is_some()
+        self.shared.camera_on.load(Ordering::Acquire)
+            && self.shared.has_video_track.load(Ordering::Acquire)
+            && self.shared.video_source.get().0.is_some()
     }
 
     /// Switches the microphone (or tone) mid-call; the old one is released.
@@ -565,13 +548,14 @@ impl CallEngine {
         self.shared.audio_source.set(source);
     }
 
-    /// Switches the camera (or pattern) mid-call. Only a call that started with
-    /// video can switch cameras: adding video later would need renegotiation,
-    /// which this engine does not do. `VideoSource::None` acts like camera off.
+    /// Switches the camera (or pattern, or screen) of a call that sends video,
+    /// without renegotiating. A call without a video track yet refuses:
+    /// [`CallEngine::start_video`] adds one. `VideoSource::None` acts like camera
+    /// off.
     pub fn set_video_source(&self, source: VideoSource) -> Result<()> {
-        if !self.shared.config.video_source.is_some() {
+        if !self.shared.has_video_track.load(Ordering::Acquire) {
             return Err(Error::Config(
-                "this call was started without video".to_owned(),
+                "this call sends no video yet: start video first".to_owned(),
             ));
         }
         self.shared.keyframe_wanted.store(true, Ordering::Release);

@@ -8,6 +8,7 @@ use crate::device::audio::{open_microphone, open_speaker};
 use crate::device::camera::open_camera;
 use crate::sink::{AudioCollector, AudioPlayback, Discard};
 use crate::source::pattern::PatternSource;
+use crate::source::screen::{ScreenSource, ScreenTarget, SyntheticScreen};
 use crate::source::tone::ToneSource;
 use crate::source::{AudioCapture, VideoCapture};
 
@@ -40,6 +41,17 @@ pub enum VideoSource {
     },
     /// A camera by name, or the first one.
     Camera(Option<String>),
+    /// A shared screen or window, sent instead of the camera while shared.
+    Screen(ScreenTarget),
+    /// A synthetic page standing in for a shared screen.
+    SyntheticScreen {
+        /// Width in pixels (even).
+        width: usize,
+        /// Height in pixels (even).
+        height: usize,
+        /// Frames a second.
+        fps: u32,
+    },
 }
 
 /// Where received audio goes.
@@ -145,7 +157,19 @@ impl VideoSource {
                 Some(Box::new(PatternSource::new(*width, *height, *fps)?))
             }
             VideoSource::Camera(name) => Some(Box::new(open_camera(name.as_deref())?)),
+            VideoSource::Screen(target) => Some(Box::new(ScreenSource::open(target)?)),
+            VideoSource::SyntheticScreen { width, height, fps } => {
+                Some(Box::new(SyntheticScreen::new(*width, *height, *fps)?))
+            }
         })
+    }
+
+    /// Whether this shares a screen (real or synthetic) rather than a camera.
+    pub fn is_screen(&self) -> bool {
+        matches!(
+            self,
+            VideoSource::Screen(_) | VideoSource::SyntheticScreen { .. }
+        )
     }
 
     /// Whether this sends video at all.

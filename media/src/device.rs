@@ -26,6 +26,8 @@ pub enum DeviceKind {
     Speaker,
     /// Video input.
     Camera,
+    /// A shared screen or window.
+    Screen,
 }
 
 /// One device as the user picks it: `name` is what goes into

@@ -17,6 +17,10 @@ pub enum Error {
     /// A camera exists but could not be opened or stopped working.
     #[error("camera error: {0}")]
     Camera(String),
+    /// The screen or window cannot be captured (no display, no permission,
+    /// the window closed).
+    #[error("screen sharing: {0}")]
+    Screen(String),
     /// An encoder or decoder failed.
     #[error("codec error: {0}")]
     Codec(String),

@@ -8,7 +8,9 @@
 //! - [`config`]: [`MediaConfig`] — which sources and sinks, ICE servers, bind address.
 //! - [`source`]: the [`AudioCapture`](source::AudioCapture) /
 //!   [`VideoCapture`](source::VideoCapture) traits and the synthetic
-//!   [tone](source::tone) and [test pattern](source::pattern).
+//!   [tone](source::tone) and [test pattern](source::pattern), and
+//!   [screen sharing](source::screen) (a screen or window through `xcap`, or a
+//!   synthetic page).
 //! - [`sink`]: the [`AudioPlayback`](sink::AudioPlayback) trait, a discard and a collector.
 //! - [`device`]: real microphones, speakers (cpal) and cameras (nokhwa) behind the same
 //!   traits, [`list_devices`](device::list_devices) and
@@ -17,7 +19,8 @@
 //! - [`codec`]: Opus and H.264 (OpenH264) encoders and decoders.
 //! - [`frame`]: audio/video frame types and the latest-frame-wins [`FrameSlot`].
 //! - [`call`]: the [`CallEngine`] — one peer connection, its threads and its events;
-//!   mute, camera on/off, switching devices mid-call, stats, remote video and self-view.
+//!   mute, camera on/off, starting and stopping video or a screen share mid-call
+//!   (renegotiated), switching devices, stats, remote video and self-view.
 //! - [`sound`]: short sounds outside calls (chime, ringtone) played on the speaker.
 //! - [`voice`]: voice messages — recording, the container, decoding to play.
 //! - [`phone`]: the [`Phone`](phone::Phone) — one account's calls: the relay's call

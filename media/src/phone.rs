@@ -97,6 +97,7 @@ enum Command {
     Notice(CallNotice),
     Muted(bool),
     Camera(bool),
+    SendVideo(Option<crate::config::VideoSource>),
     Stats(oneshot::Sender<Option<CallStats>>),
     Video(oneshot::Sender<Option<FrameSlot>>),
     LocalVideo(oneshot::Sender<Option<FrameSlot>>),
@@ -175,6 +176,20 @@ impl Phone {
     /// Turns the camera off or on.
     pub fn set_camera(&self, on: bool) {
         self.send(Command::Camera(on));
+    }
+
+    /// Sends video from `source` — a camera or a shared screen, which replaces
+    /// the camera while shared — or stops sending video (`VideoSource::None`).
+    /// Renegotiates the call when it adds or stops the video stream, so an
+    /// audio call can become a video call. A failure is a [`PhoneEvent::Problem`].
+    pub fn send_video(&self, source: crate::config::VideoSource) {
+        self.send(Command::SendVideo(Some(source)));
+    }
+
+    /// Sends the camera the phone was started with (after a screen share, or
+    /// to turn a voice call into a video call), renegotiating if needed.
+    pub fn send_camera(&self) {
+        self.send(Command::SendVideo(None));
     }
 
     /// The current call's statistics, once media is set up.
@@ -321,9 +336,13 @@ impl Task {
                 }
             }
             Command::Camera(on) => {
-                if let Some(engine) = self.engine() {
-                    engine.set_camera(on);
-                }
+                let source = self.media.video_source.clone();
+                self.send_video(if on { source } else { VideoSource::None })
+                    .await;
+            }
+            Command::SendVideo(source) => {
+                let source = source.unwrap_or_else(|| self.media.video_source.clone());
+                self.send_video(source).await;
             }
             Command::Stats(reply) => {
                 let stats = match self.engine() {
@@ -338,6 +357,29 @@ impl Task {
             Command::LocalVideo(reply) => {
                 let _ = reply.send(self.engine().map(|e| e.local_video()));
             }
+        }
+    }
+
+    /// Starts (or switches, or with `VideoSource::None` stops) the video this
+    /// side sends; the engine renegotiates when the stream comes or goes.
+    async fn send_video(&mut self, source: VideoSource) {
+        let Some(engine) = self.engine() else {
+            return;
+        };
+        let stopping = !source.is_some();
+        let result = engine.start_video(source).await;
+        if stopping && engine.has_video_track() {
+            // What the camera button resumes next is the camera, not a screen
+            // that was shared.
+            let _ = engine.set_video_source(self.media.video_source.clone());
+        }
+        if let Err(e) = result
+            && let Some(id) = self.call.as_ref().map(|c| c.id.clone())
+        {
+            self.emit(PhoneEvent::Problem {
+                call_id: id,
+                message: e.to_string(),
+            });
         }
     }
 

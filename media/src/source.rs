@@ -4,9 +4,12 @@
 //!
 //! - [`tone`]: a sine wave, for calls without a microphone.
 //! - [`pattern`]: colour bars with a moving block, for calls without a camera.
+//! - [`screen`]: a shared screen or window, and a synthetic page standing in
+//!   for one on machines without a display.
 //! - Real devices live in [`crate::device`] and implement the same traits.
 
 pub mod pattern;
+pub mod screen;
 pub mod tone;
 
 use std::time::{Duration, Instant};

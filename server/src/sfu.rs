@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 use natter_proto::call::{CallNotice, IceCandidate, SdpType};
-use natter_proto::model::{CallMedia, UserId};
+use natter_proto::model::UserId;
 use rtc::interceptor::Registry;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
@@ -92,7 +92,6 @@ pub struct Key {
 /// One group call's media.
 pub struct Room {
     call_id: String,
-    media: CallMedia,
     bind: IpAddr,
     signal: Signal,
     members: RwLock<HashMap<Key, Arc<Member>>>,
@@ -190,10 +189,9 @@ fn internal(e: impl std::fmt::Display) -> Error {
 
 impl Room {
     /// An empty room for call `call_id`, receiving media on `bind`.
-    pub fn new(call_id: &str, media: CallMedia, bind: IpAddr, signal: Signal) -> Arc<Room> {
+    pub fn new(call_id: &str, bind: IpAddr, signal: Signal) -> Arc<Room> {
         Arc::new(Room {
             call_id: call_id.to_owned(),
-            media,
             bind,
             signal,
             members: RwLock::default(),
@@ -261,10 +259,11 @@ impl Room {
                 .map_err(internal)
             }
         };
+        // Video is always offered, even in a voice call: a participant who
+        // joined without a picture can start their camera or share their
+        // screen later without a new offer; until they do, nothing flows.
         receive(RtpCodecKind::Audio).await?;
-        if self.media == CallMedia::Video {
-            receive(RtpCodecKind::Video).await?;
-        }
+        receive(RtpCodecKind::Video).await?;
         let member = Arc::new(Member {
             key: key.clone(),
             pc,

@@ -124,3 +124,40 @@ pub async fn say(app: &mut App, words: &str) {
     })
     .await;
 }
+
+/// Pictures of `app` as it is now, for looking at (not compared): 1280 px
+/// light and 360 px dark, in English and Chinese, into `dir`.
+pub fn snapshots(app: &mut App, dir: &std::path::Path, name: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    let before = app.settings.theme;
+    for (language, tag) in [
+        (natter_i18n::Language::EnUs, "en-US"),
+        (natter_i18n::Language::ZhCn, "zh-CN"),
+    ] {
+        app.i18n = natter_i18n::I18n::new(language).unwrap();
+        for (width, theme, look) in [
+            (1280.0, natter::app::ThemeChoice::Light, "light"),
+            (360.0, natter::app::ThemeChoice::Dark, "dark"),
+        ] {
+            app.settings.theme = theme;
+            let _ = app.update(Message::Resized(width));
+            let mut fonts: Vec<std::borrow::Cow<'static, [u8]>> = vec![natter::icon::BYTES.into()];
+            if let Some(cjk) = natter::fonts::cjk_font() {
+                fonts.push(cjk.into());
+            }
+            let settings = iced_test::core::Settings {
+                fonts,
+                ..Default::default()
+            };
+            let theme = app.theme();
+            let mut ui = iced_test::Simulator::with_size(settings, (width, 800.0), app.view());
+            let shot = ui.snapshot(&theme).unwrap();
+            let path = dir.join(format!("{name}-{width}-{look}-{tag}.png"));
+            let _ = std::fs::remove_file(&path);
+            let _ = shot.matches_image(&path).unwrap();
+        }
+    }
+    app.settings.theme = before;
+    app.i18n = natter_i18n::I18n::new(natter_i18n::Language::EnUs).unwrap();
+    let _ = app.update(Message::Resized(1000.0));
+}

@@ -166,7 +166,11 @@ fn video_fallback(shared: &Shared, source: &VideoSource, error: &Error) -> Video
     let pattern = shared.config.fallback_to_synthetic && matches!(source, VideoSource::Camera(_));
     tracing::warn!(%error, pattern, "camera unavailable");
     shared.emit(CallEvent::DeviceFailed {
-        kind: DeviceKind::Camera,
+        kind: if source.is_screen() {
+            DeviceKind::Screen
+        } else {
+            DeviceKind::Camera
+        },
         reason: error.to_string(),
         fell_back: pattern,
     });

@@ -9,3 +9,4 @@ mod common;
 mod devices;
 mod group;
 mod relay;
+mod screen;

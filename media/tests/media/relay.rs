@@ -21,17 +21,17 @@ use tokio::sync::mpsc;
 
 use crate::common::{PATIENCE, assert_dominant, close};
 
-struct Person {
-    client: Client,
-    phone: Phone,
+pub(crate) struct Person {
+    pub(crate) client: Client,
+    pub(crate) phone: Phone,
     events: mpsc::UnboundedReceiver<PhoneEvent>,
     seen: Vec<PhoneEvent>,
-    heard: AudioCollector,
+    pub(crate) heard: AudioCollector,
     _dir: TempDir,
 }
 
 impl Person {
-    async fn new(relay: &Relay, account: &str, hz: f32, relay_only: bool) -> Person {
+    pub(crate) async fn new(relay: &Relay, account: &str, hz: f32, relay_only: bool) -> Person {
         let url = relay.http_url();
         let password = format!("{account}-password");
         natter_net::client::register(
@@ -85,13 +85,17 @@ impl Person {
         }
     }
 
-    async fn ice(&self) -> Vec<natter_media::IceServer> {
+    pub(crate) async fn ice(&self) -> Vec<natter_media::IceServer> {
         let servers = self.client.ice_servers().await.unwrap();
         assert_eq!(servers.ice_servers.len(), 2, "the relay runs STUN/TURN");
         phone::ice_servers(&servers.ice_servers)
     }
 
-    async fn wait(&mut self, what: &str, want: impl Fn(&PhoneEvent) -> bool) -> PhoneEvent {
+    pub(crate) async fn wait(
+        &mut self,
+        what: &str,
+        want: impl Fn(&PhoneEvent) -> bool,
+    ) -> PhoneEvent {
         if let Some(i) = self.seen.iter().position(&want) {
             return self.seen.remove(i);
         }
@@ -134,7 +138,7 @@ impl Person {
     }
 }
 
-async fn befriend(a: &Person, b: &Person) -> ConversationId {
+pub(crate) async fn befriend(a: &Person, b: &Person) -> ConversationId {
     let (ta, tb) = (
         a.client.token().await.unwrap(),
         b.client.token().await.unwrap(),
@@ -153,7 +157,7 @@ async fn befriend(a: &Person, b: &Person) -> ConversationId {
     a.client.http().friends(&ta).await.unwrap().friends[0].conversation
 }
 
-async fn relay() -> (Relay, TempDir) {
+pub(crate) async fn relay() -> (Relay, TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::for_tests(dir.path());
     config.call_ring_timeout_ms = 2_000;

@@ -190,7 +190,7 @@ impl Service {
             user: from.user,
             device: from.device.to_owned(),
         };
-        let room = Room::new(&call_id, media, self.media_bind(), self.group_signal());
+        let room = Room::new(&call_id, self.media_bind(), self.group_signal());
         let nonce = rand::random();
         let ringing: HashSet<UserId> = members
             .iter()

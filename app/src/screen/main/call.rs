@@ -11,6 +11,7 @@
 //! Drawing is in [`view`](self::view).
 
 mod phone;
+pub(super) mod share;
 mod view;
 pub(super) use view::stats_line;
 
@@ -24,7 +25,9 @@ use iced::widget::image;
 use iced::{Subscription, Task};
 use natter_i18n::{Arg, I18n};
 use natter_media::CallStats;
+use natter_media::VideoSource;
 use natter_media::phone::PhoneEvent;
+use natter_media::source::screen::{ScreenChoice, ScreenTarget};
 use natter_proto::call::{CallNotice, EndReason};
 use natter_proto::model::{
     CallMedia, CallOutcome, ConversationId, ConversationKind, MessageBody, UserId,
@@ -76,6 +79,16 @@ pub enum Message {
     ToggleMute,
     /// Camera off or on.
     ToggleCamera,
+    /// Share the screen (or pick which first).
+    ShareScreen,
+    /// What can be shared, or why nothing can.
+    ScreensListed(Result<Vec<ScreenChoice>, natter_media::Error>),
+    /// Share this screen or window.
+    ShareChosen(ScreenTarget),
+    /// Close the picker without sharing.
+    ShareCancelled,
+    /// Stop sharing; the camera comes back if it was on.
+    StopSharing,
     /// Close the "ended" state now.
     Dismiss,
     /// A second passed.
@@ -178,6 +191,8 @@ pub struct Call {
     pub muted: bool,
     /// Camera on (video calls).
     pub camera: bool,
+    /// Screen sharing (replaces the camera while on).
+    pub share: share::Share,
     /// The peer's latest frame.
     pub remote: Option<image::Handle>,
     /// When it arrived: a picture that stops changing means the peer's camera
@@ -216,6 +231,7 @@ impl Call {
             },
             muted: false,
             camera: media == CallMedia::Video,
+            share: share::Share::Off,
             remote: None,
             remote_at: None,
             local: None,
@@ -314,9 +330,8 @@ impl Main {
         }
         if let Some(call) = &self.call {
             subs.push(iced::time::every(Duration::from_secs(1)).map(|_| Message::Tick));
-            if let (Some(phone), Some(id), true, CallMedia::Video) =
-                (&self.phone, &call.id, call.is_connected(), call.media)
-            {
+            // Every connected call: either side may start video mid-call.
+            if let (Some(phone), Some(id), true) = (&self.phone, &call.id, call.is_connected()) {
                 for feed in [Feed::Remote, Feed::Local] {
                     subs.push(Subscription::run_with(
                         VideoKey {
@@ -455,6 +470,49 @@ impl Main {
                         call.local = None;
                     }
                     phone.set_camera(call.camera);
+                }
+                Task::none()
+            }
+            Message::ShareScreen => {
+                if let Some(call) = self.call.as_mut() {
+                    call.share = share::Share::Listing;
+                }
+                share::list().map(Message::ScreensListed)
+            }
+            Message::ScreensListed(listing) => {
+                let Some(call) = self.call.as_mut() else {
+                    return Task::none();
+                };
+                call.share = share::Share::Off;
+                match share::listed(listing) {
+                    Ok(Ok(target)) => Task::done(Message::ShareChosen(target)),
+                    Ok(Err(choices)) => {
+                        call.share = share::Share::Picking(choices);
+                        Task::none()
+                    }
+                    Err(problem) => {
+                        if !call.problems.contains(&problem) {
+                            call.problems.push(problem);
+                        }
+                        Task::none()
+                    }
+                }
+            }
+            Message::ShareChosen(target) => {
+                if let (Some(phone), Some(call)) = (&self.phone, self.call.as_mut()) {
+                    call.share = share::Share::On;
+                    phone.send_video(VideoSource::Screen(target));
+                }
+                Task::none()
+            }
+            Message::ShareCancelled | Message::StopSharing => {
+                if let (Some(phone), Some(call)) = (&self.phone, self.call.as_mut()) {
+                    if call.share.is_on() && call.camera && call.media == CallMedia::Video {
+                        phone.send_camera();
+                    } else if call.share.is_on() {
+                        phone.send_video(VideoSource::None);
+                    }
+                    call.share = share::Share::Off;
                 }
                 Task::none()
             }

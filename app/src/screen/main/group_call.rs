@@ -10,13 +10,16 @@ use std::time::Duration;
 use iced::widget::{button, column, container, image, row, text};
 use iced::{Element, Length, Task};
 use natter_i18n::{Arg, I18n};
+use natter_media::VideoSource;
 use natter_media::group::{GroupCall, GroupEvent};
+use natter_media::source::screen::{ScreenChoice, ScreenTarget};
 use natter_proto::call::CallNotice;
 use natter_proto::model::{CallMedia, ConversationId, UserId};
 
 use natter_proto::model::ConversationKind;
 
 use super::Main;
+use super::call::share::{self, Share};
 use crate::style;
 
 /// A picture tile's size.
@@ -42,6 +45,18 @@ pub enum Message {
     ToggleMute,
     /// Camera off or on.
     ToggleCamera,
+    /// Share the screen (or pick which first).
+    ShareScreen,
+    /// What can be shared, or why nothing can.
+    ScreensListed(Result<Vec<ScreenChoice>, natter_media::Error>),
+    /// Share this screen or window.
+    ShareChosen(ScreenTarget),
+    /// Close the picker without sharing.
+    ShareCancelled,
+    /// Stop sharing; the camera comes back if it was on.
+    StopSharing,
+    /// The video source changed, or why it could not.
+    VideoChanged(Result<(), String>),
     /// Time to take the call's events and fresh pictures and levels.
     Tick,
     /// Fresh numbers on the link to the relay.
@@ -77,6 +92,7 @@ pub struct InCall {
     participants: Vec<UserId>,
     muted: bool,
     camera: bool,
+    share: Share,
     connected: bool,
     problem: Option<String>,
     pictures: HashMap<UserId, image::Handle>,
@@ -257,6 +273,7 @@ impl Main {
                     participants: Vec::new(),
                     muted: false,
                     camera,
+                    share: Share::Off,
                     connected: false,
                     problem: None,
                     pictures: HashMap::new(),
@@ -289,9 +306,76 @@ impl Main {
                 Task::none()
             }
             Message::ToggleCamera => {
+                let camera = super::call::media_config(&self.devices).video_source;
+                match self.group_call.as_mut() {
+                    Some(in_call) => {
+                        in_call.camera = !in_call.camera;
+                        if in_call.share.is_on() {
+                            // The screen stays shared; the camera waits for its end.
+                            Task::none()
+                        } else if in_call.camera {
+                            send_video(&in_call.call, camera)
+                        } else {
+                            send_video(&in_call.call, VideoSource::None)
+                        }
+                    }
+                    None => Task::none(),
+                }
+            }
+            Message::ShareScreen => {
                 if let Some(in_call) = self.group_call.as_mut() {
-                    in_call.camera = !in_call.camera;
-                    in_call.call.engine().set_camera(in_call.camera);
+                    in_call.share = Share::Listing;
+                }
+                share::list().map(|l| super::Message::GroupCall(Message::ScreensListed(l)))
+            }
+            Message::ScreensListed(listing) => {
+                let Some(in_call) = self.group_call.as_mut() else {
+                    return Task::none();
+                };
+                in_call.share = Share::Off;
+                match share::listed(listing) {
+                    Ok(Ok(target)) => {
+                        Task::done(super::Message::GroupCall(Message::ShareChosen(target)))
+                    }
+                    Ok(Err(choices)) => {
+                        in_call.share = Share::Picking(choices);
+                        Task::none()
+                    }
+                    Err(problem) => {
+                        in_call.problem = Some(problem);
+                        Task::none()
+                    }
+                }
+            }
+            Message::ShareChosen(target) => match self.group_call.as_mut() {
+                Some(in_call) => {
+                    in_call.share = Share::On;
+                    send_video(&in_call.call, VideoSource::Screen(target))
+                }
+                None => Task::none(),
+            },
+            Message::ShareCancelled | Message::StopSharing => {
+                let camera = super::call::media_config(&self.devices).video_source;
+                match self.group_call.as_mut() {
+                    Some(in_call) if in_call.share.is_on() => {
+                        in_call.share = Share::Off;
+                        let back = if in_call.camera {
+                            camera
+                        } else {
+                            VideoSource::None
+                        };
+                        send_video(&in_call.call, back)
+                    }
+                    Some(in_call) => {
+                        in_call.share = Share::Off;
+                        Task::none()
+                    }
+                    None => Task::none(),
+                }
+            }
+            Message::VideoChanged(result) => {
+                if let (Err(problem), Some(in_call)) = (result, self.group_call.as_mut()) {
+                    in_call.problem = Some(problem);
                 }
                 Task::none()
             }
@@ -504,6 +588,12 @@ impl Main {
             button(text(i18n.tr(camera)).size(13))
                 .style(button::secondary)
                 .on_press(Message::ToggleCamera),
+            share::control(
+                i18n,
+                &in_call.share,
+                Message::ShareScreen,
+                Message::StopSharing
+            ),
             button(text(i18n.tr("group-call-leave")).size(13))
                 .style(button::danger)
                 .on_press(Message::Leave),
@@ -513,7 +603,16 @@ impl Main {
         let numbers = text(super::call::stats_line(i18n, in_call.stats.as_ref()))
             .size(11)
             .style(text::secondary);
-        let mut strip = column![controls, row(tiles).spacing(8).wrap(), numbers].spacing(8);
+        let mut strip = column![controls].spacing(8);
+        if let Share::Picking(choices) = &in_call.share {
+            strip = strip.push(share::picker(
+                i18n,
+                choices,
+                Message::ShareChosen,
+                Message::ShareCancelled,
+            ));
+        }
+        let mut strip = strip.push(row(tiles).spacing(8).wrap()).push(numbers);
         if let Some(problem) = &in_call.problem {
             strip = strip.push(
                 text(i18n.tr_args("call-problem", &[("detail", Arg::from(problem.as_str()))]))
@@ -528,6 +627,20 @@ impl Main {
                 .into(),
         )
     }
+}
+
+/// Sends `source` (a camera, a screen, or none) on the call's video stream.
+fn send_video(call: &GroupCall, source: VideoSource) -> Task<super::Message> {
+    let call = call.clone();
+    Task::perform(
+        async move {
+            call.engine()
+                .start_video(source)
+                .await
+                .map_err(|e| e.to_string())
+        },
+        |result| super::Message::GroupCall(Message::VideoChanged(result)),
+    )
 }
 
 /// The call a notice is about.

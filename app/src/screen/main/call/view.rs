@@ -115,7 +115,10 @@ impl Main {
                         .style(text::warning),
                     );
                 }
-                let video = call.media == natter_proto::model::CallMedia::Video;
+                // A voice call shows pictures once either side starts sending.
+                let video = call.media == natter_proto::model::CallMedia::Video
+                    || call.share.is_on()
+                    || call.remote.is_some();
                 if video && !narrow && call.problems.is_empty() {
                     // Controls at the bottom, level with the video's foot.
                     info = info
@@ -207,8 +210,8 @@ fn videos<'a>(i18n: &I18n, call: &'a Call, narrow: bool) -> Element<'a, Message>
     .into()
 }
 
-/// Mute, camera and hang-up.
-fn controls<'a>(i18n: &I18n, call: &Call) -> Element<'a, Message> {
+/// Mute, camera, screen sharing (and its picker) and hang-up.
+fn controls<'a>(i18n: &I18n, call: &'a Call) -> Element<'a, Message> {
     let mut buttons = row![
         button(text(i18n.tr(if call.muted {
             "call-unmute"
@@ -233,14 +236,29 @@ fn controls<'a>(i18n: &I18n, call: &Call) -> Element<'a, Message> {
             .on_press(Message::ToggleCamera),
         );
     }
-    buttons
+    let buttons = buttons
+        .push(super::share::control(
+            i18n,
+            &call.share,
+            Message::ShareScreen,
+            Message::StopSharing,
+        ))
         .push(
             button(text(i18n.tr("call-hang-up")))
                 .style(button::danger)
                 .padding([8, 14])
                 .on_press(Message::HangUp),
         )
-        .into()
+        .wrap();
+    match &call.share {
+        super::share::Share::Picking(choices) => column![
+            buttons,
+            super::share::picker(i18n, choices, Message::ShareChosen, Message::ShareCancelled)
+        ]
+        .spacing(8)
+        .into(),
+        _ => buttons.into(),
+    }
 }
 
 /// "RTT 12 ms · loss 0.0% · ↓ 850 kbps · ↑ 900 kbps"; dashes until measured.
