@@ -9,13 +9,13 @@ set -euo pipefail
 # Calls: ALSA headers (cpal), cmake (libopus), libclang (V4L2 bindings for nokhwa),
 # nasm (OpenH264 SIMD).
 # Screen sharing (xcap): PipeWire and SPA headers (Wayland screencast), libgbm
-# (Wayland capture buffers), XCB's RandR headers (X11 monitors).
+# (Wayland capture buffers), XCB's RandR headers (X11 monitors), Wayland client headers.
 # Screen-sharing tests: Xvfb and ImageMagick (a known picture on a private display).
 # Relay tests: PostgreSQL, nats-server and haproxy (the tests start their own
 # instances on loopback in temp dirs). Bad-network tests: nftables and iproute2
 # (loss, duplication and blackouts on `lo` inside a namespace of their own) and
 # util-linux's unshare.
-packages=(pkg-config build-essential libasound2-dev cmake libclang-dev nasm libpipewire-0.3-dev libspa-0.2-dev libgbm-dev libxcb1-dev libxcb-randr0-dev xvfb imagemagick libxkbcommon-x11-0 libx11-6 libxcursor1 libxrandr2 libxi6 libwayland-client0 fonts-wqy-microhei fonts-noto-color-emoji postgresql nats-server haproxy nftables iproute2 util-linux)
+packages=(pkg-config build-essential libasound2-dev cmake libclang-dev nasm libpipewire-0.3-dev libspa-0.2-dev libgbm-dev libxcb1-dev libxcb-randr0-dev libwayland-dev xvfb imagemagick libxkbcommon-x11-0 libx11-6 libxcursor1 libxrandr2 libxi6 libwayland-client0 fonts-wqy-microhei fonts-noto-color-emoji postgresql nats-server haproxy nftables iproute2 util-linux)
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
     echo "Not a Debian system. Install the equivalents of: ${packages[*]}" >&2

@@ -536,10 +536,11 @@ impl CallEngine {
         }
     }
 
-    /// Whether the camera is on.
+    /// Whether the camera is on. A group call's video track goes in with its
+    /// first answer, so a group call with a camera counts it on from the start.
     pub fn is_camera_on(&self) -> bool {
         self.shared.camera_on.load(Ordering::Acquire)
-            && self.shared.has_video_track.load(Ordering::Acquire)
+            && (self.shared.has_video_track.load(Ordering::Acquire) || self.shared.group.is_some())
             && self.shared.video_source.get().0.is_some()
     }
 
