@@ -31,7 +31,11 @@ async fn frame_where(
         assert!(
             tokio::time::Instant::now() < deadline,
             "no picture showing {what}; last {:?}",
-            slot.latest().map(|f| (f.width, f.height))
+            slot.latest().map(|f| {
+                let (w, h) = (f.width, f.height);
+                let samples: Vec<_> = (0..8).map(|i| rgb(&f, w * i / 8 + w / 16, h / 2)).collect();
+                (w, h, samples)
+            })
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -120,9 +124,10 @@ async fn an_audio_call_adds_video_mid_call_and_stops_it() {
     bob.engine.close().await.unwrap();
 }
 
-/// A private X server showing four vertical stripes on its root window.
+/// A private X server showing a window of four vertical stripes.
 struct Xvfb {
     child: Child,
+    window: Child,
     display: String,
 }
 
@@ -165,18 +170,28 @@ impl Xvfb {
         }
         let made = convert.arg("+append").arg(&png).status().unwrap();
         assert!(made.success(), "ImageMagick draws the stripes");
-        // `display -window root` sets the root window's picture and exits.
-        let _ = Command::new("display")
+        // A window showing the stripes, covering the screen (no window
+        // manager: it goes where asked). It stays open until the test ends.
+        let window = Command::new("display")
             .env("DISPLAY", &display)
-            .args(["-window", "root"])
+            .args(["-geometry", "+0+0"])
             .arg(&png)
-            .status();
-        Xvfb { child, display }
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ImageMagick is installed (.ci/deps.sh)");
+        Xvfb {
+            child,
+            window,
+            display,
+        }
     }
 }
 
 impl Drop for Xvfb {
     fn drop(&mut self) {
+        let _ = self.window.kill();
+        let _ = self.window.wait();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
