@@ -140,6 +140,9 @@ pub struct Main {
     group_calls: HashMap<ConversationId, group_call::Running>,
     /// The group call this device takes part in.
     group_call: Option<group_call::InCall>,
+    /// A group call being set up: what the relay says about it meanwhile
+    /// (its offer, who takes part) waits here for the call.
+    group_opening: Option<Vec<natter_proto::call::CallNotice>>,
     /// Media for group calls other than the chosen devices (headless clients).
     group_call_media: Option<natter_media::MediaConfig>,
     call_records: HashMap<ConversationId, ChatMessage>,
@@ -286,6 +289,7 @@ impl Main {
             early_notices: Vec::new(),
             group_calls: HashMap::new(),
             group_call: None,
+            group_opening: None,
             group_call_media: None,
             call_records: HashMap::new(),
             mentioned: BTreeSet::new(),

@@ -110,9 +110,10 @@ impl Member {
         Arc::new(move |req| client.call(req))
     }
 
-    /// Feeds this member's call notices to its group call.
-    fn attach(&self, call: &GroupCall) {
-        let mut notices = self.notices.subscribe();
+    /// Feeds this member's call notices to its group call, from `notices`,
+    /// which was subscribed before the call was asked for so that nothing the
+    /// relay answers right away is missed.
+    fn attach(&self, call: &GroupCall, mut notices: broadcast::Receiver<CallNotice>) {
         let call = call.clone();
         tokio::spawn(async move {
             while let Ok(notice) = notices.recv().await {
@@ -122,16 +123,18 @@ impl Member {
     }
 
     async fn start(&mut self, group: ConversationId) -> String {
+        let notices = self.notices.subscribe();
         let (call, events) = GroupCall::start(self.signal(), self.media(), group, CallMedia::Video)
             .await
             .unwrap();
-        self.attach(&call);
+        self.attach(&call, notices);
         let id = call.call_id().to_owned();
         self.call = Some((call, events));
         id
     }
 
     async fn join(&mut self, call_id: &str) {
+        let notices = self.notices.subscribe();
         let (call, events) = GroupCall::join(
             self.signal(),
             self.media(),
@@ -140,7 +143,7 @@ impl Member {
         )
         .await
         .unwrap();
-        self.attach(&call);
+        self.attach(&call, notices);
         self.call = Some((call, events));
     }
 

@@ -179,6 +179,8 @@ impl Main {
                 }
                 if let Some(in_call) = &self.group_call {
                     in_call.call.notice(notice);
+                } else if let Some(early) = &mut self.group_opening {
+                    early.push(notice);
                 }
                 None
             }
@@ -190,6 +192,20 @@ impl Main {
                     .filter(|c| c.call.call_id() == id)
                     .map(|c| c.call.clone());
                 let known = self.group_calls.values_mut().find(|r| r.call_id == id);
+                // While a call is being set up, its offer and candidates (and
+                // the relay may send them before the call is ready) wait for it.
+                let early = matches!(notice, CallNotice::Sdp { .. } | CallNotice::Ice { .. })
+                    || known.is_some();
+                if ours.is_none()
+                    && early
+                    && let Some(waiting) = &mut self.group_opening
+                {
+                    if let (Some(running), CallNotice::Ended { .. }) = (known, &notice) {
+                        running.ringing = false;
+                    }
+                    waiting.push(notice);
+                    return None;
+                }
                 if ours.is_none() && known.is_none() {
                     return Some(notice);
                 }
@@ -281,9 +297,15 @@ impl Main {
                     stats: None,
                     ticks: 0,
                 });
+                for notice in self.group_opening.take().unwrap_or_default() {
+                    self.on_call_notice(notice);
+                }
                 Task::none()
             }
             Message::Opened(Err(e)) => {
+                for notice in self.group_opening.take().unwrap_or_default() {
+                    self.on_call_notice(notice);
+                }
                 tracing::warn!(error = %e, "group call not set up");
                 self.notice.set(Some(ctx.i18n.tr("group-call-failed")));
                 Task::none()
@@ -473,7 +495,10 @@ impl Main {
         call_id: Option<String>,
         media: CallMedia,
     ) -> Task<super::Message> {
-        if self.group_call.is_some() || self.call.as_ref().is_some_and(|c| c.is_live()) {
+        if self.group_call.is_some()
+            || self.group_opening.is_some()
+            || self.call.as_ref().is_some_and(|c| c.is_live())
+        {
             return Task::none();
         }
         let Some(client) = self.client.clone() else {
@@ -483,6 +508,7 @@ impl Main {
             .group_call_media
             .clone()
             .unwrap_or_else(|| super::call::media_config(&self.devices));
+        self.group_opening = Some(Vec::new());
         Task::perform(
             async move {
                 config.ice_servers = super::call::ice_servers(&client).await;
