@@ -248,6 +248,15 @@ impl Bus {
         // whenever it connects.
         let counted = client.subscribe(THROTTLE_SUBJECT).await?;
         tokio::spawn(count_throttled(throttle, counted));
+        // A node starts serving once the bus has its throttle subscription,
+        // so what the others count from then on reaches it; if the bus is
+        // not reachable, after SUBSCRIBE_WAIT it starts without.
+        if !matches!(
+            tokio::time::timeout(SUBSCRIBE_WAIT, client.flush()).await,
+            Ok(Ok(()))
+        ) {
+            tracing::warn!("bus not reachable yet; starting without it");
+        }
         Ok(Bus {
             client,
             hub,
