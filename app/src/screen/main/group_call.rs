@@ -192,31 +192,36 @@ impl Main {
                     .filter(|c| c.call.call_id() == id)
                     .map(|c| c.call.clone());
                 let known = self.group_calls.values_mut().find(|r| r.call_id == id);
-                // While a call is being set up, its offer and candidates (and
-                // the relay may send them before the call is ready) wait for it.
-                let early = matches!(notice, CallNotice::Sdp { .. } | CallNotice::Ice { .. })
-                    || known.is_some();
-                if ours.is_none()
-                    && early
-                    && let Some(waiting) = &mut self.group_opening
-                {
-                    if let (Some(running), CallNotice::Ended { .. }) = (known, &notice) {
-                        running.ringing = false;
-                    }
-                    waiting.push(notice);
-                    return None;
-                }
-                if ours.is_none() && known.is_none() {
-                    return Some(notice);
-                }
+                let is_known = known.is_some();
                 if let (Some(running), CallNotice::Ended { .. }) = (known, &notice) {
                     running.ringing = false;
+                }
+                if ours.is_none() {
+                    // While a call is being set up, what the relay says about it
+                    // (it may answer before the call is ready) waits for it.
+                    let early = is_known
+                        || matches!(notice, CallNotice::Sdp { .. } | CallNotice::Ice { .. });
+                    if early && let Some(waiting) = &mut self.group_opening {
+                        waiting.push(notice);
+                        return None;
+                    }
+                    if !is_known {
+                        return Some(notice);
+                    }
                 }
                 if let Some(call) = ours {
                     call.notice(notice);
                 }
                 None
             }
+        }
+    }
+
+    /// Hands what arrived while the group call was being set up to it (or,
+    /// if it was not set up, to whoever else it concerns).
+    fn replay_early_group_notices(&mut self) {
+        for notice in self.group_opening.take().unwrap_or_default() {
+            self.on_call_notice(notice);
         }
     }
 
@@ -297,15 +302,11 @@ impl Main {
                     stats: None,
                     ticks: 0,
                 });
-                for notice in self.group_opening.take().unwrap_or_default() {
-                    self.on_call_notice(notice);
-                }
+                self.replay_early_group_notices();
                 Task::none()
             }
             Message::Opened(Err(e)) => {
-                for notice in self.group_opening.take().unwrap_or_default() {
-                    self.on_call_notice(notice);
-                }
+                self.replay_early_group_notices();
                 tracing::warn!(error = %e, "group call not set up");
                 self.notice.set(Some(ctx.i18n.tr("group-call-failed")));
                 Task::none()
