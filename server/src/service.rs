@@ -197,9 +197,9 @@ impl Service {
                 .copied()
                 .filter(|u| !online.contains(u))
                 .collect();
-            match node.shared.online(&rest, Some(node.id)).await {
+            match asked_twice(|| node.shared.online(&rest, Some(node.id))).await {
                 Ok(more) => online.extend(more),
-                Err(e) => tracing::debug!(error = %e, "presence of other nodes unknown"),
+                Err(e) => tracing::warn!(error = %e, "presence of other nodes unknown"),
             }
         }
         online
@@ -211,11 +211,15 @@ impl Service {
             return true;
         }
         match &self.node {
-            Some(node) => node
-                .shared
-                .device_online(user, device, Some(node.id))
-                .await
-                .unwrap_or(false),
+            Some(node) => {
+                match asked_twice(|| node.shared.device_online(user, device, Some(node.id))).await {
+                    Ok(online) => online,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "device presence on other nodes unknown");
+                        false
+                    }
+                }
+            }
             None => false,
         }
     }
@@ -245,14 +249,14 @@ impl Service {
         // One look at the other nodes, after this connection is recorded (so
         // of two connecting at once on two nodes, at least one sees the
         // other): is the account online there, and is this device?
-        let (elsewhere, device_elsewhere) = match node.shared.elsewhere(user, device, node.id).await
-        {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::debug!(error = %e, "other nodes not asked");
-                (false, true)
-            }
-        };
+        let (elsewhere, device_elsewhere) =
+            match asked_twice(|| node.shared.elsewhere(user, device, node.id)).await {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::warn!(error = %e, "other nodes not asked");
+                    (false, true)
+                }
+            };
         if device_elsewhere {
             node.bus.close_device(user, device, CloseReason::Replaced);
         }
@@ -286,6 +290,24 @@ impl Service {
             },
             None,
         );
+    }
+}
+
+/// Runs a query of the shared state; a failure (a busy pool, a dropped
+/// connection) is tried once more after a moment, so a passing hiccup does
+/// not read as "nobody is online elsewhere" and repeat a presence notice.
+async fn asked_twice<T, F, Fut>(query: F) -> crate::error::Result<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = crate::error::Result<T>>,
+{
+    match query().await {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            tracing::warn!(error = %e, "shared state query failed; trying again");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            query().await
+        }
     }
 }
 
