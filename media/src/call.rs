@@ -11,6 +11,7 @@
 //! is reassembled, decoded and played on one dedicated thread per received track
 //! ([`receive`]); the async side only moves packets.
 
+mod adapt;
 mod handler;
 pub(crate) mod mix;
 mod negotiate;
@@ -24,10 +25,14 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use natter_proto::call::{IceCandidate, SdpType};
-use rtc::interceptor::Registry;
+use rtc::interceptor::{
+    CongestionControlBuilder, Gcc, NackGeneratorBuilder, NackResponderBuilder, Registry, Slot,
+};
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::RTCIceTransportPolicy;
-use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
+use rtc::peer_connection::configuration::interceptor_registry::{
+    configure_rtcp_reports, configure_simulcast_extension_headers, configure_twcc,
+};
 use rtc::peer_connection::configuration::media_engine::{
     MIME_TYPE_H264, MIME_TYPE_OPUS, MediaEngine,
 };
@@ -48,7 +53,7 @@ use crate::device::DeviceKind;
 use crate::frame::FrameSlot;
 use crate::{Error, Result};
 
-pub use stats::CallStats;
+pub use stats::{CallStats, ParticipantStats, VideoStats};
 
 /// Which side of the offer/answer exchange this engine plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +116,8 @@ pub(crate) struct Group {
     pub(crate) mixer: mix::Mixer,
     pub(crate) videos: Mutex<std::collections::HashMap<natter_proto::model::UserId, FrameSlot>>,
     pub(crate) started: Mutex<std::collections::HashSet<(natter_proto::model::UserId, bool)>>,
+    /// Who sends each incoming stream (by SSRC), for per-participant stats.
+    pub(crate) senders: Mutex<std::collections::HashMap<u32, natter_proto::model::UserId>>,
 }
 
 impl Group {
@@ -191,6 +198,13 @@ pub(crate) struct Shared {
     held_candidates: Mutex<Option<Vec<IceCandidate>>>,
     /// Set for a group call through the relay's forwarding unit.
     pub(crate) group: Option<Group>,
+    /// The congestion controller's latest estimate in bits a second (as
+    /// `f64` bits; 0: none yet), which the video encoder follows.
+    pub(crate) target_bps: AtomicU64,
+    /// Pictures sent, for the stats.
+    pub(crate) sent_pictures: stats::Pictures,
+    /// Pictures decoded, per sender, for the stats.
+    pub(crate) received_pictures: stats::Pictures,
 }
 
 impl Shared {
@@ -225,6 +239,39 @@ impl Shared {
 
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
+    }
+
+    /// The path's estimated capacity, once the receiver's feedback gave one.
+    pub(crate) fn target(&self) -> Option<f64> {
+        let bits = self.target_bps.load(Ordering::Acquire);
+        (bits != 0).then(|| f64::from_bits(bits))
+    }
+}
+
+/// How often the congestion controller's estimate is read for the encoder.
+const ESTIMATE_EVERY: Duration = Duration::from_millis(250);
+
+/// Reads the congestion controller's estimate into [`Shared::target_bps`]
+/// until the call closes.
+async fn follow_estimate(pc: Arc<dyn PeerConnection>, shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(ESTIMATE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !shared.is_closed() {
+        tick.tick().await;
+        let report = pc
+            .get_stats(Instant::now(), webrtc::peer_connection::StatsSelector::None)
+            .await;
+        let target = report.iter().find_map(|entry| match entry {
+            webrtc::peer_connection::RTCStatsReportEntry::OutboundRtp(outbound)
+                if outbound.target_bitrate > 0.0 =>
+            {
+                Some(outbound.target_bitrate)
+            }
+            _ => None,
+        });
+        if let Some(target) = target {
+            shared.target_bps.store(target.to_bits(), Ordering::Release);
+        }
     }
 }
 
@@ -387,10 +434,51 @@ impl CallEngine {
             remote_video: FrameSlot::new(),
             local_video: FrameSlot::new(),
             group,
+            target_bps: AtomicU64::new(0),
+            sent_pictures: stats::Pictures::default(),
+            received_pictures: stats::Pictures::default(),
         });
 
         let mut media_engine = media_engine()?;
-        let registry = register_default_interceptors(Registry::new(), &mut media_engine)?;
+        // Retransmissions and key-frame requests, sender and receiver reports,
+        // and send-side congestion control: transport-wide sequence numbers on
+        // what leaves, feedback on what arrives (for the peer's, or the relay's,
+        // estimate), and Google congestion control over the peer's feedback,
+        // whose estimate the video encoder follows (`adapt`). No pacer: it
+        // would queue behind the estimate, and after a blackout (the estimate
+        // at its floor, the encoder not yet down) audio would wait seconds
+        // behind stale video. The encoder following the estimate is the
+        // pacing; GCC's arrival groups absorb a frame's burst.
+        // Retransmission requests go for the last 128 packets only (under a
+        // second of video), three times at most each: after a blackout, or on
+        // a path that drops what exceeds its rate, asking for everything again
+        // and again was a storm of megabits (the H.264 codec above declares
+        // the feedback).
+        let registry = Registry::new()
+            .with(Slot::NackResponder, NackResponderBuilder::new().build())
+            .with(
+                Slot::NackGenerator,
+                NackGeneratorBuilder::new()
+                    .with_size(128)
+                    .with_max_nacks_per_packet(3)
+                    .build(),
+            );
+        configure_simulcast_extension_headers(&mut media_engine)?;
+        let registry = configure_rtcp_reports(registry);
+        let registry = configure_twcc(registry, &mut media_engine)?;
+        let most = (f64::from(shared.config.video.bitrate)
+            + f64::from(shared.config.audio_bitrate.max(0) as u32)
+            + 16_000.0)
+            / 0.85;
+        let registry = registry.with(
+            Slot::CongestionControl,
+            CongestionControlBuilder::new(Gcc::new(
+                adapt::INITIAL_BPS,
+                adapt::MIN_BPS,
+                most.max(adapt::MIN_BPS),
+            ))
+            .build(),
+        );
         let ice_servers = shared
             .config
             .ice_servers
@@ -433,6 +521,7 @@ impl CallEngine {
             .build()
             .await?;
         let pc: Arc<dyn PeerConnection> = Arc::new(pc);
+        tokio::spawn(follow_estimate(pc.clone(), shared.clone()));
 
         let engine = Self {
             pc,
@@ -621,6 +710,9 @@ impl CallEngine {
             group.mixer.remove(from);
             let mut videos = group.videos.lock().unwrap_or_else(|e| e.into_inner());
             videos.remove(&from);
+            let mut senders = group.senders.lock().unwrap_or_else(|e| e.into_inner());
+            senders.retain(|_, user| *user != from);
+            self.shared.received_pictures.forget(Some(from));
         }
     }
 
@@ -629,18 +721,36 @@ impl CallEngine {
         self.shared.remote_video.latest()
     }
 
-    /// Round-trip time, loss and bitrates. Bitrates are averaged since the previous
-    /// call (or since the start).
+    /// Round-trip time, loss, jitter, bitrates (and the path's estimate),
+    /// codecs, picture sizes and rates; in a group call, the same per other
+    /// participant. Bitrates are averaged since the previous call (or since
+    /// the start).
     pub async fn stats(&self) -> CallStats {
         let report = self
             .pc
             .get_stats(Instant::now(), webrtc::peer_connection::StatsSelector::None)
             .await;
+        let senders = self
+            .shared
+            .group
+            .as_ref()
+            .map(|g| g.senders.lock().unwrap_or_else(|e| e.into_inner()).clone())
+            .unwrap_or_default();
+        let video = self.shared.has_video_track.load(Ordering::Acquire)
+            || self.shared.group.is_some()
+            || self.shared.received_pictures.read(None).is_some();
+        let context = stats::Context {
+            senders: &senders,
+            sent: &self.shared.sent_pictures,
+            received: &self.shared.received_pictures,
+            group: self.shared.group.is_some(),
+            video,
+        };
         let mut previous = match self.stats.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        stats::summarise(&report, &mut previous, Instant::now())
+        stats::summarise(&report, &mut previous, Instant::now(), &context)
     }
 
     /// Ends the call: stops capture and playback threads and closes the connection.

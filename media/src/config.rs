@@ -25,6 +25,10 @@ pub enum AudioSource {
     Device(Option<String>),
 }
 
+/// The noise of [`VideoSource::GrainyPattern`]: about a cheap webcam's in
+/// dim light.
+const GRAIN: u8 = 10;
+
 /// Where outgoing video comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VideoSource {
@@ -32,6 +36,16 @@ pub enum VideoSource {
     None,
     /// The moving test pattern.
     Pattern {
+        /// Width in pixels (even).
+        width: usize,
+        /// Height in pixels (even).
+        height: usize,
+        /// Frames a second.
+        fps: u32,
+    },
+    /// The moving test pattern with a camera's sensor noise: as hungry for
+    /// bits as a real camera (benchmarks, and tests of a narrow path).
+    GrainyPattern {
         /// Width in pixels (even).
         width: usize,
         /// Height in pixels (even).
@@ -156,6 +170,9 @@ impl VideoSource {
             VideoSource::Pattern { width, height, fps } => {
                 Some(Box::new(PatternSource::new(*width, *height, *fps)?))
             }
+            VideoSource::GrainyPattern { width, height, fps } => Some(Box::new(
+                PatternSource::new(*width, *height, *fps)?.with_grain(GRAIN),
+            )),
             VideoSource::Camera(name) => Some(Box::new(open_camera(name.as_deref())?)),
             VideoSource::Screen(target) => Some(Box::new(ScreenSource::open(target)?)),
             VideoSource::SyntheticScreen { width, height, fps } => {

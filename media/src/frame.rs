@@ -107,6 +107,42 @@ impl I420Frame {
 }
 
 impl I420Frame {
+    /// The picture at half its width and height (each rounded down to even),
+    /// every output pixel the mean of a 2×2 block: what a call sends when the
+    /// path has too little room for the full size.
+    pub fn half(&self) -> I420Frame {
+        let mut out = I420Frame::black(self.width / 2, self.height / 2);
+        let (w, h) = (out.width, out.height);
+        if w == 0 || h == 0 {
+            return out;
+        }
+        let luma = w * h;
+        let (y_out, chroma_out) = out.data.split_at_mut(luma);
+        let (u_out, v_out) = chroma_out.split_at_mut(luma / 4);
+        shrink(self.y(), self.width, y_out, w, h);
+        shrink(self.u(), self.width / 2, u_out, w / 2, h / 2);
+        shrink(self.v(), self.width / 2, v_out, w / 2, h / 2);
+        out
+    }
+}
+
+/// Averages 2×2 blocks of the plane `src` (rows `stride` wide) into `dst`
+/// (`w × h`).
+fn shrink(src: &[u8], stride: usize, dst: &mut [u8], w: usize, h: usize) {
+    for row in 0..h {
+        let top = &src[2 * row * stride..][..2 * w];
+        let bottom = &src[(2 * row + 1) * stride..][..2 * w];
+        for (col, out) in dst[row * w..][..w].iter_mut().enumerate() {
+            let sum = u16::from(top[2 * col])
+                + u16::from(top[2 * col + 1])
+                + u16::from(bottom[2 * col])
+                + u16::from(bottom[2 * col + 1]);
+            *out = ((sum + 2) / 4) as u8;
+        }
+    }
+}
+
+impl I420Frame {
     /// Converts to RGBA, keeping every `step`-th pixel in each direction (1 = full
     /// size, 2 = half): cheap enough for a local preview.
     pub fn to_rgba(&self, step: usize) -> RgbaFrame {
@@ -256,6 +292,34 @@ impl FrameSlot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn half_size_keeps_the_colours_where_they_were() {
+        // Left half red, right half blue, 64×36 (odd halves: 32×18, chroma 16×9).
+        let (w, h) = (64, 36);
+        let mut rgb = Vec::with_capacity(w * h * 3);
+        for _ in 0..h {
+            for x in 0..w {
+                rgb.extend_from_slice(if x < w / 2 {
+                    &[255, 0, 0]
+                } else {
+                    &[0, 0, 255]
+                });
+            }
+        }
+        let half = I420Frame::from_rgb(&rgb, w, h).half();
+        assert_eq!((half.width, half.height), (32, 18));
+        assert_eq!(half.data.len(), 32 * 18 * 3 / 2);
+        let rgba = half.to_rgba(1);
+        let at = |x, y| {
+            let p = rgba.pixel(x, y).unwrap();
+            [p[0], p[1], p[2]]
+        };
+        assert!(at(4, 9)[0] > 200 && at(4, 9)[2] < 60, "{:?}", at(4, 9));
+        assert!(at(28, 9)[2] > 200 && at(28, 9)[0] < 60, "{:?}", at(28, 9));
+        // A picture too small to halve is an empty one, not a panic.
+        assert_eq!(I420Frame::black(2, 2).half().data.len(), 0);
+    }
 
     #[test]
     fn colours_survive_a_yuv_round_trip() {

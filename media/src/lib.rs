@@ -66,7 +66,7 @@ pub mod sound;
 pub mod source;
 pub mod voice;
 
-pub use call::{CallEngine, CallEvent, CallStats, Role};
+pub use call::{CallEngine, CallEvent, CallStats, ParticipantStats, Role, VideoStats};
 pub use config::{AudioSink, AudioSource, IceServer, MediaConfig, VideoSource};
 pub use error::{Error, Result};
 pub use frame::{AudioFrame, FrameSlot, I420Frame, RgbaFrame};

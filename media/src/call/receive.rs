@@ -71,9 +71,21 @@ pub(super) fn start(shared: Arc<Shared>, track: Arc<dyn TrackRemote>) {
             tracing::error!(%error, "cannot start a decoder thread");
             return;
         }
+        let mut known_ssrc = None;
         while let Some(event) = track.poll().await {
             let delivered = match event {
-                TrackRemoteEvent::OnRtpPacket(packet) => tx.send(packet).is_ok(),
+                TrackRemoteEvent::OnRtpPacket(packet) => {
+                    let ssrc = packet.header.ssrc;
+                    if known_ssrc != Some(ssrc) {
+                        known_ssrc = Some(ssrc);
+                        if let (Some(group), Some(from)) = (&shared.group, from) {
+                            let mut senders =
+                                group.senders.lock().unwrap_or_else(|e| e.into_inner());
+                            senders.insert(ssrc, from);
+                        }
+                    }
+                    tx.send(packet).is_ok()
+                }
                 TrackRemoteEvent::OnEnded => false,
                 _ => true,
             };
@@ -274,6 +286,9 @@ fn video_thread(
             match decoder.decode(&sample.data) {
                 Ok(Some(frame)) => {
                     decoded_any = true;
+                    shared
+                        .received_pictures
+                        .count(from, frame.width, frame.height);
                     if let Some((group, from, slot)) = &slot {
                         slot.publish(frame);
                         if group.first(*from, true) {

@@ -15,9 +15,10 @@ use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::rtp_transceiver::RtpSender;
 
+use super::adapt::Adapter;
 use super::{CallEvent, Shared};
 use crate::codec::audio::OpusEncoder;
-use crate::codec::video::H264Encoder;
+use crate::codec::video::{H264Encoder, VideoEncoderSettings};
 use crate::config::{AudioSource, VideoSource};
 use crate::device::DeviceKind;
 use crate::frame::{AudioFrame, FRAME_MS};
@@ -182,7 +183,16 @@ fn video_fallback(shared: &Shared, source: &VideoSource, error: &Error) -> Video
 }
 
 fn video_loop(shared: &Shared, tx: &mpsc::Sender<Encoded>) {
-    let mut encoder = match H264Encoder::new(shared.config.video) {
+    let mut adapter = Adapter::new(
+        shared.config.video.bitrate,
+        u32::try_from(shared.config.audio_bitrate).unwrap_or(0),
+        shared.video_source.get().0.is_screen(),
+    );
+    let settings = VideoEncoderSettings {
+        bitrate: adapter.current().bitrate,
+        ..shared.config.video
+    };
+    let mut encoder = match H264Encoder::new(settings) {
         Ok(encoder) => encoder,
         Err(error) => {
             tracing::error!(%error, "no video encoder");
@@ -193,6 +203,7 @@ fn video_loop(shared: &Shared, tx: &mpsc::Sender<Encoded>) {
     let mut generation = 0;
     let mut last_sent: Option<Instant> = None;
     let mut preview_count = 0u64;
+    let mut sent_count = 0u64;
     while !shared.is_closed() {
         if !shared.camera_on.load(Ordering::Acquire) {
             // Dropping the capture releases the camera while it is off.
@@ -213,6 +224,7 @@ fn video_loop(shared: &Shared, tx: &mpsc::Sender<Encoded>) {
         let capture = match &mut state {
             VideoState::Off => {
                 (state, generation) = open_video(shared);
+                adapter.set_screen(shared.video_source.get().0.is_screen());
                 shared.keyframe_wanted.store(true, Ordering::Release);
                 continue;
             }
@@ -237,10 +249,31 @@ fn video_loop(shared: &Shared, tx: &mpsc::Sender<Encoded>) {
         if !shared.connected.load(Ordering::Acquire) {
             continue;
         }
+        // The encoder follows the path: its bitrate, and when that is too
+        // little, half the size or half the frames.
+        if let Some(step) = adapter.update(Instant::now(), shared.target()) {
+            tracing::debug!(?step, "video follows the path's estimate");
+            if let Err(error) = encoder.set_bitrate(step.bitrate) {
+                tracing::warn!(%error, "video bitrate not changed");
+            }
+        }
+        let step = adapter.current();
+        sent_count += 1;
+        if !sent_count.is_multiple_of(u64::from(step.frame_divisor.max(1))) {
+            continue;
+        }
+        let halved;
+        // Halving stops at 320 px wide: smaller is not worth watching.
+        let frame = if step.scale > 1 && frame.width >= 2 * 320 {
+            halved = frame.half();
+            &halved
+        } else {
+            &frame
+        };
         if shared.keyframe_wanted.swap(false, Ordering::AcqRel) {
             encoder.force_keyframe();
         }
-        let data = match encoder.encode(&frame) {
+        let data = match encoder.encode(frame) {
             Ok(data) if data.is_empty() => continue,
             Ok(data) => data,
             Err(error) => {
@@ -248,6 +281,7 @@ fn video_loop(shared: &Shared, tx: &mpsc::Sender<Encoded>) {
                 continue;
             }
         };
+        shared.sent_pictures.count(None, frame.width, frame.height);
         // RTP time follows wall time, so skipped frames keep the clock right.
         let now = Instant::now();
         let duration = last_sent.map_or(nominal, |t| now - t);

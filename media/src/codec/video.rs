@@ -68,6 +68,27 @@ impl H264Encoder {
         Ok(bitstream.to_vec())
     }
 
+    /// Changes the target bitrate (the path got narrower or wider). The
+    /// encoder starts over, so the next picture is a key frame; callers change
+    /// it seldom. The same bitrate again changes nothing.
+    pub fn set_bitrate(&mut self, bitrate: u32) -> Result<()> {
+        if bitrate == self.settings.bitrate {
+            return Ok(());
+        }
+        let settings = VideoEncoderSettings {
+            bitrate,
+            ..self.settings
+        };
+        self.inner = build_encoder(settings)?;
+        self.settings = settings;
+        Ok(())
+    }
+
+    /// The target bitrate now.
+    pub fn bitrate(&self) -> u32 {
+        self.settings.bitrate
+    }
+
     /// Makes the next frame a key frame (after loss, or for a new receiver).
     pub fn force_keyframe(&mut self) {
         self.inner.force_intra_frame();

@@ -227,6 +227,47 @@ async fn the_callee_sees_the_moving_pattern() {
     // Content was checked above; this only shows the counters move.
     assert!(stats.packets_received > 30, "{stats:?}");
     assert!(stats.bytes_received > 2_000, "{stats:?}");
+    // The HUD's picture numbers on both ends, and the path's estimate from
+    // the callee's transport-wide feedback.
+    // (The second camera's size.)
+    let received = stats.received_video.expect("the callee counts pictures");
+    assert_eq!((received.width, received.height), (160, 120));
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let fps = callee
+            .engine
+            .stats()
+            .await
+            .received_video
+            .map_or(0.0, |v| v.fps);
+        if fps > 5.0 {
+            assert!(fps < 30.0, "{fps} pictures a second from a 15 fps camera");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the picture rate stays at {fps}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(stats.video_codec, Some("H.264"));
+    assert_eq!(stats.audio_codec, "Opus");
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let sent = loop {
+        let sent = caller.engine.stats().await;
+        if sent.target_bitrate_bps.is_some() {
+            break sent;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no estimate: {sent:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let picture = sent.sent_video.expect("the caller counts pictures");
+    assert_eq!((picture.width, picture.height), (160, 120));
+    let target = sent.target_bitrate_bps.unwrap();
+    assert!((100_000.0..3_000_000.0).contains(&target), "{sent:?}");
     caller.engine.close().await.unwrap();
     callee.engine.close().await.unwrap();
 }

@@ -82,21 +82,33 @@ impl Side {
     }
 }
 
+/// What signalling does to an address on its way (a test's proxy puts
+/// itself in the path by rewriting candidates and SDP).
+pub type Rewrite = Arc<dyn Fn(String) -> String + Send + Sync>;
+
 /// Forwards `from`'s SDP and candidates to `to`, passes everything else on.
 fn pump(
     mut from: mpsc::UnboundedReceiver<CallEvent>,
     to: Arc<CallEngine>,
+    rewrite: Option<Rewrite>,
 ) -> mpsc::UnboundedReceiver<CallEvent> {
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Some(event) = from.recv().await {
             match event {
                 CallEvent::LocalSdp { sdp_type, sdp } => {
+                    let sdp = match &rewrite {
+                        Some(rewrite) => rewrite(sdp),
+                        None => sdp,
+                    };
                     to.set_remote_sdp(sdp_type, sdp)
                         .await
                         .expect("the peer accepts our SDP");
                 }
-                CallEvent::LocalCandidate(candidate) => {
+                CallEvent::LocalCandidate(mut candidate) => {
+                    if let Some(rewrite) = &rewrite {
+                        candidate.candidate = rewrite(candidate.candidate);
+                    }
                     // A candidate may race the close at the end of a test.
                     let _ = to.add_remote_candidate(candidate).await;
                 }
@@ -114,6 +126,16 @@ fn pump(
 /// Starts a call between two engines on loopback and returns once both report
 /// `Connected`.
 pub async fn connect(caller: MediaConfig, callee: MediaConfig) -> (Side, Side) {
+    connect_with(caller, callee, None).await
+}
+
+/// [`connect`], with every candidate and SDP passed through `rewrite` on
+/// its way to the other side.
+pub async fn connect_with(
+    caller: MediaConfig,
+    callee: MediaConfig,
+    rewrite: Option<Rewrite>,
+) -> (Side, Side) {
     let (answerer, answerer_events) = CallEngine::new(callee, Role::Answerer)
         .await
         .expect("answerer builds");
@@ -123,12 +145,12 @@ pub async fn connect(caller: MediaConfig, callee: MediaConfig) -> (Side, Side) {
         .expect("offerer builds");
     let offerer = Arc::new(offerer);
     let mut a = Side {
-        events: pump(offerer_events, answerer.clone()),
+        events: pump(offerer_events, answerer.clone(), rewrite.clone()),
         engine: offerer,
         seen: Vec::new(),
     };
     let mut b = Side {
-        events: pump(answerer_events, a.engine.clone()),
+        events: pump(answerer_events, a.engine.clone(), rewrite),
         engine: answerer,
         seen: Vec::new(),
     };

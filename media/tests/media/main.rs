@@ -8,5 +8,6 @@ mod codec;
 mod common;
 mod devices;
 mod group;
+mod network;
 mod relay;
 mod screen;
