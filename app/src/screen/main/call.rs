@@ -13,7 +13,7 @@
 mod phone;
 pub(super) mod share;
 mod view;
-pub(super) use view::stats_line;
+pub(super) use view::{media_line, participant_line, stats_line};
 
 use phone::VideoKey;
 pub(super) use phone::ice_servers;

@@ -579,12 +579,25 @@ impl Main {
             } else {
                 name(u)
             };
-            container(column![
-                picture,
-                text(label)
-                    .size(12)
-                    .wrapping(iced::widget::text::Wrapping::None)
-            ])
+            let numbers = in_call
+                .stats
+                .as_ref()
+                .and_then(|s| s.participants.iter().find(|p| p.user == *u))
+                .map(|p| {
+                    text(super::call::participant_line(i18n, p))
+                        .size(10)
+                        .style(text::secondary)
+                        .width(TILE_W)
+                });
+            container(
+                column![
+                    picture,
+                    text(label)
+                        .size(12)
+                        .wrapping(iced::widget::text::Wrapping::None)
+                ]
+                .push(numbers),
+            )
             .padding(4)
             .style(move |theme| style::call_tile(theme, speaking))
             .into()
@@ -627,9 +640,11 @@ impl Main {
         ]
         .spacing(8)
         .align_y(iced::Alignment::Center);
-        let numbers = text(super::call::stats_line(i18n, in_call.stats.as_ref()))
-            .size(11)
-            .style(text::secondary);
+        let mut numbers = super::call::stats_line(i18n, in_call.stats.as_ref());
+        if let Some(media) = super::call::media_line(i18n, in_call.stats.as_ref()) {
+            numbers = format!("{numbers}\n{media}");
+        }
+        let numbers = text(numbers).size(11).style(text::secondary);
         let mut strip = column![controls].spacing(8);
         if let Share::Picking(choices) = &in_call.share {
             strip = strip.push(share::picker(

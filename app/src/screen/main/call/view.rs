@@ -105,6 +105,9 @@ impl Main {
                     text(stats_line(i18n, call.stats.as_ref())).size(11),
                 ]
                 .spacing(8);
+                if let Some(media) = media_line(i18n, call.stats.as_ref()) {
+                    info = info.push(text(media).size(11));
+                }
                 for problem in &call.problems {
                     info = info.push(
                         text(i18n.tr_args(
@@ -264,24 +267,82 @@ fn controls<'a>(i18n: &I18n, call: &'a Call) -> Element<'a, Message> {
 /// "RTT 12 ms · loss 0.0% · ↓ 850 kbps · ↑ 900 kbps"; dashes until measured.
 pub fn stats_line(i18n: &I18n, stats: Option<&CallStats>) -> String {
     let dash = || "—".to_string();
-    let (rtt, loss, down, up) = match stats {
+    let ms = |d: Option<std::time::Duration>| d.map(|d| d.as_millis().to_string());
+    let kbps = |bps: f64| format!("{:.0}", bps / 1000.0);
+    let (rtt, jitter, loss, down, up, path) = match stats {
         Some(s) => (
-            s.rtt
-                .map(|r| r.as_millis().to_string())
-                .unwrap_or_else(dash),
+            ms(s.rtt).unwrap_or_else(dash),
+            ms(s.jitter).unwrap_or_else(dash),
             format!("{:.1}", s.loss_fraction * 100.0),
-            format!("{:.0}", s.recv_bitrate_bps / 1000.0),
-            format!("{:.0}", s.send_bitrate_bps / 1000.0),
+            kbps(s.recv_bitrate_bps),
+            kbps(s.send_bitrate_bps),
+            s.target_bitrate_bps.map(kbps).unwrap_or_else(dash),
         ),
-        None => (dash(), dash(), dash(), dash()),
+        None => (dash(), dash(), dash(), dash(), dash(), dash()),
     };
     i18n.tr_args(
         "call-stats",
         &[
             ("rtt", Arg::from(rtt)),
+            ("jitter", Arg::from(jitter)),
             ("loss", Arg::from(loss)),
             ("down", Arg::from(down)),
             ("up", Arg::from(up)),
+            ("path", Arg::from(path)),
+        ],
+    )
+}
+
+/// "640×360 · 15 fps", or a dash while no picture passes.
+fn picture(video: Option<&natter_media::VideoStats>) -> String {
+    match video {
+        Some(v) => format!("{}×{} · {:.0} fps", v.width, v.height, v.fps),
+        None => "—".to_string(),
+    }
+}
+
+/// The second HUD line: codecs, and the pictures sent and received.
+pub fn media_line(i18n: &I18n, stats: Option<&CallStats>) -> Option<String> {
+    let stats = stats?;
+    let codecs = match stats.video_codec {
+        Some(video) => format!("{} · {video}", stats.audio_codec),
+        None => stats.audio_codec.to_string(),
+    };
+    Some(i18n.tr_args(
+        "call-stats-media",
+        &[
+            ("codecs", Arg::from(codecs)),
+            ("sent", Arg::from(picture(stats.sent_video.as_ref()))),
+            (
+                "received",
+                Arg::from(picture(stats.received_video.as_ref())),
+            ),
+        ],
+    ))
+}
+
+/// One group call participant's numbers, for their tile.
+pub fn participant_line(i18n: &I18n, stats: &natter_media::ParticipantStats) -> String {
+    i18n.tr_args(
+        "call-stats-participant",
+        &[
+            (
+                "loss",
+                Arg::from(format!("{:.1}", stats.loss_fraction * 100.0)),
+            ),
+            (
+                "jitter",
+                Arg::from(
+                    stats
+                        .jitter
+                        .map_or("—".to_string(), |j| j.as_millis().to_string()),
+                ),
+            ),
+            (
+                "down",
+                Arg::from(format!("{:.0}", stats.recv_bitrate_bps / 1000.0)),
+            ),
+            ("picture", Arg::from(picture(stats.video.as_ref()))),
         ],
     )
 }

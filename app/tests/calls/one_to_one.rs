@@ -1,228 +1,7 @@
-//! Call flows through the app's screens with `iced_test`: two signed-in apps
-//! against a real relay on 127.0.0.1:0 with real local databases, each with a
-//! real phone whose media is bound to 127.0.0.1 and sends the test tone and
-//! pattern. The harness does what the iced runtime would: it runs the tasks
-//! `update` returns and feeds the session's and the phone's events in.
+//! 1:1 calls: accepted, declined, cancelled, unanswered, busy, the test
+//! sources in settings, and every state the phone reports in words.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
-use std::time::Duration;
-
-use iced::futures::StreamExt;
-use natter::app::{App, Flags, Message, Screen};
-use natter::screen::main::{self, call};
-use natter_i18n::Language;
-use natter_media::phone::PhoneEvent;
-use natter_media::{AudioSink, AudioSource, MediaConfig, VideoSource};
-use natter_proto::model::{ConversationId, MessageBody};
-use natter_server::{Config, Relay};
-
-mod support;
-use support::*;
-use tokio::sync::mpsc;
-
-fn the_call(app: &App) -> Option<&call::Call> {
-    main_of(app).call()
-}
-
-/// One signed-in app with its session and phone events.
-struct Side {
-    app: App,
-    session: natter_net::Events,
-    phone: mpsc::UnboundedReceiver<PhoneEvent>,
-    handle: natter_media::phone::Phone,
-    client: natter_net::Client,
-    _home: tempfile::TempDir,
-}
-
-impl Side {
-    async fn new(relay: &Relay, account: &str) -> Side {
-        let home = tempfile::tempdir().unwrap();
-        let (mut app, task) = App::new(Flags {
-            profile: "p".into(),
-            data_home: home.path().to_path_buf(),
-            server: Some(relay.http_url()),
-            language: Some(Language::EnUs),
-        });
-        drive(&mut app, task).await;
-        let password = format!("{account}-long-password");
-        natter_net::client::register(
-            &relay.http_url(),
-            &natter_proto::rest::RegisterRequest {
-                account: account.into(),
-                password: password.clone(),
-                nickname: account.into(),
-                email: None,
-                phone: None,
-                avatar: None,
-            },
-        )
-        .await
-        .unwrap();
-        // Sign in through the form, as a person would.
-        interact(&mut app, |ui| {
-            ui.click("Account name, e-mail or phone").unwrap();
-            let _ = ui.typewrite(account);
-            ui.click("Password").unwrap();
-            let _ = ui.typewrite(&password);
-            ui.click("Sign in").unwrap();
-        })
-        .await;
-        assert!(matches!(app.screen, Screen::Main(_)), "signed in");
-        let store = app.store().unwrap().clone();
-        let (client, session) = natter_net::Client::resume(store).await.unwrap();
-        let task = app.update(Message::Main(main::Message::Session(
-            main::session::Update::Ready(client.clone()),
-        )));
-        drive(&mut app, task).await;
-        // The phone the subscription would start, on loopback with the tone and
-        // the test pattern.
-        let media = MediaConfig {
-            audio_source: AudioSource::Tone { hz: 440.0 },
-            video_source: VideoSource::Pattern {
-                width: 320,
-                height: 240,
-                fps: 15,
-            },
-            audio_sink: AudioSink::Discard,
-            ..MediaConfig::synthetic()
-        };
-        let (handle, phone) = call::start(&client, media);
-        let task = app.update(Message::Main(main::Message::Call(call::Message::Phone(
-            call::Update::Ready(call::Handle(handle.clone())),
-        ))));
-        drive(&mut app, task).await;
-        Side {
-            app,
-            session,
-            phone,
-            handle,
-            client,
-            _home: home,
-        }
-    }
-
-    /// Applies one pending session or phone event, waiting at most `wait`.
-    async fn step(&mut self, wait: Duration) {
-        let message = tokio::select! {
-            e = self.session.next() => {
-                let Some(e) = e else { return };
-                main::Message::Session(main::session::Update::Event(e))
-            }
-            e = self.phone.recv() => {
-                let Some(e) = e else { return };
-                main::Message::Call(call::Message::Phone(call::Update::Event(e)))
-            }
-            _ = tokio::time::sleep(wait) => return,
-        };
-        let task = self.app.update(Message::Main(message));
-        drive(&mut self.app, task).await;
-    }
-
-    async fn send(&mut self, message: call::Message) {
-        let task = self.app.update(Message::Main(main::Message::Call(message)));
-        drive(&mut self.app, task).await;
-    }
-}
-
-/// Feeds both sides' events until `until` holds for both.
-async fn pump(a: &mut Side, b: &mut Side, what: &str, until: impl Fn(&App, &App) -> bool) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !until(&a.app, &b.app) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}; a: {:?}, b: {:?}",
-            the_call(&a.app).map(|c| &c.stage),
-            the_call(&b.app).map(|c| &c.stage),
-        );
-        a.step(Duration::from_millis(10)).await;
-        b.step(Duration::from_millis(10)).await;
-    }
-}
-
-async fn relay() -> (Relay, tempfile::TempDir) {
-    relay_ringing_for(60_000).await
-}
-
-async fn relay_ringing_for(ms: u64) -> (Relay, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::for_tests(dir.path());
-    config.call_ring_timeout_ms = ms;
-    let relay = Relay::start(config).await.unwrap();
-    (relay, dir)
-}
-
-/// `from` asks `to` to be friends over REST and `to` accepts; returns their
-/// conversation.
-async fn befriend(from: &Side, to: &Side) -> ConversationId {
-    let (tf, tt) = (
-        from.client.token().await.unwrap(),
-        to.client.token().await.unwrap(),
-    );
-    let req = from
-        .client
-        .http()
-        .send_friend_request(&tf, to.client.me(), "")
-        .await
-        .unwrap();
-    to.client
-        .http()
-        .answer_friend_request(&tt, req.id, true)
-        .await
-        .unwrap();
-    let friends = from.client.http().friends(&tf).await.unwrap().friends;
-    friends
-        .iter()
-        .find(|f| f.user.id == to.client.me())
-        .unwrap()
-        .conversation
-}
-
-/// Amy and Bob, friends, with Amy's chat with Bob open.
-async fn friends(relay: &Relay) -> (Side, Side, ConversationId) {
-    let mut a = Side::new(relay, "amy").await;
-    let mut b = Side::new(relay, "bob").await;
-    let conv = befriend(&a, &b).await;
-    pump(&mut a, &mut b, "the new conversation", |a, b| {
-        shows(a, "bob") && shows(b, "amy")
-    })
-    .await;
-    interact(&mut a.app, |ui| {
-        ui.click("bob").unwrap();
-    })
-    .await;
-    (a, b, conv)
-}
-
-/// The call record's words, from the store, as `record` puts them.
-async fn record_text(side: &Side, conv: ConversationId) -> Option<String> {
-    let messages = side.client.store().history(conv, None, 20).await.unwrap();
-    let me = side.client.me();
-    let i18n = natter_i18n::I18n::new(Language::EnUs).unwrap();
-    messages.iter().rev().find_map(|m| match m.body {
-        MessageBody::Call { .. } => call::record(&i18n, &m.body, m.sender == me).map(|r| r.0),
-        _ => None,
-    })
-}
-
-/// Waits until the call record reached both sides and both chats show it.
-async fn records_shown(a: &mut Side, b: &mut Side, conv: ConversationId) -> (String, String) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        if let (Some(ra), Some(rb)) = (record_text(a, conv).await, record_text(b, conv).await)
-            && shows(&a.app, &ra)
-            && shows(&b.app, &rb)
-        {
-            return (ra, rb);
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "call records not shown"
-        );
-        a.step(Duration::from_millis(20)).await;
-        b.step(Duration::from_millis(20)).await;
-    }
-}
+use super::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn video_call_accepted_shows_video_then_both_chats_record_it() {
@@ -547,7 +326,41 @@ async fn call_states_in_words_from_phone_events() {
     .await;
     assert!(shows(&a.app, "0:00"), "the duration starts");
     assert!(shows(&a.app, "Waiting for video…"));
-    assert!(shows(&a.app, "RTT — ms · loss —% · ↓ — kbps · ↑ — kbps"));
+    assert!(shows(
+        &a.app,
+        "RTT — ms · jitter — ms · loss —% · ↓ — kbps · ↑ — kbps (path — kbps)"
+    ));
+    // The HUD's numbers once the call reports them.
+    a.send(call::Message::Stats(Some(natter_media::CallStats {
+        rtt: Some(Duration::from_millis(120)),
+        jitter: Some(Duration::from_millis(8)),
+        loss_fraction: 0.05,
+        recv_bitrate_bps: 600_000.0,
+        send_bitrate_bps: 700_000.0,
+        target_bitrate_bps: Some(900_000.0),
+        audio_codec: "Opus",
+        video_codec: Some("H.264"),
+        sent_video: Some(natter_media::VideoStats {
+            width: 640,
+            height: 360,
+            fps: 15.0,
+        }),
+        received_video: Some(natter_media::VideoStats {
+            width: 320,
+            height: 180,
+            fps: 12.2,
+        }),
+        ..Default::default()
+    })))
+    .await;
+    assert!(shows(
+        &a.app,
+        "RTT 120 ms · jitter 8 ms · loss 5.0% · ↓ 600 kbps · ↑ 700 kbps (path 900 kbps)"
+    ));
+    assert!(shows(
+        &a.app,
+        "Opus · H.264 · sending 640×360 · 15 fps · receiving 320×180 · 12 fps"
+    ));
     a.send(event(PhoneEvent::Problem {
         call_id: "z".into(),
         message: "camera: no camera found".into(),
@@ -631,146 +444,4 @@ async fn calling_someone_already_in_a_call_is_busy() {
     }
     assert!(the_call(&a.app).unwrap().is_connected());
     assert!(the_call(&b.app).unwrap().is_connected());
-}
-
-impl Side {
-    async fn group(&mut self, message: main::group_call::Message) {
-        let task = self
-            .app
-            .update(Message::Main(main::Message::GroupCall(message)));
-        drive(&mut self.app, task).await;
-    }
-}
-
-/// Feeds every side's events (and the group call's ticks) until `until` holds.
-async fn pump_all(sides: &mut [&mut Side], what: &str, until: impl Fn(&[&mut Side]) -> bool) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !until(sides) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}: {:?}",
-            sides
-                .iter()
-                .map(|s| {
-                    let m = main_of(&s.app);
-                    (
-                        m.group_call()
-                            .map(|c| (c.participants().len(), c.pictured(), c.is_connected())),
-                        m.group_calls().values().cloned().collect::<Vec<_>>(),
-                    )
-                })
-                .collect::<Vec<_>>()
-        );
-        for side in sides.iter_mut() {
-            side.step(Duration::from_millis(10)).await;
-            side.group(main::group_call::Message::Tick).await;
-        }
-    }
-}
-
-/// A group call from the group's header: Amy starts it, Bob's header offers to
-/// join while it rings, both see each other's picture in the strip, Cat sees
-/// who is in it; the last one to leave ends it with one record.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_group_call_from_the_header() {
-    let (relay, _dir) = relay().await;
-    let mut amy = Side::new(&relay, "amy").await;
-    let mut bob = Side::new(&relay, "bob").await;
-    let mut cat = Side::new(&relay, "cat").await;
-    befriend(&amy, &bob).await;
-    befriend(&amy, &cat).await;
-    let token = amy.client.token().await.unwrap();
-    let team = amy
-        .client
-        .http()
-        .create_group(&token, "team", vec![bob.client.me(), cat.client.me()])
-        .await
-        .unwrap()
-        .id;
-    for (side, width) in [(&mut amy, 240), (&mut bob, 320)] {
-        let Screen::Main(main) = &mut side.app.screen else {
-            panic!("signed in")
-        };
-        main.use_media_for_group_calls(MediaConfig {
-            audio_source: AudioSource::Tone { hz: 440.0 },
-            video_source: VideoSource::Pattern {
-                width,
-                height: width * 3 / 4,
-                fps: 15,
-            },
-            audio_sink: AudioSink::Discard,
-            ..MediaConfig::synthetic()
-        });
-    }
-    pump_all(&mut [&mut amy, &mut bob, &mut cat], "the group", |s| {
-        s.iter().all(|s| shows(&s.app, "team"))
-    })
-    .await;
-    for side in [&mut amy, &mut bob, &mut cat] {
-        interact(&mut side.app, |ui| {
-            ui.click("team").unwrap();
-        })
-        .await;
-    }
-    interact(&mut amy.app, |ui| {
-        ui.click("Start a group video call").unwrap();
-    })
-    .await;
-    pump_all(
-        &mut [&mut amy, &mut bob, &mut cat],
-        "the call ringing",
-        |s| shows(&s[0].app, "Leave") && shows(&s[1].app, "Incoming group call · Join (1)"),
-    )
-    .await;
-    interact(&mut bob.app, |ui| {
-        ui.click("Incoming group call · Join (1)").unwrap();
-    })
-    .await;
-    pump_all(
-        &mut [&mut amy, &mut bob, &mut cat],
-        "pictures both ways",
-        |s| {
-            [&s[0], &s[1]].iter().all(|side| {
-                main_of(&side.app).group_call().is_some_and(|c| {
-                    c.participants().len() == 2 && c.pictured() == 2 && c.is_connected()
-                })
-            }) && shows(&s[2].app, "Incoming group call · Join (2)")
-        },
-    )
-    .await;
-    assert!(shows(&amy.app, "In the group call · 2 taking part"));
-    if let Some(dir) = std::env::var_os("NATTER_SNAPSHOTS") {
-        let dir = std::path::Path::new(&dir);
-        snapshots(&mut amy.app, dir, "group-call");
-        snapshots(&mut cat.app, dir, "group-call-join");
-    }
-    assert!(shows(&bob.app, "amy"));
-    assert!(main_of(&cat.app).group_calls().contains_key(&team));
-
-    for side in [&mut bob, &mut amy] {
-        interact(&mut side.app, |ui| {
-            ui.click("Leave").unwrap();
-        })
-        .await;
-    }
-    pump_all(&mut [&mut amy, &mut bob, &mut cat], "the call over", |s| {
-        s.iter().all(|side| {
-            let m = main_of(&side.app);
-            m.group_call().is_none() && m.group_calls().is_empty()
-        })
-    })
-    .await;
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        let messages = cat.client.store().history(team, None, 20).await.unwrap();
-        if let Some(participants) = messages.iter().find_map(|m| match &m.body {
-            MessageBody::Call { participants, .. } => Some(participants.clone()),
-            _ => None,
-        }) {
-            assert_eq!(participants, vec![amy.client.me(), bob.client.me()]);
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "no call record");
-        cat.step(Duration::from_millis(20)).await;
-    }
 }
