@@ -201,6 +201,9 @@ pub(crate) struct Shared {
     /// The congestion controller's latest estimate in bits a second (as
     /// `f64` bits; 0: none yet), which the video encoder follows.
     pub(crate) target_bps: AtomicU64,
+    /// The most the other side takes on this device's video stream, in bits
+    /// a second (its description's `b=AS` / `b=TIAS`; 0: no limit).
+    pub(crate) video_limit_bps: AtomicU64,
     /// Pictures sent, for the stats.
     pub(crate) sent_pictures: stats::Pictures,
     /// Pictures decoded, per sender, for the stats.
@@ -241,10 +244,15 @@ impl Shared {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// The path's estimated capacity, once the receiver's feedback gave one.
+    /// What the video may use: the path's estimated capacity, once the
+    /// receiver's feedback gave one, within the limit the other side set.
     pub(crate) fn target(&self) -> Option<f64> {
         let bits = self.target_bps.load(Ordering::Acquire);
-        (bits != 0).then(|| f64::from_bits(bits))
+        let estimate = (bits != 0).then(|| f64::from_bits(bits));
+        match self.video_limit_bps.load(Ordering::Acquire) {
+            0 => estimate,
+            limit => Some(estimate.map_or(limit as f64, |e| e.min(limit as f64))),
+        }
     }
 }
 
@@ -435,6 +443,7 @@ impl CallEngine {
             local_video: FrameSlot::new(),
             group,
             target_bps: AtomicU64::new(0),
+            video_limit_bps: AtomicU64::new(0),
             sent_pictures: stats::Pictures::default(),
             received_pictures: stats::Pictures::default(),
         });

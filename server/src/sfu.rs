@@ -23,9 +23,11 @@ use std::time::Duration;
 
 use natter_proto::call::{CallNotice, IceCandidate, SdpType};
 use natter_proto::model::UserId;
-use rtc::interceptor::Registry;
+use rtc::interceptor::{NackGeneratorBuilder, NackResponderBuilder, Registry, Slot};
 use rtc::media_stream::MediaStreamTrack;
-use rtc::peer_connection::configuration::interceptor_registry::register_default_interceptors;
+use rtc::peer_connection::configuration::interceptor_registry::{
+    configure_rtcp_reports, configure_simulcast_extension_headers, configure_twcc_receiver_only,
+};
 use rtc::peer_connection::configuration::media_engine::{
     MIME_TYPE_H264, MIME_TYPE_OPUS, MediaEngine,
 };
@@ -64,6 +66,11 @@ pub struct SfuConfig {
     pub max_participants: usize,
     /// Most group calls running on this relay at once.
     pub max_calls: usize,
+    /// Most kilobits a second one stream (a device's audio, or its video)
+    /// may carry up to the relay. The relay's offer says so (`b=AS` on the
+    /// sections the device sends on) and the relay drops what a stream
+    /// sends beyond it, after a second's worth of burst.
+    pub max_stream_kbps: u32,
 }
 
 impl Default for SfuConfig {
@@ -73,6 +80,7 @@ impl Default for SfuConfig {
             bind: None,
             max_participants: 16,
             max_calls: 64,
+            max_stream_kbps: 2_500,
         }
     }
 }
@@ -94,6 +102,8 @@ pub struct Room {
     call_id: String,
     bind: IpAddr,
     signal: Signal,
+    /// Most bits a second one stream may carry up to the relay.
+    max_stream_bps: u64,
     members: RwLock<HashMap<Key, Arc<Member>>>,
 }
 
@@ -102,6 +112,8 @@ struct Inbound {
     kind: RtpCodecKind,
     codec: RTCRtpCodec,
     remote: Arc<dyn TrackRemote>,
+    /// What it may send.
+    allowance: Mutex<Allowance>,
     /// Where it goes: the receiving device, its local track and that track's SSRC.
     subscribers: RwLock<Vec<(Key, Arc<TrackLocalStaticRTP>, u32)>>,
 }
@@ -183,17 +195,46 @@ fn media_engine() -> Result<MediaEngine> {
     Ok(engine)
 }
 
+/// What runs on every packet in and out of a device's connection with the
+/// relay: retransmissions both ways, sender and receiver reports, and
+/// transport-wide feedback on what arrives, which the sender's congestion
+/// control follows. The relay asks again only for the last 128 packets of a
+/// stream (under a second of video), three times at most each: after a
+/// sender's blackout, asking for everything again and again would be a storm
+/// on the very path that just failed.
+fn interceptors(engine: &mut MediaEngine) -> Result<Registry> {
+    let registry = Registry::new()
+        .with(Slot::NackResponder, NackResponderBuilder::new().build())
+        .with(
+            Slot::NackGenerator,
+            NackGeneratorBuilder::new()
+                .with_size(NACK_WINDOW)
+                .with_max_nacks_per_packet(NACKS_PER_PACKET)
+                .build(),
+        );
+    configure_simulcast_extension_headers(engine).map_err(internal)?;
+    let registry = configure_twcc_receiver_only(registry, engine).map_err(internal)?;
+    Ok(configure_rtcp_reports(registry))
+}
+
+/// Packets of a stream the relay may ask to have sent again.
+const NACK_WINDOW: u16 = 128;
+/// Times the relay asks for one lost packet.
+const NACKS_PER_PACKET: u16 = 3;
+
 fn internal(e: impl std::fmt::Display) -> Error {
     Error::Internal(format!("media: {e}"))
 }
 
 impl Room {
-    /// An empty room for call `call_id`, receiving media on `bind`.
-    pub fn new(call_id: &str, bind: IpAddr, signal: Signal) -> Arc<Room> {
+    /// An empty room for call `call_id`, receiving media on `bind`, each
+    /// stream up to `max_stream_kbps`.
+    pub fn new(call_id: &str, bind: IpAddr, max_stream_kbps: u32, signal: Signal) -> Arc<Room> {
         Arc::new(Room {
             call_id: call_id.to_owned(),
             bind,
             signal,
+            max_stream_bps: u64::from(max_stream_kbps.max(1)) * 1_000,
             members: RwLock::default(),
         })
     }
@@ -222,8 +263,7 @@ impl Room {
     /// already forwarded and sends it the relay's offer.
     pub async fn join(self: &Arc<Self>, key: Key) -> Result<()> {
         let mut engine = media_engine()?;
-        let registry =
-            register_default_interceptors(Registry::new(), &mut engine).map_err(internal)?;
+        let registry = interceptors(&mut engine)?;
         let settings = SettingEngineBuilder::new()
             .with_ice_connection_attempts(Some(Duration::from_millis(50)), None)
             .with_prflx_acceptance_min_wait(Some(Duration::from_millis(100)))
@@ -436,7 +476,7 @@ impl Room {
                 return;
             }
         };
-        let sdp = offer.sdp.clone();
+        let sdp = with_stream_limit(&offer.sdp, self.max_stream_bps / 1_000);
         if let Err(e) = member.pc.set_local_description(offer).await {
             tracing::warn!(error = %e, "group call offer not applied");
             return;
@@ -497,6 +537,7 @@ impl Room {
             kind,
             codec,
             remote: remote.clone(),
+            allowance: Mutex::new(Allowance::new(self.max_stream_bps)),
             subscribers: RwLock::default(),
         });
         member
@@ -603,6 +644,15 @@ async fn forward(inbound: Arc<Inbound>) {
     while let Some(event) = inbound.remote.poll().await {
         match event {
             TrackRemoteEvent::OnRtpPacket(packet) => {
+                let size = packet.payload.len() + RTP_HEADER_BYTES;
+                let allowed = inbound
+                    .allowance
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take(size, std::time::Instant::now());
+                if !allowed {
+                    continue;
+                }
                 let targets: Vec<(Arc<TrackLocalStaticRTP>, u32)> = inbound
                     .subscribers
                     .read()
@@ -627,6 +677,84 @@ async fn forward(inbound: Arc<Inbound>) {
             _ => {}
         }
     }
+}
+
+/// Bytes of an RTP packet besides its payload (the fixed header), counted
+/// against a stream's allowance.
+const RTP_HEADER_BYTES: usize = 12;
+
+/// A stream's allowance: a bucket of bytes filled at the stream's limit,
+/// holding at most a second's worth; a packet the bucket cannot pay for is
+/// dropped.
+struct Allowance {
+    bytes_per_sec: f64,
+    bytes: f64,
+    at: Option<std::time::Instant>,
+    dropped: u64,
+    /// When the last drop was logged.
+    told: Option<std::time::Instant>,
+}
+
+impl Allowance {
+    fn new(bits_per_sec: u64) -> Allowance {
+        let bytes_per_sec = bits_per_sec as f64 / 8.0;
+        Allowance {
+            bytes_per_sec,
+            bytes: bytes_per_sec,
+            at: None,
+            dropped: 0,
+            told: None,
+        }
+    }
+
+    /// Whether a packet of `size` bytes arriving `now` may be forwarded.
+    fn take(&mut self, size: usize, now: std::time::Instant) -> bool {
+        if let Some(at) = self.at {
+            let refill = now.saturating_duration_since(at).as_secs_f64() * self.bytes_per_sec;
+            self.bytes = (self.bytes + refill).min(self.bytes_per_sec);
+        }
+        self.at = Some(now);
+        let size = size as f64;
+        if self.bytes >= size {
+            self.bytes -= size;
+            return true;
+        }
+        self.dropped += 1;
+        if self.told.is_none_or(|t| now - t >= Duration::from_secs(1)) {
+            self.told = Some(now);
+            tracing::info!(
+                dropped = self.dropped,
+                limit_kbps = self.bytes_per_sec * 8.0 / 1_000.0,
+                "a group call stream is over the relay's limit"
+            );
+        }
+        false
+    }
+}
+
+/// The relay's offer with `b=AS:kbps` on every section the device sends on
+/// (the relay's `recvonly` ones), after the section's connection line: the
+/// most each of its streams may carry.
+fn with_stream_limit(sdp: &str, kbps: u64) -> String {
+    let mut out = String::with_capacity(sdp.len() + 64);
+    for (i, section) in sdp.split("\r\nm=").enumerate() {
+        if i > 0 {
+            out.push_str("\r\nm=");
+        }
+        let receives = i > 0 && section.contains("\r\na=recvonly");
+        match section.find("\r\nc=") {
+            Some(at) if receives => {
+                let end = section[at + 2..]
+                    .find("\r\n")
+                    .map_or(section.len(), |n| at + 2 + n);
+                out.push_str(&section[..end]);
+                out.push_str(&format!("\r\nb=AS:{kbps}"));
+                out.push_str(&section[end..]);
+            }
+            _ => out.push_str(section),
+        }
+    }
+    out
 }
 
 async fn request_keyframe(remote: &Arc<dyn TrackRemote>) {
@@ -685,6 +813,55 @@ impl PeerConnectionEventHandler for Handler {
         if let Some(room) = self.room.upgrade() {
             let key = self.key.clone();
             tokio::spawn(async move { room.add_inbound(&key, track).await });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_offer_names_the_limit_on_what_the_device_sends() {
+        let sdp = "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n\
+            m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=recvonly\r\n\
+            m=video 9 UDP/TLS/RTP/SAVPF 102\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=recvonly\r\n\
+            m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\na=sendonly\r\n";
+        let limited = with_stream_limit(sdp, 300);
+        let sections: Vec<&str> = limited.split("\r\nm=").collect();
+        assert_eq!(sections.len(), 4);
+        assert!(!sections[0].contains("b=AS"));
+        for upstream in &sections[1..3] {
+            assert!(
+                upstream.contains("\r\nc=IN IP4 0.0.0.0\r\nb=AS:300\r\na=mid:"),
+                "{upstream}"
+            );
+        }
+        assert!(!sections[3].contains("b=AS"), "{}", sections[3]);
+        assert_eq!(limited.len(), sdp.len() + 2 * "\r\nb=AS:300".len());
+    }
+
+    #[test]
+    fn a_stream_over_its_limit_loses_what_exceeds_it() {
+        // 80 kbit/s = 10,000 bytes a second, a second's worth of burst.
+        let mut allowance = Allowance::new(80_000);
+        let start = std::time::Instant::now();
+        let mut passed = 0;
+        // 1,000-byte packets at 40 a second (4× the limit) for 5 s.
+        for i in 0..200u32 {
+            let now = start + Duration::from_millis(u64::from(i) * 25);
+            if allowance.take(1_000, now) {
+                passed += 1;
+            }
+        }
+        // The burst (10) and then 10 a second for the 4.975 s after it.
+        assert!((55..=61).contains(&passed), "{passed} passed");
+        assert_eq!(allowance.dropped, 200 - passed);
+        // Within the limit, nothing is lost.
+        let mut allowance = Allowance::new(80_000);
+        for i in 0..100u32 {
+            let now = start + Duration::from_millis(u64::from(i) * 100);
+            assert!(allowance.take(1_000, now), "packet {i}");
         }
     }
 }

@@ -61,6 +61,7 @@ impl CallEngine {
             _ => {}
         }
         let offer_has_video = sdp.lines().any(|line| line.starts_with("m=video"));
+        let video_limit = video_limit(&sdp);
         let description = match sdp_type {
             SdpType::Offer => RTCSessionDescription::offer(sdp),
             SdpType::Answer => RTCSessionDescription::answer(sdp),
@@ -71,6 +72,9 @@ impl CallEngine {
             .await
             .map_err(|e| Error::Signalling(format!("SDP rejected: {e}")))?;
         negotiation.remote_set = true;
+        self.shared
+            .video_limit_bps
+            .store(video_limit.unwrap_or(0), Ordering::Release);
 
         if sdp_type == SdpType::Offer {
             // Tracks go in after the first offer so they take over the offered
@@ -196,5 +200,46 @@ impl CallEngine {
         negotiation.offer_pending = true;
         self.shared.emit_local_sdp(SdpType::Offer, sdp);
         Ok(())
+    }
+}
+
+/// The most the side that wrote `sdp` takes on the first video section, in
+/// bits a second: its `b=TIAS` (bits) or `b=AS` (kilobits), if any.
+fn video_limit(sdp: &str) -> Option<u64> {
+    let mut in_video = false;
+    let mut limit = None;
+    for line in sdp.lines() {
+        if let Some(media) = line.strip_prefix("m=") {
+            if limit.is_some() {
+                break;
+            }
+            in_video = media.starts_with("video");
+        } else if in_video {
+            if let Some(kbps) = line.strip_prefix("b=AS:") {
+                limit = limit.or(kbps.trim().parse::<u64>().ok().map(|k| k * 1_000));
+            } else if let Some(bps) = line.strip_prefix("b=TIAS:") {
+                limit = bps.trim().parse::<u64>().ok().or(limit);
+            }
+        }
+    }
+    limit.filter(|l| *l > 0)
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::video_limit;
+
+    #[test]
+    fn the_video_sections_bandwidth_line_is_the_limit() {
+        let sdp = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\nb=AS:64\r\n\
+                   m=video 9 UDP/TLS/RTP/SAVPF 102\r\nc=IN IP4 0.0.0.0\r\nb=AS:300\r\na=mid:1\r\n";
+        assert_eq!(video_limit(sdp), Some(300_000));
+        let tias = sdp.replace("b=AS:300", "b=TIAS:250000");
+        assert_eq!(video_limit(&tias), Some(250_000));
+        assert_eq!(video_limit(&sdp.replace("b=AS:300\r\n", "")), None);
+        assert_eq!(
+            video_limit("v=0\r\nm=video 9 RTP/AVP 102\r\nb=AS:nonsense\r\n"),
+            None
+        );
     }
 }

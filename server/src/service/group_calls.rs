@@ -190,7 +190,12 @@ impl Service {
             user: from.user,
             device: from.device.to_owned(),
         };
-        let room = Room::new(&call_id, self.media_bind(), self.group_signal());
+        let room = Room::new(
+            &call_id,
+            self.media_bind(),
+            self.config.sfu.max_stream_kbps,
+            self.group_signal(),
+        );
         let nonce = rand::random();
         let ringing: HashSet<UserId> = members
             .iter()
