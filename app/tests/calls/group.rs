@@ -109,6 +109,18 @@ async fn a_group_call_from_the_header() {
     )
     .await;
     assert!(shows(&amy.app, "In the group call · 2 taking part"));
+    // The numbers: under the strip what Amy sends, on Bob's tile what
+    // arrives from him; nothing claims a single received picture.
+    pump_all(
+        &mut [&mut amy, &mut bob, &mut cat],
+        "the call's numbers",
+        |s| {
+            shows_part(&s[0].app, "Opus · H.264 · sending 240×180 · ")
+                && shows_part(&s[0].app, " kbps · 320×240 · ")
+        },
+    )
+    .await;
+    assert!(!shows_part(&amy.app, "receiving"));
     if let Some(dir) = std::env::var_os("NATTER_SNAPSHOTS") {
         let dir = std::path::Path::new(&dir);
         snapshots(&mut amy.app, dir, "group-call");

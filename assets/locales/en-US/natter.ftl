@@ -298,6 +298,7 @@ call-video-paused = Their camera is off
 call-self-view-off = Your camera is off
 call-stats = RTT { $rtt } ms · jitter { $jitter } ms · loss { $loss }% · ↓ { $down } kbps · ↑ { $up } kbps (path { $path } kbps)
 call-stats-media = { $codecs } · sending { $sent } · receiving { $received }
+call-stats-media-group = { $codecs } · sending { $sent }
 call-stats-participant = loss { $loss }% · jitter { $jitter } ms · ↓ { $down } kbps · { $picture }
 call-problem = ⚠ A device could not be used: { $detail }
 call-ended = Call ended · { $duration }

@@ -276,6 +276,7 @@ call-video-paused = 对方已关闭摄像头
 call-self-view-off = 你的摄像头已关闭
 call-stats = 延迟 { $rtt } 毫秒 · 抖动 { $jitter } 毫秒 · 丢包 { $loss }% · ↓ { $down } kbps · ↑ { $up } kbps(链路 { $path } kbps)
 call-stats-media = { $codecs } · 发送 { $sent } · 接收 { $received }
+call-stats-media-group = { $codecs } · 发送 { $sent }
 call-stats-participant = 丢包 { $loss }% · 抖动 { $jitter } 毫秒 · ↓ { $down } kbps · { $picture }
 call-problem = ⚠ 设备无法使用:{ $detail }
 call-ended = 通话结束 · { $duration }

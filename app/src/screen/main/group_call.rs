@@ -641,7 +641,7 @@ impl Main {
         .spacing(8)
         .align_y(iced::Alignment::Center);
         let mut numbers = super::call::stats_line(i18n, in_call.stats.as_ref());
-        if let Some(media) = super::call::media_line(i18n, in_call.stats.as_ref()) {
+        if let Some(media) = super::call::media_line(i18n, in_call.stats.as_ref(), true) {
             numbers = format!("{numbers}\n{media}");
         }
         let numbers = text(numbers).size(11).style(text::secondary);

@@ -105,7 +105,7 @@ impl Main {
                     text(stats_line(i18n, call.stats.as_ref())).size(11),
                 ]
                 .spacing(8);
-                if let Some(media) = media_line(i18n, call.stats.as_ref()) {
+                if let Some(media) = media_line(i18n, call.stats.as_ref(), false) {
                     info = info.push(text(media).size(11));
                 }
                 for problem in &call.problems {
@@ -301,24 +301,35 @@ fn picture(video: Option<&natter_media::VideoStats>) -> String {
     }
 }
 
-/// The second HUD line: codecs, and the pictures sent and received.
-pub fn media_line(i18n: &I18n, stats: Option<&CallStats>) -> Option<String> {
+/// The second HUD line: codecs, and the pictures sent and received. In a
+/// group call (`group`) what arrives is on each participant's tile, so the
+/// line names only what this device sends.
+pub fn media_line(i18n: &I18n, stats: Option<&CallStats>, group: bool) -> Option<String> {
     let stats = stats?;
     let codecs = match stats.video_codec {
         Some(video) => format!("{} · {video}", stats.audio_codec),
         None => stats.audio_codec.to_string(),
     };
-    Some(i18n.tr_args(
-        "call-stats-media",
-        &[
-            ("codecs", Arg::from(codecs)),
-            ("sent", Arg::from(picture(stats.sent_video.as_ref()))),
-            (
-                "received",
-                Arg::from(picture(stats.received_video.as_ref())),
-            ),
-        ],
-    ))
+    let codecs = Arg::from(codecs);
+    let sent = Arg::from(picture(stats.sent_video.as_ref()));
+    Some(if group {
+        i18n.tr_args(
+            "call-stats-media-group",
+            &[("codecs", codecs), ("sent", sent)],
+        )
+    } else {
+        i18n.tr_args(
+            "call-stats-media",
+            &[
+                ("codecs", codecs),
+                ("sent", sent),
+                (
+                    "received",
+                    Arg::from(picture(stats.received_video.as_ref())),
+                ),
+            ],
+        )
+    })
 }
 
 /// One group call participant's numbers, for their tile.
