@@ -5,8 +5,11 @@
 //!
 //! Reports, for each N: the relay's CPU per forwarded stream, every receiver's
 //! pictures per second from every sender and the longest gaps between them,
-//! and how long a device rejoining the running call waits from `accept` to
-//! the first decoded sound. Results in `BENCHMARKS.md`.
+//! each picture's delay from capture to decoding (the capture time is written
+//! into the test pattern), mouth to ear (each participant beeps in a slot of
+//! its own; every other one's speaker output is timed against it), and how
+//! long a device rejoining the running call waits from `accept` to the first
+//! decoded sound. Results in `BENCHMARKS.md`.
 //!
 //! ```text
 //! cargo run --release -p natter-media --example group_bench -- [--max N] [--seconds S] [--rejoins R]
@@ -14,11 +17,12 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use natter_media::group::{GroupCall, GroupEvent};
 use natter_media::sink::AudioCollector;
+use natter_media::source::pattern::picture_delay;
 use natter_media::{AudioSink, AudioSource, MediaConfig, VideoSource};
 use natter_net::Client;
 use natter_net::session::Event;
@@ -32,6 +36,11 @@ use tokio::sync::{broadcast, mpsc};
 /// When each picture arrived, per (receiver, sender).
 type Arrivals = Arc<Mutex<HashMap<(usize, usize), Vec<Instant>>>>;
 
+/// Each participant beeps in a slot of its own this long, one after
+/// another: a sound heard is attributed to the slot it falls in, so mouth to
+/// ear reads right while it stays under this.
+const BEEP_SLOT_MS: u32 = 500;
+
 const WIDTH: usize = 320;
 const HEIGHT: usize = 240;
 const FPS: u32 = 15;
@@ -40,6 +49,11 @@ struct Person {
     client: Client,
     notices: broadcast::Sender<CallNotice>,
     hz: f32,
+    /// This participant's beep slot, of `slots`.
+    slot: usize,
+    slots: usize,
+    /// Its speaker output, in this call.
+    heard: AudioCollector,
     call: Option<(GroupCall, mpsc::UnboundedReceiver<GroupEvent>)>,
     /// Senders whose picture arrived in this call.
     seen_video: std::collections::HashSet<UserId>,
@@ -114,7 +128,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i]
 }
 
-async fn person(relay: &Relay, account: &str, hz: f32) -> anyhow::Result<Person> {
+async fn person(
+    relay: &Relay,
+    account: &str,
+    hz: f32,
+    slot: usize,
+    slots: usize,
+) -> anyhow::Result<Person> {
     let url = relay.http_url();
     let password = format!("{account}-password");
     natter_net::client::register(
@@ -146,6 +166,9 @@ async fn person(relay: &Relay, account: &str, hz: f32) -> anyhow::Result<Person>
         client,
         notices,
         hz,
+        slot,
+        slots,
+        heard: AudioCollector::new(1),
         call: None,
         seen_video: Default::default(),
         _dir: dir,
@@ -153,11 +176,16 @@ async fn person(relay: &Relay, account: &str, hz: f32) -> anyhow::Result<Person>
 }
 
 impl Person {
-    fn media(&self) -> MediaConfig {
+    fn media(&mut self) -> MediaConfig {
+        self.heard = AudioCollector::new(1);
         MediaConfig {
-            audio_source: AudioSource::Tone { hz: self.hz },
-            audio_sink: AudioSink::Collect(AudioCollector::new(1)),
-            video_source: VideoSource::Pattern {
+            audio_source: AudioSource::Beeps {
+                hz: self.hz,
+                period_ms: BEEP_SLOT_MS * self.slots as u32,
+                at_ms: BEEP_SLOT_MS * self.slot as u32,
+            },
+            audio_sink: AudioSink::Collect(self.heard.clone()),
+            video_source: VideoSource::ClockPattern {
                 width: WIDTH,
                 height: HEIGHT,
                 fps: FPS,
@@ -241,7 +269,16 @@ impl Person {
 async fn run(relay: &Relay, max: usize, seconds: u64, rejoins: usize) -> anyhow::Result<()> {
     let mut people = Vec::new();
     for i in 0..max {
-        people.push(person(relay, &format!("bench{i}"), 300.0 + 110.0 * i as f32).await?);
+        people.push(
+            person(
+                relay,
+                &format!("bench{i}"),
+                300.0 + 110.0 * i as f32,
+                i,
+                max,
+            )
+            .await?,
+        );
     }
     let token = people[0].client.token().await?;
     for other in &people[1..] {
@@ -269,7 +306,7 @@ async fn run(relay: &Relay, max: usize, seconds: u64, rejoins: usize) -> anyhow:
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!(
-        "participants | forwarded streams | relay CPU % | relay CPU ms/s per stream | pictures/s per pair (min/median) | gap p95 / max ms"
+        "participants | forwarded streams | relay CPU % | relay CPU ms/s per stream | pictures/s per pair (min/median) | gap p95 / max ms | picture delay p50 / p95 / max ms | mouth to ear p50 / p95 / max ms (beeps heard)"
     );
     let call_id = people[0].join(None, group).await?;
     people[0].wait(|e| *e == GroupEvent::Joined).await?;
@@ -288,8 +325,10 @@ async fn run(relay: &Relay, max: usize, seconds: u64, rejoins: usize) -> anyhow:
                     .with_context(|| format!("receiver {i} never saw sender {j}"))?;
             }
         }
-        // Picture arrivals per (receiver, sender) while the relay's CPU is counted.
+        // Picture arrivals per (receiver, sender) and their delays while the
+        // relay's CPU is counted.
         let arrivals: Arrivals = Arc::default();
+        let delays: Arc<Mutex<Vec<f64>>> = Arc::default();
         let mut watchers = Vec::new();
         for (i, p) in people.iter().enumerate().take(n) {
             let engine = p.call.as_ref().context("in call")?.0.clone();
@@ -302,8 +341,16 @@ async fn run(relay: &Relay, max: usize, seconds: u64, rejoins: usize) -> anyhow:
                 };
                 let mut rx = slot.subscribe();
                 let arrivals = arrivals.clone();
+                let delays = delays.clone();
                 watchers.push(tokio::spawn(async move {
                     while rx.changed().await.is_ok() {
+                        let frame = rx.borrow_and_update().clone();
+                        if let Some(delay) = frame.as_deref().and_then(picture_delay) {
+                            delays
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .push(delay.as_secs_f64() * 1000.0);
+                        }
                         arrivals
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
@@ -315,6 +362,7 @@ async fn run(relay: &Relay, max: usize, seconds: u64, rejoins: usize) -> anyhow:
             }
         }
         let cpu0 = threads_cpu("natter-relay");
+        let from = SystemTime::now();
         let t0 = Instant::now();
         tokio::time::sleep(Duration::from_secs(seconds)).await;
         let wall = t0.elapsed();
@@ -341,15 +389,38 @@ async fn run(relay: &Relay, max: usize, seconds: u64, rejoins: usize) -> anyhow:
         }
         rates.sort_by(f64::total_cmp);
         gaps.sort_by(f64::total_cmp);
+        let mut delays = delays.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        delays.sort_by(f64::total_cmp);
+        let mut ears = Vec::new();
+        for (i, p) in people.iter().enumerate().take(n) {
+            for onset in p.heard.onsets() {
+                if onset < from || onset > from + wall {
+                    continue;
+                }
+                let ms = onset.duration_since(UNIX_EPOCH)?.as_millis();
+                let slot = (ms / u128::from(BEEP_SLOT_MS)) as usize % max;
+                if slot < n && slot != i {
+                    ears.push((ms % u128::from(BEEP_SLOT_MS)) as f64);
+                }
+            }
+        }
+        ears.sort_by(f64::total_cmp);
         let streams = n * (n - 1) * 2;
         let cpu_pct = cpu.as_secs_f64() / wall.as_secs_f64() * 100.0;
         println!(
-            "{n:>12} | {streams:>17} | {cpu_pct:>11.1} | {:>25.2} | {:>13.1} / {:>6.1} | {:>7.0} / {:.0}",
+            "{n:>12} | {streams:>17} | {cpu_pct:>11.1} | {:>25.2} | {:>13.1} / {:>6.1} | {:>7.0} / {:.0} | {:.0} / {:.0} / {:.0} | {:.0} / {:.0} / {:.0} ({})",
             cpu.as_secs_f64() * 1000.0 / wall.as_secs_f64() / streams as f64,
             rates.first().copied().unwrap_or(0.0),
             percentile(&rates, 0.5),
             percentile(&gaps, 0.95),
             gaps.last().copied().unwrap_or(0.0),
+            percentile(&delays, 0.5),
+            percentile(&delays, 0.95),
+            delays.last().copied().unwrap_or(f64::NAN),
+            percentile(&ears, 0.5),
+            percentile(&ears, 0.95),
+            ears.last().copied().unwrap_or(f64::NAN),
+            ears.len(),
         );
     }
 

@@ -23,6 +23,17 @@ pub enum AudioSource {
     /// A microphone by name ([`DeviceInfo::name`](crate::device::DeviceInfo)), or the
     /// default one.
     Device(Option<String>),
+    /// Silence, and a 100 ms beep at `hz` whenever the wall clock's
+    /// milliseconds modulo `period_ms` pass `at_ms`: a receiver on the same
+    /// clock times the sound from mouth to ear (benchmarks).
+    Beeps {
+        /// Frequency in hertz.
+        hz: f32,
+        /// One beep every this many milliseconds of wall time.
+        period_ms: u32,
+        /// Where in the period it starts.
+        at_ms: u32,
+    },
 }
 
 /// The noise of [`VideoSource::GrainyPattern`]: about a cheap webcam's in
@@ -46,6 +57,18 @@ pub enum VideoSource {
     /// The moving test pattern with a camera's sensor noise: as hungry for
     /// bits as a real camera (benchmarks, and tests of a narrow path).
     GrainyPattern {
+        /// Width in pixels (even).
+        width: usize,
+        /// Height in pixels (even).
+        height: usize,
+        /// Frames a second.
+        fps: u32,
+    },
+    /// The moving test pattern with the time each picture is made written
+    /// into it: a receiver on the same clock tells each picture's delay
+    /// ([`pattern::picture_delay`](crate::source::pattern::picture_delay);
+    /// benchmarks).
+    ClockPattern {
         /// Width in pixels (even).
         width: usize,
         /// Height in pixels (even).
@@ -156,6 +179,11 @@ impl AudioSource {
     pub fn open(&self) -> Result<Box<dyn AudioCapture>> {
         Ok(match self {
             AudioSource::Tone { hz } => Box::new(ToneSource::new(*hz)),
+            AudioSource::Beeps {
+                hz,
+                period_ms,
+                at_ms,
+            } => Box::new(ToneSource::new(*hz).beeping(*period_ms, *at_ms)?),
             AudioSource::Device(name) => Box::new(open_microphone(name.as_deref())?),
         })
     }
@@ -172,6 +200,9 @@ impl VideoSource {
             }
             VideoSource::GrainyPattern { width, height, fps } => Some(Box::new(
                 PatternSource::new(*width, *height, *fps)?.with_grain(GRAIN),
+            )),
+            VideoSource::ClockPattern { width, height, fps } => Some(Box::new(
+                PatternSource::new(*width, *height, *fps)?.with_clock(),
             )),
             VideoSource::Camera(name) => Some(Box::new(open_camera(name.as_deref())?)),
             VideoSource::Screen(target) => Some(Box::new(ScreenSource::open(target)?)),

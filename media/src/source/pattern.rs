@@ -1,10 +1,13 @@
 //! A camera stand-in: eight colour bars over the top two thirds, a dark band below
 //! with a white block sliding across it, so a viewer (or a test) can tell both that
-//! the colours survive the codec and that the picture moves.
+//! the colours survive the codec and that the picture moves. Optionally the
+//! capture time is written into the band, above the block, as a row of black
+//! and white cells, so a receiver on the same clock tells each picture's delay
+//! ([`PatternSource::with_clock`], [`picture_delay`]).
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::frame::{I420Frame, rgb_to_yuv};
+use crate::frame::{I420Frame, RgbaFrame, rgb_to_yuv};
 use crate::source::{Pacer, VideoCapture};
 use crate::{Error, Result};
 
@@ -36,7 +39,14 @@ pub struct PatternSource {
     /// Sensor-like noise on the brightness, ± this much; 0 for none.
     grain: u8,
     noise: u64,
+    /// Whether the capture time is written into each picture.
+    clock: bool,
 }
+
+/// Cells of the capture-time stamp after its always-white first cell: the
+/// wall clock's milliseconds modulo 2²⁴ (about 4.7 hours), most significant
+/// bit first.
+const CLOCK_BITS: u32 = 24;
 
 impl PatternSource {
     /// A `width × height` pattern released at `fps` frames a second of wall time.
@@ -61,6 +71,7 @@ impl PatternSource {
             pacer: None,
             grain: 0,
             noise: 0x9e37_79b9_7f4a_7c15,
+            clock: false,
         })
     }
 
@@ -73,12 +84,30 @@ impl PatternSource {
         self
     }
 
+    /// Writes the time each picture is made into it (see [`picture_delay`]).
+    pub fn with_clock(mut self) -> Self {
+        self.clock = true;
+        self
+    }
+
     /// The next picture, without waiting.
     pub fn generate(&mut self) -> I420Frame {
         let mut frame = self.background.clone();
         let (w, h) = (frame.width, frame.height);
         let (x0, y0, size) = block_rect(w, h, self.frame_no);
         fill_rect(&mut frame, x0, y0, size, size, BLOCK);
+        if self.clock
+            && let Some((top, rows, cell)) = clock_rect(w, h)
+        {
+            let now = clock_now();
+            fill_rect(&mut frame, 0, top, cell, rows, [255, 255, 255]);
+            for bit in 0..CLOCK_BITS {
+                let on = (now >> (CLOCK_BITS - 1 - bit)) & 1 == 1;
+                let colour = if on { [255, 255, 255] } else { [0, 0, 0] };
+                let x = (bit as usize + 1) * cell;
+                fill_rect(&mut frame, x, top, cell, rows, colour);
+            }
+        }
         if self.grain > 0 {
             let span = u64::from(self.grain) * 2 + 1;
             let luma = w * h;
@@ -130,6 +159,51 @@ pub fn block_rect(width: usize, height: usize, frame_no: u64) -> (usize, usize, 
     let step = (width as u64 / 120).max(2);
     let x0 = ((frame_no * step) % travel) as usize & !1;
     (x0, y0, size)
+}
+
+/// Where the capture-time cells go in a `width × height` pattern: their top
+/// row, height and width, between the band's top and the block; `None` when
+/// the picture is too small for them.
+fn clock_rect(width: usize, height: usize) -> Option<(usize, usize, usize)> {
+    let top = band_top(height);
+    let (_, block_top, _) = block_rect(width, height, 0);
+    let rows = block_top.saturating_sub(top + 4) & !1;
+    let cell = (width / (CLOCK_BITS as usize + 1)) & !1;
+    (rows >= 2 && cell >= 4).then_some((top + 2, rows, cell))
+}
+
+/// The wall clock as written into a picture: milliseconds since the epoch,
+/// modulo 2²⁴.
+fn clock_now() -> u32 {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    (ms % (1 << CLOCK_BITS)) as u32
+}
+
+/// How long ago a received picture of a [`PatternSource::with_clock`]
+/// pattern was made, by this machine's clock (so: sender and receiver on one
+/// machine, or clocks in step); `None` when it carries no readable time. The
+/// cells are read at their centres, so a picture scaled on the way still
+/// reads.
+pub fn picture_delay(frame: &RgbaFrame) -> Option<Duration> {
+    let (top, rows, cell) = clock_rect(frame.width, frame.height)?;
+    let y = top + rows / 2;
+    let bright = |cell_no: usize| {
+        let [r, g, b, _] = frame.pixel(cell_no * cell + cell / 2, y)?;
+        Some((u16::from(r) + u16::from(g) + u16::from(b)) / 3 > 128)
+    };
+    if !bright(0)? {
+        return None;
+    }
+    let mut stamp = 0u32;
+    for bit in 0..CLOCK_BITS as usize {
+        stamp = (stamp << 1) | u32::from(bright(bit + 1)?);
+    }
+    let ago = clock_now().wrapping_sub(stamp) & ((1 << CLOCK_BITS) - 1);
+    // A stamp from the future, or hours old, is no stamp: misread cells.
+    (ago < 60_000).then(|| Duration::from_millis(u64::from(ago)))
 }
 
 fn background(width: usize, height: usize) -> I420Frame {
@@ -190,6 +264,25 @@ mod tests {
         let b = block_rect(320, 240, 10);
         assert_ne!(a.0, b.0);
         assert_eq!(bar_at(x, 320), [255, 255, 0]);
+    }
+
+    #[test]
+    fn a_clocked_picture_tells_its_age() {
+        let mut pattern = PatternSource::unpaced(320, 240, 30).unwrap().with_clock();
+        let frame = pattern.generate().to_rgba(1);
+        std::thread::sleep(Duration::from_millis(30));
+        let delay = picture_delay(&frame).expect("a stamp");
+        assert!(
+            delay >= Duration::from_millis(30) && delay < Duration::from_millis(500),
+            "{delay:?}"
+        );
+        // The cells stay clear of the bars and the block.
+        assert_eq!(
+            frame.pixel(20, 80).map(|p| p[..3].to_vec()),
+            Some(vec![255; 3])
+        );
+        let plain = PatternSource::unpaced(320, 240, 30).unwrap().generate();
+        assert_eq!(picture_delay(&plain.to_rgba(1)), None);
     }
 
     #[test]
