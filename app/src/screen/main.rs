@@ -239,6 +239,8 @@ pub enum Event {
     Notifications(bool),
     /// Devices for calls chosen.
     Devices(call::Devices),
+    /// An emoji picked in the composer, to put first among the recent ones.
+    EmojiUsed(&'static str),
     /// Back to the login screen.
     SignedOut,
 }
@@ -449,7 +451,11 @@ impl Main {
                 let (task, event) = self.sidebar.update(m, &self.store);
                 let more = match event {
                     None => Task::none(),
-                    Some(sidebar::Event::Select(id)) => self.select(id),
+                    Some(sidebar::Event::Select(id)) => {
+                        // A chat picked beside the settings shows the chat.
+                        self.sidebar.show(Panel::Chats);
+                        self.select(id)
+                    }
                     Some(sidebar::Event::RetryNow) => {
                         if let Some(client) = &self.client
                             && client
