@@ -33,6 +33,10 @@ async fn an_emoji_found_by_search_goes_into_the_composer_which_keeps_the_focus()
     assert!(w.find(&a, "Smileys & emotion").is_some());
     assert!(w.find(&a, "Flags").is_some());
     assert!(w.find(&a, "😀").is_some());
+    if let Some(dir) = std::env::var_os("NATTER_SNAPSHOTS") {
+        snapshots(&mut a, std::path::Path::new(&dir), "emoji-picker");
+        let _ = a.update(natter::app::Message::Resized(1280.0));
+    }
     // A search takes the focus; the pick gives it back to the composer.
     w.click(&mut a, id(picker::SEARCH_ID)).await;
     assert!(focused_is(&mut w, &a, picker::SEARCH_ID));

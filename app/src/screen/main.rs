@@ -471,6 +471,9 @@ impl Main {
                     }
                     Some(sidebar::Event::Panel(p)) => {
                         self.notice.set(None);
+                        // A tab (or the way back from the settings) shows
+                        // its list, not the chat last open.
+                        self.show_chat_narrow = false;
                         if p == Panel::Settings {
                             // Listing devices can block on the sound system.
                             Task::perform(
