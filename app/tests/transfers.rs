@@ -304,6 +304,7 @@ async fn an_upload_and_a_download_cut_by_a_dropped_connection_go_on_by_themselve
         .count();
     assert_eq!(opened, 1, "the same upload went on");
     let sent = proxy.bytes(Way::Up) - up_before;
+    eprintln!("upload: cut, went on from {from} of {total}; {sent} bytes went up");
     assert!(
         sent < total + total / 4,
         "{sent} bytes went up for {total}: sent again from the start?"
@@ -336,6 +337,7 @@ async fn an_upload_and_a_download_cut_by_a_dropped_connection_go_on_by_themselve
         "went on from {from} of {total}, not from the start"
     );
     let received = proxy.bytes(Way::Down) - down_before;
+    eprintln!("download: cut, went on from {from} of {total}; {received} bytes came down");
     assert!(
         received < total + total / 4,
         "{received} bytes came down for {total}: fetched again from the start?"
