@@ -230,6 +230,8 @@ pub fn remember(recent: &mut Vec<String>, picked: &str) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     #[test]
