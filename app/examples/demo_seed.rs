@@ -107,6 +107,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         file,
         width: 480,
         height: 300,
+        preview: None,
     };
     bob.send(conv, picture, None).await?;
     let plan = "Saturday\n08:00 station\n09:30 trailhead\n12:00 summit\n";

@@ -21,6 +21,7 @@ mod loading;
 pub mod mention;
 mod notice;
 mod panels;
+mod preview;
 pub mod profile;
 pub mod session;
 pub mod settings;

@@ -164,6 +164,7 @@ fn body() -> impl Strategy<Value = MessageBody> {
                 file,
                 width,
                 height,
+                preview: None,
             }
         }),
         file_ref().prop_map(|file| MessageBody::File { file }),

@@ -194,6 +194,7 @@ async fn image_message_references_an_uploaded_file() {
         file: file.clone(),
         width: 1600,
         height: 1200,
+        preview: Some("iVBORw0KGgo=".into()),
     };
     let seq = wa.send_body(conv, body.clone(), "img-1").await.unwrap();
     let m = wb.message().await;

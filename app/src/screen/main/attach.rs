@@ -382,6 +382,20 @@ impl Main {
         let Some(client) = self.client.clone() else {
             return Task::none();
         };
+        // Until a picture arrives its preview from the message shows (tiny:
+        // decoded here); the picture replaces it when it comes.
+        for m in self.chat.messages() {
+            if let MessageBody::Image {
+                file,
+                preview: Some(p),
+                ..
+            } = &m.body
+                && !self.pictures.contains_key(&file.id)
+                && let Some(handle) = super::preview::decode(p)
+            {
+                self.pictures.insert(file.id.clone(), handle);
+            }
+        }
         let wanted = self.chat.messages().iter().filter_map(|m| match &m.body {
             MessageBody::Image { file, .. } => Some(file.id.clone()),
             _ => None,

@@ -439,6 +439,18 @@ async fn upload_job(
             opened.upload
         }
     };
+    // The small copy that shows at the receiver before the picture has
+    // arrived, made before the upload.
+    let preview = match picture {
+        Some(_) => {
+            let copy = bytes.clone();
+            tokio::task::spawn_blocking(move || super::preview::make(&copy))
+                .await
+                .ok()
+                .flatten()
+        }
+        None => None,
+    };
     let file = client
         .http()
         .continue_upload_with_progress(&token, &upload, &bytes, CHUNK, progress)
@@ -448,6 +460,7 @@ async fn upload_job(
             file,
             width,
             height,
+            preview,
         },
         None => MessageBody::File { file },
     };
