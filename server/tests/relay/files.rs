@@ -241,6 +241,15 @@ async fn image_message_references_an_uploaded_file() {
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::BadRequest);
+    // An image's preview is small or it is refused.
+    let big = MessageBody::Image {
+        file: file.clone(),
+        width: 1600,
+        height: 1200,
+        preview: Some("A".repeat(natter_proto::model::PREVIEW_MAX_CHARS + 1)),
+    };
+    let err = wa.send_body(conv, big, "big-preview").await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::BadRequest);
     let (all, _) = wa.history(conv, None, None, None).await.unwrap();
     assert_eq!(all.len(), 2);
 }
