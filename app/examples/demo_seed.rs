@@ -107,6 +107,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         file,
         width: 480,
         height: 300,
+        preview: None,
     };
     bob.send(conv, picture, None).await?;
     let plan = "Saturday\n08:00 station\n09:30 trailhead\n12:00 summit\n";
@@ -139,10 +140,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .http()
         .set_role(&ta, group.id, bob.me(), natter_proto::model::Role::Admin)
         .await?;
-    // Carol has a picture as her avatar (a made-up gradient), the others the
-    // initial-letter tile.
-    let picture = image::RgbImage::from_fn(128, 128, |x, y| {
-        image::Rgb([40 + (x as u8), 120 + (y as u8 / 2), 200 - (x as u8 / 2)])
+    // Carol has a picture as her avatar (a made-up gradient, 800×500 like a
+    // photo, so the crop to a circle shows), the others the initial-letter
+    // tile.
+    let picture = image::RgbImage::from_fn(800, 500, |x, y| {
+        let (x, y) = ((x * 128 / 800) as u8, (y * 128 / 500) as u8);
+        image::Rgb([40 + x, 120 + y / 2, 200 - x / 2])
     });
     let mut png = std::io::Cursor::new(Vec::new());
     picture.write_to(&mut png, image::ImageFormat::Png)?;

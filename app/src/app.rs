@@ -54,6 +54,9 @@ pub struct Settings {
     /// Microphone, speaker and camera for calls.
     #[serde(default)]
     pub devices: crate::screen::main::call::Devices,
+    /// The emoji picked last, newest first.
+    #[serde(default)]
+    pub recent_emoji: Vec<String>,
 }
 
 impl Default for Settings {
@@ -65,6 +68,7 @@ impl Default for Settings {
             server: DEFAULT_SERVER.into(),
             notifications: true,
             devices: Default::default(),
+            recent_emoji: Vec::new(),
         }
     }
 }
@@ -302,6 +306,10 @@ impl App {
                         self.settings.devices = devices;
                         Task::batch([task, self.save_settings()])
                     }
+                    Some(main::Event::EmojiUsed(e)) => {
+                        crate::emoji::picker::remember(&mut self.settings.recent_emoji, e);
+                        Task::batch([task, self.save_settings()])
+                    }
                     Some(main::Event::SignedOut) => {
                         self.screen = Screen::Login(Box::new(login::Login::new(
                             self.settings.server.clone(),
@@ -401,15 +409,20 @@ pub fn runtime_event(
 /// Tab and Shift+Tab that no widget handled (every form's fields let them
 /// through), as focus moves.
 fn tab_keys() -> Subscription<Message> {
+    iced::keyboard::listen().filter_map(|e| unclaimed_key(&e))
+}
+
+/// What a key that no widget took does: Tab and Shift+Tab move the focus.
+pub fn unclaimed_key(event: &iced::keyboard::Event) -> Option<Message> {
     use iced::keyboard::{self, Key, key::Named};
-    keyboard::listen().filter_map(|e| match e {
+    match event {
         keyboard::Event::KeyPressed {
             key: Key::Named(Named::Tab),
             modifiers,
             ..
         } => Some(Message::Tab(modifiers.shift())),
         _ => None,
-    })
+    }
 }
 
 /// SIGTERM and SIGINT as messages (Ctrl+C in a terminal, `kill`, a session

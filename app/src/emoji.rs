@@ -5,6 +5,8 @@
 //! (Noto Color Emoji, which the set-up installs); where it is missing the text
 //! engine falls back as usual.
 
+pub mod picker;
+
 use iced::widget::text::Span;
 use iced::widget::{rich_text, span};
 use iced::{Element, Font};

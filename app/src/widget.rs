@@ -1,5 +1,9 @@
 //! Small widgets shared by the screens.
 
+mod one_line;
+
+pub use one_line::one_line;
+
 use iced::advanced::layout::{Limits, Node};
 use iced::advanced::widget::{Operation, Tree, Widget};
 use iced::advanced::{Clipboard, Layout, Shell, overlay, renderer};

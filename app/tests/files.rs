@@ -8,6 +8,7 @@
 use std::path::Path;
 
 use iced::event::Status;
+use iced::futures::StreamExt;
 use iced::{Event, window};
 use natter::app::{App, Message, runtime_event};
 use natter::screen::main::{self, attach};
@@ -77,7 +78,7 @@ async fn dropped_files_wait_with_a_preview_until_sent_or_cancelled() {
     pump(&mut b, &mut eb, |b| files_in(b).len() == 2).await;
     let got = files_in(&b);
     assert!(
-        matches!(&got[0], MessageBody::Image { width: 40, height: 30, file } if file.name == "sunset.png")
+        matches!(&got[0], MessageBody::Image { width: 40, height: 30, file, .. } if file.name == "sunset.png")
     );
     assert!(
         matches!(&got[1], MessageBody::File { file } if file.name == "notes.txt" && file.size == 15)
@@ -210,4 +211,74 @@ async fn without_a_file_dialog_the_window_says_so() {
         &a,
         "No program to open files with was found (xdg-open). The file is at /home/ada/Downloads/plan.txt"
     ));
+}
+
+#[tokio::test]
+async fn a_picture_shows_its_preview_before_it_arrives() {
+    use iced::widget::image::Handle;
+    let (relay, _rd) = relay().await;
+    let (mut a, _ea, mut b, mut eb, _homes) = two_in_chat(&relay, "ada", "ben").await;
+    let dir = tempfile::tempdir().unwrap();
+    let picture = dir.path().join("summit.png");
+    png(&picture, 800, 500);
+    let conversation = main_of(&a).chat().id().unwrap();
+    let task = a.update(Message::Main(main::Message::Attach(
+        attach::Message::Upload(conversation, picture, "summit.png".into()),
+    )));
+    drive(&mut a, task).await;
+
+    // Ben's app takes the message in. Until the picture has come (its
+    // `Loaded` message), the bubble shows the preview that came inside the
+    // message; then the picture takes its place.
+    let shown = |b: &App, id: &str| match main_of(b).picture(id) {
+        Some(Handle::Rgba { width, height, .. }) => Some((*width, *height)),
+        _ => None,
+    };
+    let mut before = None;
+    let mut after = None;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while after.is_none() {
+        let e = tokio::time::timeout_at(deadline, eb.next())
+            .await
+            .expect("the picture arrives")
+            .unwrap();
+        let mut queue = vec![b.update(Message::Main(main::Message::Session(
+            main::session::Update::Event(e),
+        )))];
+        while let Some(task) = queue.pop() {
+            let Some(mut stream) = iced_runtime::task::into_stream(task) else {
+                continue;
+            };
+            while let Some(action) = tokio::time::timeout(PATIENCE, stream.next()).await.unwrap() {
+                let iced_runtime::Action::Output(message) = action else {
+                    continue;
+                };
+                let loaded = match &message {
+                    Message::Main(main::Message::Attach(attach::Message::Loaded(id, Some(_)))) => {
+                        Some(id.clone())
+                    }
+                    _ => None,
+                };
+                if let Some(id) = &loaded {
+                    before = Some((shown(&b, id), shows(&b, "View picture")));
+                }
+                queue.push(b.update(message));
+                if let Some(id) = &loaded {
+                    after = shown(&b, id);
+                }
+            }
+        }
+    }
+    let Some(MessageBody::Image { preview, .. }) = files_in(&b).pop() else {
+        panic!("not a picture");
+    };
+    let preview = preview.expect("the sender made a preview");
+    assert!(preview.len() <= natter_proto::model::PREVIEW_MAX_CHARS);
+    assert_eq!(
+        before,
+        Some((Some((48, 30)), true)),
+        "the preview shows before the picture comes"
+    );
+    let full = after.unwrap();
+    assert!(full.0 > 48 && full.0 * 5 == full.1 * 8, "{full:?}");
 }

@@ -251,3 +251,97 @@ async fn a_cancelled_download_leaves_nothing_and_can_be_saved_again() {
     // Saved, it can be opened or shown in its folder.
     assert!(shows(&b, "Open") && shows(&b, "Show in folder"));
 }
+
+/// The first progress report after the connection dropped: where the
+/// transfer went on from.
+fn went_on_from(reports: &[transfer::Report]) -> Option<u64> {
+    let cut = reports
+        .iter()
+        .position(|r| matches!(r, transfer::Report::Waiting))?;
+    reports[cut..].iter().find_map(|r| match r {
+        transfer::Report::Progress(done, _) => Some(*done),
+        _ => None,
+    })
+}
+
+#[tokio::test]
+async fn an_upload_and_a_download_cut_by_a_dropped_connection_go_on_by_themselves() {
+    use support::proxy::{Proxy, Way};
+    let (relay, _rd) = relay().await;
+    // Both apps reach the relay through a proxy that can cut the line.
+    let proxy = Proxy::start(&relay.http_url()).await;
+    let (mut a, _ea, mut b, mut eb, _homes) =
+        two_in_chat_at(&relay, &proxy.url(), "ada", "ben").await;
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("film.bin");
+    let bytes = noise(16 * transfer::CHUNK + 4321);
+    std::fs::write(&source, &bytes).unwrap();
+    let total = bytes.len() as u64;
+
+    // Ada's upload: the line drops at 60 % and nobody presses Retry.
+    let conversation = main_of(&a).chat().id().unwrap();
+    let key = transfer::Key::Upload(0);
+    let up_before = proxy.bytes(Way::Up);
+    proxy.cut_after(Way::Up, total * 6 / 10);
+    let task = send(
+        &mut a,
+        attach::Message::Upload(conversation, source.clone(), "film.bin".into()),
+    );
+    let watching = key.clone();
+    let reports = run_until(&mut a, task, move |a| {
+        main_of(a).transfers().get(&watching).is_none()
+    })
+    .await;
+    assert_eq!(proxy.cuts(), 1, "the line was cut once");
+    let from = went_on_from(&reports).expect("it waited for the line and went on");
+    assert!(
+        from >= total / 2 && from < total,
+        "went on from {from} of {total}, not from the start"
+    );
+    let opened = reports
+        .iter()
+        .filter(|r| matches!(r, transfer::Report::Opened(_)))
+        .count();
+    assert_eq!(opened, 1, "the same upload went on");
+    let sent = proxy.bytes(Way::Up) - up_before;
+    eprintln!("upload: cut, went on from {from} of {total}; {sent} bytes went up");
+    assert!(
+        sent < total + total / 4,
+        "{sent} bytes went up for {total}: sent again from the start?"
+    );
+
+    // Ben's download: the line drops at half way; it finishes by itself.
+    pump(&mut b, &mut eb, |b| file_in(b, "film.bin").is_some()).await;
+    let file = file_in(&b, "film.bin").unwrap();
+    assert_eq!(file.size, total);
+    let dest = dir.path().join("film-saved.bin");
+    let down_before = proxy.bytes(Way::Down);
+    proxy.cut_after(Way::Down, total / 2);
+    let task = send(
+        &mut b,
+        attach::Message::SaveTo(file.clone(), Chosen::Path(dest.clone())),
+    );
+    let download_key = transfer::Key::Download(file.id.clone());
+    let watching = download_key.clone();
+    let reports = run_until(&mut b, task, move |b| {
+        main_of(b)
+            .transfers()
+            .get(&watching)
+            .is_some_and(|t| matches!(t.state, transfer::State::Saved(_)))
+    })
+    .await;
+    assert_eq!(proxy.cuts(), 2, "the line was cut again");
+    let from = went_on_from(&reports).expect("it waited for the line and went on");
+    assert!(
+        from >= total / 4 && from < total,
+        "went on from {from} of {total}, not from the start"
+    );
+    let received = proxy.bytes(Way::Down) - down_before;
+    eprintln!("download: cut, went on from {from} of {total}; {received} bytes came down");
+    assert!(
+        received < total + total / 4,
+        "{received} bytes came down for {total}: fetched again from the start?"
+    );
+    assert_eq!(std::fs::read(&dest).unwrap(), bytes, "the same bytes");
+    assert!(shows(&b, "Saved"));
+}

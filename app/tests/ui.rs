@@ -482,6 +482,7 @@ async fn a_picture_and_a_file_from_disk_arrive_and_the_file_saves() {
                 file,
                 width,
                 height,
+                ..
             } => {
                 assert_eq!((*width, *height), (800, 600));
                 Some(file.id.clone())

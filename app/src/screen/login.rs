@@ -237,15 +237,15 @@ impl Login {
                         &self.password2,
                         Message::Password2,
                     )
-                    .secure(true),
+                    .secure(true)
+                    .id("password2"),
                 )
-                .push(field(
-                    i18n.tr("auth-nickname"),
-                    &self.nickname,
-                    Message::Nickname,
-                ))
-                .push(field(i18n.tr("auth-email"), &self.email, Message::Email))
-                .push(field(i18n.tr("auth-phone"), &self.phone, Message::Phone));
+                .push(
+                    field(i18n.tr("auth-nickname"), &self.nickname, Message::Nickname)
+                        .id("nickname"),
+                )
+                .push(field(i18n.tr("auth-email"), &self.email, Message::Email).id("email"))
+                .push(field(i18n.tr("auth-phone"), &self.phone, Message::Phone).id("phone"));
         }
         form = form.push(
             column![

@@ -21,6 +21,7 @@ mod loading;
 pub mod mention;
 mod notice;
 mod panels;
+mod preview;
 pub mod profile;
 pub mod session;
 pub mod settings;
@@ -239,6 +240,8 @@ pub enum Event {
     Notifications(bool),
     /// Devices for calls chosen.
     Devices(call::Devices),
+    /// An emoji picked in the composer, to put first among the recent ones.
+    EmojiUsed(&'static str),
     /// Back to the login screen.
     SignedOut,
 }
@@ -449,7 +452,11 @@ impl Main {
                 let (task, event) = self.sidebar.update(m, &self.store);
                 let more = match event {
                     None => Task::none(),
-                    Some(sidebar::Event::Select(id)) => self.select(id),
+                    Some(sidebar::Event::Select(id)) => {
+                        // A chat picked beside the settings shows the chat.
+                        self.sidebar.show(Panel::Chats);
+                        self.select(id)
+                    }
                     Some(sidebar::Event::RetryNow) => {
                         if let Some(client) = &self.client
                             && client
@@ -465,6 +472,9 @@ impl Main {
                     }
                     Some(sidebar::Event::Panel(p)) => {
                         self.notice.set(None);
+                        // A tab (or the way back from the settings) shows
+                        // its list, not the chat last open.
+                        self.show_chat_narrow = false;
                         if p == Panel::Settings {
                             // Listing devices can block on the sound system.
                             Task::perform(

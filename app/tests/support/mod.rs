@@ -4,6 +4,8 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 pub mod people;
+pub mod proxy;
+pub mod window;
 
 use std::time::Duration;
 

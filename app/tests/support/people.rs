@@ -84,10 +84,24 @@ pub async fn people(
     Vec<natter_store::Account>,
     Vec<tempfile::TempDir>,
 ) {
+    people_at(relay, &relay.http_url(), accounts).await
+}
+
+/// [`people`] whose apps reach the relay at `server` (a proxy to it).
+pub async fn people_at(
+    relay: &Relay,
+    server: &str,
+    accounts: &[&str],
+) -> (
+    Vec<App>,
+    Vec<natter_net::Events>,
+    Vec<natter_store::Account>,
+    Vec<tempfile::TempDir>,
+) {
     let (mut apps, mut events, mut saved, mut homes) = (vec![], vec![], vec![], vec![]);
     for account in accounts {
         let home = tempfile::tempdir().unwrap();
-        let mut app = boot(&relay.http_url(), home.path(), Language::EnUs).await;
+        let mut app = boot(server, home.path(), Language::EnUs).await;
         register(&mut app, account).await;
         events.push(attach(&mut app).await);
         saved.push(app.store().unwrap().account().await.unwrap().unwrap());
@@ -119,7 +133,23 @@ pub async fn two_in_chat(
     natter_net::Events,
     Vec<tempfile::TempDir>,
 ) {
-    let (mut apps, mut events, _saved, homes) = people(relay, &[x, y]).await;
+    two_in_chat_at(relay, &relay.http_url(), x, y).await
+}
+
+/// [`two_in_chat`] with apps that reach the relay at `server`.
+pub async fn two_in_chat_at(
+    relay: &Relay,
+    server: &str,
+    x: &str,
+    y: &str,
+) -> (
+    App,
+    natter_net::Events,
+    App,
+    natter_net::Events,
+    Vec<tempfile::TempDir>,
+) {
+    let (mut apps, mut events, _saved, homes) = people_at(relay, server, &[x, y]).await;
     let (mut eb, mut ea) = (events.pop().unwrap(), events.pop().unwrap());
     let (mut b, mut a) = (apps.pop().unwrap(), apps.pop().unwrap());
     for (app, events, other) in [(&mut a, &mut ea, y), (&mut b, &mut eb, x)] {

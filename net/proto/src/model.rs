@@ -216,6 +216,11 @@ pub enum CallOutcome {
     Completed,
 }
 
+/// The longest side of an image's `preview`, in pixels.
+pub const PREVIEW_SIDE: u32 = 48;
+/// The most characters an image's `preview` may have.
+pub const PREVIEW_MAX_CHARS: usize = 4096;
+
 /// What a message carries. Besides content (`text`, `image`, ...) a few kinds are
 /// operations on an earlier message of the same conversation (`recall`, `edit`,
 /// `reaction`); they get a seq like any other message so that every device applies
@@ -236,6 +241,12 @@ pub enum MessageBody {
         width: u32,
         /// Height in pixels.
         height: u32,
+        /// A small copy made by the sender before uploading (at most
+        /// [`PREVIEW_SIDE`] pixels a side), base64 of a PNG or JPEG of at most
+        /// [`PREVIEW_MAX_CHARS`] characters, so the picture shows before the
+        /// file arrives. Absent from older clients.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        preview: Option<String>,
     },
     /// Any file uploaded to the relay.
     File {

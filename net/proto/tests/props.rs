@@ -159,13 +159,18 @@ fn file_ref() -> impl Strategy<Value = FileRef> {
 fn body() -> impl Strategy<Value = MessageBody> {
     prop_oneof![
         any::<String>().prop_map(|text| MessageBody::Text { text }),
-        (file_ref(), any::<u32>(), any::<u32>()).prop_map(|(file, width, height)| {
-            MessageBody::Image {
+        (
+            file_ref(),
+            any::<u32>(),
+            any::<u32>(),
+            proptest::option::of(any::<String>())
+        )
+            .prop_map(|(file, width, height, preview)| MessageBody::Image {
                 file,
                 width,
                 height,
-            }
-        }),
+                preview,
+            }),
         file_ref().prop_map(|file| MessageBody::File { file }),
         (file_ref(), any::<u32>())
             .prop_map(|(file, duration_ms)| MessageBody::Voice { file, duration_ms }),

@@ -57,6 +57,13 @@ impl Service {
             MessageBody::Image { file, .. }
             | MessageBody::File { file }
             | MessageBody::Voice { file, .. } => {
+                if let MessageBody::Image {
+                    preview: Some(p), ..
+                } = body
+                    && p.len() > natter_proto::model::PREVIEW_MAX_CHARS
+                {
+                    return Err(Error::bad_request("image preview too large"));
+                }
                 if file.id.is_empty() || file.id.len() > 128 || file.name.chars().count() > 255 {
                     return Err(Error::bad_request("invalid file reference"));
                 }

@@ -212,6 +212,7 @@ async fn a_file_uploaded_through_one_node_downloads_through_every_node() {
             file,
             width: 64,
             height: 64,
+            preview: None,
         },
         &id,
     )

@@ -194,6 +194,7 @@ async fn image_message_references_an_uploaded_file() {
         file: file.clone(),
         width: 1600,
         height: 1200,
+        preview: Some("iVBORw0KGgo=".into()),
     };
     let seq = wa.send_body(conv, body.clone(), "img-1").await.unwrap();
     let m = wb.message().await;
@@ -239,6 +240,15 @@ async fn image_message_references_an_uploaded_file() {
         .send_body(conv, MessageBody::File { file: lying }, "lying")
         .await
         .unwrap_err();
+    assert_eq!(err.code, ErrorCode::BadRequest);
+    // An image's preview is small or it is refused.
+    let big = MessageBody::Image {
+        file: file.clone(),
+        width: 1600,
+        height: 1200,
+        preview: Some("A".repeat(natter_proto::model::PREVIEW_MAX_CHARS + 1)),
+    };
+    let err = wa.send_body(conv, big, "big-preview").await.unwrap_err();
     assert_eq!(err.code, ErrorCode::BadRequest);
     let (all, _) = wa.history(conv, None, None, None).await.unwrap();
     assert_eq!(all.len(), 2);

@@ -182,6 +182,7 @@ impl Main {
                     None => Task::none(),
                 }
             }
+            composer::Event::EmojiUsed(e) => return (task, Some(Event::EmojiUsed(e))),
             composer::Event::Attach => self.update_attach(super::attach::Message::Pick, ctx.i18n),
             composer::Event::Record => self.update_voice(super::voice::Message::Record, ctx.i18n),
             composer::Event::RecordCancel => {

@@ -202,7 +202,12 @@ impl Main {
                     return Task::none();
                 };
                 Task::perform(
-                    fetch_thumbnail(client, id.clone(), super::viewer::FULL_SIDE),
+                    fetch_thumbnail(
+                        client,
+                        id.clone(),
+                        super::viewer::FULL_SIDE,
+                        std::convert::identity,
+                    ),
                     move |h| MainMessage::Attach(Message::ViewerLoaded(id.clone(), h)),
                 )
             }
@@ -377,6 +382,20 @@ impl Main {
         let Some(client) = self.client.clone() else {
             return Task::none();
         };
+        // Until a picture arrives its preview from the message shows (tiny:
+        // decoded here); the picture replaces it when it comes.
+        for m in self.chat.messages() {
+            if let MessageBody::Image {
+                file,
+                preview: Some(p),
+                ..
+            } = &m.body
+                && !self.pictures.contains_key(&file.id)
+                && let Some(handle) = super::preview::decode(p)
+            {
+                self.pictures.insert(file.id.clone(), handle);
+            }
+        }
         let wanted = self.chat.messages().iter().filter_map(|m| match &m.body {
             MessageBody::Image { file, .. } => Some(file.id.clone()),
             _ => None,
@@ -386,6 +405,7 @@ impl Main {
             wanted,
             &mut self.pictures_requested,
             DECODED_SIDE,
+            std::convert::identity,
             |id, h| MainMessage::Attach(Message::Loaded(id, h)),
         )
     }
@@ -434,6 +454,7 @@ pub(super) fn fetch_thumbnails(
     ids: impl IntoIterator<Item = String>,
     requested: &mut BTreeSet<String>,
     side: u32,
+    shape: fn(::image::RgbaImage) -> ::image::RgbaImage,
     done: fn(String, Option<image::Handle>) -> MainMessage,
 ) -> Task<MainMessage> {
     let tasks: Vec<_> = ids
@@ -441,7 +462,7 @@ pub(super) fn fetch_thumbnails(
         .filter(|id| requested.insert(id.clone()))
         .map(|id| {
             Task::perform(
-                fetch_thumbnail(client.clone(), id.clone(), side),
+                fetch_thumbnail(client.clone(), id.clone(), side, shape),
                 move |h| done(id.clone(), h),
             )
         })
@@ -449,11 +470,17 @@ pub(super) fn fetch_thumbnails(
     Task::batch(tasks)
 }
 
-/// Downloads a picture from the relay and decodes it to at most `side`
-/// pixels a side, off the UI thread; `None` if it cannot be had.
-async fn fetch_thumbnail(client: Client, id: String, side: u32) -> Option<image::Handle> {
+/// Downloads a picture from the relay, decodes it to at most `side` pixels a
+/// side and gives it its `shape`, off the UI thread; `None` if it cannot be
+/// had.
+async fn fetch_thumbnail(
+    client: Client,
+    id: String,
+    side: u32,
+    shape: fn(::image::RgbaImage) -> ::image::RgbaImage,
+) -> Option<image::Handle> {
     let bytes = client.download(&id).await.ok()?;
-    let rgba = tokio::task::spawn_blocking(move || decode_thumbnail(bytes, side))
+    let rgba = tokio::task::spawn_blocking(move || decode_thumbnail(bytes, side).map(shape))
         .await
         .ok()
         .flatten()?;

@@ -20,7 +20,7 @@ use crate::style;
 /// The composer's widget id, for focus and for tests.
 pub const ID: &str = "composer";
 
-/// The emoji offered in the composer's picker and as reactions.
+/// The emoji offered as reactions.
 pub const EMOJI: [&str; 32] = [
     "😀", "😂", "🥰", "😎", "🤔", "😭", "👍", "👏", "🙏", "🎉", "❤️", "🔥", "👌", "😅", "🍻", "🌹",
     "😊", "😉", "😮", "😢", "😡", "🤝", "💪", "👀", "✅", "❌", "🙌", "🤣", "😴", "🥳", "💯", "🍉",
@@ -51,7 +51,8 @@ pub enum Mode {
 /// The composer's state.
 pub struct Composer {
     content: text_editor::Content,
-    emoji_open: bool,
+    /// The emoji picker, while open.
+    picker: Option<crate::emoji::picker::Picker>,
     mode: Option<Mode>,
     last_typing: Option<Instant>,
     /// Mentions picked from the completion list, by the name inserted.
@@ -70,8 +71,8 @@ pub enum Message {
     Send,
     /// ☺ pressed.
     ToggleEmoji,
-    /// An emoji picked.
-    Emoji(&'static str),
+    /// In the emoji picker.
+    Picker(crate::emoji::picker::Message),
     /// Esc: cancel the reply or edit, or close the picker.
     Cancel,
     /// ↑ in an empty composer.
@@ -113,6 +114,8 @@ pub enum Event {
     Typing,
     /// ↑ in an empty composer: edit the last own message.
     EditLast,
+    /// An emoji was picked: it goes first among the recent ones.
+    EmojiUsed(&'static str),
     /// Pick a file to send.
     Attach,
     /// Start recording a voice message.
@@ -137,6 +140,8 @@ pub struct View<'a> {
     pub members: Vec<Candidate>,
     /// Whether `@all` may be used.
     pub may_mention_all: bool,
+    /// The emoji used last, newest first.
+    pub recent_emoji: &'a [String],
 }
 
 impl Default for Composer {
@@ -150,7 +155,7 @@ impl Composer {
     pub fn new(draft: &str) -> Composer {
         Composer {
             content: text_editor::Content::with_text(draft),
-            emoji_open: false,
+            picker: None,
             mode: None,
             last_typing: None,
             mentions: Vec::new(),
@@ -252,27 +257,38 @@ impl Composer {
                     }
                 };
                 self.content = text_editor::Content::new();
-                self.emoji_open = false;
+                self.picker = None;
                 self.mentions.clear();
                 self.mention_all = false;
                 self.last_typing = None;
                 (Task::none(), Some(event))
             }
             Message::ToggleEmoji => {
-                self.emoji_open = !self.emoji_open;
-                (Task::none(), None)
+                self.picker = match self.picker.take() {
+                    Some(_) => None,
+                    None => Some(Default::default()),
+                };
+                // Whatever was being typed goes on being typed.
+                (iced::widget::operation::focus(ID), None)
             }
-            Message::Emoji(e) => {
+            Message::Picker(m) => {
+                let Some(e) = self.picker.as_mut().and_then(|p| p.update(m)) else {
+                    return (Task::none(), None);
+                };
                 for ch in e.chars() {
                     self.content
                         .perform(text_editor::Action::Edit(text_editor::Edit::Insert(ch)));
                 }
-                // Keep typing where the emoji went.
-                (iced::widget::operation::focus(ID), None)
+                // Keep typing where the emoji went, even after a search
+                // took the focus.
+                (
+                    iced::widget::operation::focus(ID),
+                    Some(Event::EmojiUsed(e)),
+                )
             }
             Message::Cancel => {
-                if self.emoji_open {
-                    self.emoji_open = false;
+                if self.picker.is_some() {
+                    self.picker = None;
                 } else if let Some(Mode::Edit { .. }) = self.mode.take() {
                     self.content = text_editor::Content::new();
                 }
@@ -328,29 +344,31 @@ impl Composer {
                 .padding(12)
                 .into();
         }
-        let mut col = column![].spacing(6).padding(10);
+        // What shows above the editor sits in a column of its own, so the
+        // editor keeps its place in the widget tree (and with it the focus
+        // and cursor) when the picker, a banner or the mention list comes or
+        // goes.
+        let mut above = column![].spacing(6);
+        let mut any_above = false;
         if let Some(banner) = self.banner(i18n) {
-            col = col.push(banner);
+            above = above.push(banner);
+            any_above = true;
         }
         let mut candidates = self.completing(&v.members);
         if !v.may_mention_all {
             candidates.retain(|c| c.user.is_some());
         }
         if !candidates.is_empty() {
-            col = col.push(mention::list(i18n, &candidates, self.pick));
+            above = above.push(mention::list(i18n, &candidates, self.pick));
+            any_above = true;
         }
-        if self.emoji_open {
-            let grid = row(EMOJI.iter().map(|e| {
-                button(text(*e).size(18).font(crate::emoji::FONT))
-                    .style(button::text)
-                    .padding(2)
-                    .on_press(Message::Emoji(e))
-                    .into()
-            }))
-            .spacing(2)
-            .wrap();
-            col = col.push(grid);
+        if let Some(picker) = &self.picker {
+            above = above.push(picker.view(i18n, v.recent_emoji).map(Message::Picker));
+            any_above = true;
         }
+        let gap = if any_above { 6.0 } else { 0.0 };
+        let above = container(above).padding(iced::Padding::ZERO.bottom(gap));
+        let mut col = column![above].padding(10);
         if let Some(elapsed) = v.recording {
             return col.push(recording_bar(i18n, elapsed)).into();
         }

@@ -79,6 +79,41 @@ pub async fn upload_avatar(client: Client, path: PathBuf) -> Result<Profile, Pro
     Ok(client.http().update_profile(&token, &patch).await?)
 }
 
+/// An avatar as it is drawn: the middle square of `picture` (cropped to fill,
+/// never stretched), at most [`SHOWN_SIDE`] a side, and transparent outside
+/// the circle it holds, with a one-pixel soft edge. Round in the pixels, so
+/// round under any renderer (image corner radii are not drawn by all).
+pub fn round(picture: ::image::RgbaImage) -> ::image::RgbaImage {
+    use ::image::imageops;
+    let (w, h) = picture.dimensions();
+    let square = w.min(h);
+    if square == 0 {
+        return picture;
+    }
+    let mut picture = picture;
+    let cropped = imageops::crop(
+        &mut picture,
+        (w - square) / 2,
+        (h - square) / 2,
+        square,
+        square,
+    )
+    .to_image();
+    let side = square.min(SHOWN_SIDE);
+    let mut out = if side == square {
+        cropped
+    } else {
+        imageops::resize(&cropped, side, side, imageops::FilterType::Triangle)
+    };
+    let r = side as f32 / 2.0;
+    for (x, y, pixel) in out.enumerate_pixels_mut() {
+        let (dx, dy) = (x as f32 + 0.5 - r, y as f32 + 0.5 - r);
+        let inside = (r - (dx * dx + dy * dy).sqrt() + 0.5).clamp(0.0, 1.0);
+        pixel.0[3] = (f32::from(pixel.0[3]) * inside).round() as u8;
+    }
+    out
+}
+
 impl Main {
     /// Starts downloading every avatar shown and not yet fetched.
     pub(super) fn fetch_avatars(&mut self) -> Task<Message> {
@@ -97,7 +132,8 @@ impl Main {
             &client,
             wanted,
             &mut self.avatar_requested,
-            SHOWN_SIDE,
+            AVATAR_SIDE,
+            round,
             Message::AvatarLoaded,
         )
     }
@@ -158,6 +194,61 @@ mod tests {
         std::fs::write(&text, "not a picture").unwrap();
         assert!(avatar_png(text).is_none());
         assert!(avatar_png(dir.path().join("missing.png")).is_none());
+    }
+
+    #[test]
+    fn an_avatar_is_the_middle_square_masked_to_a_circle() {
+        // 800×500: a blue band on the left that the middle square leaves
+        // out, red elsewhere.
+        let picture = ::image::RgbaImage::from_fn(800, 500, |x, _| {
+            if x < 140 {
+                ::image::Rgba([0, 0, 255, 255])
+            } else {
+                ::image::Rgba([220, 30, 30, 255])
+            }
+        });
+        let a = round(picture);
+        assert_eq!(a.dimensions(), (SHOWN_SIDE, SHOWN_SIDE));
+        let side = SHOWN_SIDE - 1;
+        let mid = SHOWN_SIDE / 2;
+        // Corners transparent, the middle and the circle's edges opaque.
+        for (x, y) in [(0, 0), (side, 0), (0, side), (side, side), (8, 8)] {
+            assert_eq!(a.get_pixel(x, y).0[3], 0, "corner ({x}, {y})");
+        }
+        for (x, y) in [
+            (mid, mid),
+            (1, mid),
+            (side - 1, mid),
+            (mid, 1),
+            (mid, side - 1),
+        ] {
+            assert!(a.get_pixel(x, y).0[3] > 200, "inside ({x}, {y})");
+        }
+        // Cropped, not squeezed: no blue anywhere (a stretched picture would
+        // show the band along the left edge).
+        assert!(a.pixels().all(|p| p.0[3] == 0 || p.0[2] < 100));
+        assert_eq!(a.get_pixel(4, mid).0[..3], [220, 30, 30]);
+        // Partly covered pixels on the edge: a soft edge, not a jagged one.
+        assert!(a.pixels().any(|p| p.0[3] > 20 && p.0[3] < 235));
+        // Every pixel's alpha follows its distance from the middle.
+        let r = SHOWN_SIDE as f32 / 2.0;
+        for (x, y, p) in a.enumerate_pixels() {
+            let d = ((x as f32 + 0.5 - r).powi(2) + (y as f32 + 0.5 - r).powi(2)).sqrt();
+            if d > r + 0.5 {
+                assert_eq!(p.0[3], 0);
+            } else if d < r - 0.5 {
+                assert_eq!(p.0[3], 255);
+            }
+        }
+        // A small square picture keeps its size.
+        let small = round(::image::RgbaImage::from_pixel(
+            40,
+            40,
+            ::image::Rgba([9, 9, 9, 255]),
+        ));
+        assert_eq!(small.dimensions(), (40, 40));
+        assert_eq!(small.get_pixel(0, 0).0[3], 0);
+        assert_eq!(small.get_pixel(20, 20).0[3], 255);
     }
 
     #[test]

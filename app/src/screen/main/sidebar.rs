@@ -325,7 +325,7 @@ fn row_of<'a>(v: &View<'a>, c: &'a Conversation) -> Element<'a, Message> {
         .as_ref()
         .map(|p| clock::list_time(i18n, p.ts, natter_proto::now_ms(), clock::local()))
         .unwrap_or_default();
-    let mut title = row![text(c.title.clone()).size(15).width(Fill)]
+    let mut title = row![crate::widget::one_line(c.title.clone(), 15.0, None)]
         .spacing(4)
         .align_y(Center);
     if c.pinned {
@@ -335,20 +335,18 @@ fn row_of<'a>(v: &View<'a>, c: &'a Conversation) -> Element<'a, Message> {
         title = title.push(text("🔕").size(12).font(crate::emoji::FONT));
     }
     title = title.push(text(time).size(11));
-    let preview: Element<'a, Message> = if missed {
-        text(preview)
-            .size(12)
-            .width(Fill)
-            .style(text::danger)
-            .into()
-    } else {
-        container(crate::emoji::text(preview, 12.0))
-            .width(Fill)
-            .into()
-    };
+    // One line at every width, cut with "…" (a wrapped preview makes the
+    // row taller than its neighbours).
+    let preview: Element<'a, Message> =
+        crate::widget::one_line(preview, 12.0, missed.then_some(text::danger as fn(&_) -> _));
     let mut bottom = row![].spacing(4).align_y(Center);
     if mentioned && c.unread > 0 {
-        bottom = bottom.push(text(i18n.tr("mention-you")).size(12).style(text::danger));
+        bottom = bottom.push(
+            text(i18n.tr("mention-you"))
+                .size(12)
+                .style(text::danger)
+                .wrapping(text::Wrapping::None),
+        );
     }
     // The writer's name is its own text, before the preview.
     let writer = c

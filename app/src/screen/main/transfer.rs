@@ -5,8 +5,9 @@
 //! (`Http::start_upload`) and sent in chunks from wherever the relay says it
 //! stopped (`Http::continue_upload_with_progress`); a download is written to
 //! a `.part` file next to where it goes and asks only for the rest
-//! (`Http::download_to`). What is under way is kept in the store, so after a
-//! dropped connection or a restart Retry goes on where the transfer stopped.
+//! (`Http::download_to`). A transfer cut by a dropped connection goes on by
+//! itself from where it stopped once the relay answers again; what is under
+//! way is kept in the store, so after a restart Retry goes on from there.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -66,6 +67,8 @@ pub enum Plan {
 pub enum State {
     /// Moving.
     Running,
+    /// The connection dropped; it goes on by itself when it is back.
+    Waiting,
     /// Stopped by an error, or by the app quitting; the words say why.
     Failed(String),
     /// A download that finished, at this path.
@@ -133,6 +136,8 @@ pub enum Report {
     Opened(String),
     /// Bytes moved of the total.
     Progress(u64, u64),
+    /// The connection dropped; the job tries again by itself.
+    Waiting,
     /// Finished: a download's path, or an upload sent; or why not.
     Finished(Result<Option<PathBuf>, AttachError>),
 }
@@ -231,7 +236,15 @@ impl Transfers {
                     *upload = Some(id);
                 }
             }
-            Report::Progress(done, total) => t.progress(done, total, Instant::now()),
+            Report::Progress(done, total) => {
+                t.state = State::Running;
+                t.progress(done, total, Instant::now());
+            }
+            Report::Waiting => {
+                t.state = State::Waiting;
+                t.last = None;
+                t.speed = 0.0;
+            }
             Report::Finished(Ok(Some(path))) => {
                 t.job = None;
                 t.state = State::Saved(path);
@@ -336,31 +349,60 @@ fn job(client: Client, plan: Plan) -> impl Stream<Item = Report> {
                 }
             }
         };
-        let result = match plan {
-            Plan::Upload {
-                conversation,
-                path,
-                name,
-                upload,
-            } => upload_job(
-                &client,
-                conversation,
-                &path,
-                name,
-                upload,
-                &mut out,
-                progress,
-            )
-            .await
-            .map(|()| None),
-            Plan::Download { file, dest } => client
-                .download_to(&file.id, &dest, progress)
+        let mut progress = progress;
+        let mut plan = plan;
+        let mut tries = 0;
+        let result = loop {
+            let attempt = match &mut plan {
+                Plan::Upload {
+                    conversation,
+                    path,
+                    name,
+                    upload,
+                } => upload_job(
+                    &client,
+                    *conversation,
+                    path,
+                    name.clone(),
+                    upload,
+                    &mut out,
+                    &mut progress,
+                )
                 .await
-                .map(|_| Some(dest))
-                .map_err(AttachError::from),
+                .map(|()| None),
+                Plan::Download { file, dest } => client
+                    .download_to(&file.id, dest, &mut progress)
+                    .await
+                    .map(|_| Some(dest.clone()))
+                    .map_err(AttachError::from),
+            };
+            // A dropped connection: wait a little and go on from where the
+            // relay (uploads) or the part file (downloads) says it stopped.
+            match attempt {
+                Err(AttachError::Net(e))
+                    if matches!(*e.0, natter_net::Error::Unreachable(_)) && tries < RETRIES =>
+                {
+                    tracing::debug!(tries, "transfer interrupted; trying again");
+                    let _ = out.send(Report::Waiting).await;
+                    tokio::time::sleep(retry_after(tries)).await;
+                    tries += 1;
+                }
+                done => break done,
+            }
         };
         let _ = out.send(Report::Finished(result)).await;
     })
+}
+
+/// How many times in a row a transfer cut by a dropped connection is tried
+/// again by itself before it waits for Retry: with [`retry_after`], about
+/// five minutes.
+const RETRIES: u32 = 64;
+
+/// How long to wait before try `n` again: a quarter second, doubling, at
+/// most five seconds.
+fn retry_after(n: u32) -> Duration {
+    Duration::from_millis(250u64.saturating_mul(1 << n.min(5))).min(Duration::from_secs(5))
 }
 
 async fn upload_job(
@@ -368,7 +410,7 @@ async fn upload_job(
     conversation: ConversationId,
     path: &Path,
     name: String,
-    upload: Option<String>,
+    upload: &mut Option<String>,
     out: &mut iced::futures::channel::mpsc::Sender<Report>,
     progress: impl FnMut(u64, u64) + Send,
 ) -> Result<(), AttachError> {
@@ -385,15 +427,29 @@ async fn upload_job(
     let (picture, mime) = attach::kind_of(&bytes, &ext).await;
     let token = client.token().await?;
     let upload = match upload {
-        Some(id) => id,
+        Some(id) => id.clone(),
         None => {
             let opened = client
                 .http()
                 .start_upload(&token, &name, mime, bytes.len() as u64)
                 .await?;
             let _ = out.send(Report::Opened(opened.upload.clone())).await;
+            // A later try goes on with this upload, not a new one.
+            *upload = Some(opened.upload.clone());
             opened.upload
         }
+    };
+    // The small copy that shows at the receiver before the picture has
+    // arrived, made before the upload.
+    let preview = match picture {
+        Some(_) => {
+            let copy = bytes.clone();
+            tokio::task::spawn_blocking(move || super::preview::make(&copy))
+                .await
+                .ok()
+                .flatten()
+        }
+        None => None,
     };
     let file = client
         .http()
@@ -404,6 +460,7 @@ async fn upload_job(
             file,
             width,
             height,
+            preview,
         },
         None => MessageBody::File { file },
     };
@@ -448,6 +505,16 @@ pub fn view<'a>(i18n: &I18n, key: &Key, t: &Transfer) -> Element<'a, attach::Mes
     match &t.state {
         State::Running => column![
             bar,
+            row![text(amount_text(i18n, t)).size(11).width(Fill), cancel]
+                .spacing(8)
+                .align_y(Center),
+        ]
+        .spacing(4)
+        .width(240)
+        .into(),
+        State::Waiting => column![
+            bar,
+            text(i18n.tr("transfer-waiting")).size(11),
             row![text(amount_text(i18n, t)).size(11).width(Fill), cancel]
                 .spacing(8)
                 .align_y(Center),

@@ -70,8 +70,17 @@ impl Main {
     }
 
     fn panes<'a>(&'a self, ctx: Context<'a>, narrow: bool, beside: bool) -> Element<'a, Message> {
+        let settings = self.sidebar.panel() == Panel::Settings;
+        if settings && narrow {
+            // The whole window, with a way back to the chats.
+            return self.settings_pane(ctx, true);
+        }
         let side = self.sidebar(ctx);
-        let chat = self.chat_pane(ctx, narrow, beside);
+        let chat = if settings {
+            self.settings_pane(ctx, false)
+        } else {
+            self.chat_pane(ctx, narrow, beside)
+        };
         if narrow {
             if self.show_chat_narrow
                 && self.selected.is_some()
@@ -139,10 +148,13 @@ impl Main {
                 .groups_panel
                 .view(i18n, &self.friends, &self.groups)
                 .map(Message::Groups),
-            Panel::Settings => self.settings_panel(ctx),
+            // The settings take the main pane; the chats stay at hand.
+            Panel::Settings => self.sidebar.list(&v).map(Message::Sidebar),
         };
         let mut col = column![header, body].spacing(4);
-        if let Some(n) = self.notice.text() {
+        if let Some(n) = self.notice.text()
+            && self.sidebar.panel() != Panel::Settings
+        {
             col = col.push(container(text(n.to_owned()).size(12)).padding(10));
         }
         col.into()
@@ -196,6 +208,7 @@ impl Main {
                 can_record: self.recording.is_none(),
                 members,
                 may_mention_all: self.privileged(),
+                recent_emoji: &ctx.settings.recent_emoji,
             })
             .map(Message::Composer);
         let announcement = self
@@ -399,6 +412,44 @@ impl Main {
                 tip,
             ))
             .into()
+    }
+
+    /// Settings and profile in the main pane, under a title; `back` adds a
+    /// way back to the chats (the narrow layout, where they take the window).
+    fn settings_pane<'a>(&'a self, ctx: Context<'a>, back: bool) -> Element<'a, Message> {
+        use crate::icon::{self, Icon, Position};
+        let i18n = ctx.i18n;
+        let mut title = row![].spacing(4).align_y(Center).padding([6, 8]);
+        if back {
+            title = title.push(icon::button(
+                Icon::Back,
+                i18n.tr("chat-back"),
+                button::text,
+                Some(Message::Sidebar(super::sidebar::Message::Panel(
+                    Panel::Chats,
+                ))),
+                Position::Bottom,
+            ));
+        }
+        title = title.push(
+            container(one_line(i18n.tr("settings-title"), 18.0))
+                .padding([4, if back { 0 } else { 12 }]),
+        );
+        let mut col = column![
+            title,
+            container(
+                container(self.settings_panel(ctx))
+                    .max_width(640)
+                    .padding([0, 12])
+            )
+            .center_x(Fill)
+            .height(Fill),
+        ]
+        .spacing(4);
+        if let Some(n) = self.notice.text() {
+            col = col.push(container(text(n.to_owned()).size(12)).padding(10));
+        }
+        container(col).width(Fill).height(Fill).into()
     }
 
     fn settings_panel<'a>(&'a self, ctx: Context<'a>) -> Element<'a, Message> {

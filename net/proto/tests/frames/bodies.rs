@@ -38,6 +38,32 @@ fn body_fixtures() -> Vec<(&'static str, MessageBody)> {
                 },
                 width: 1600,
                 height: 1200,
+                preview: None,
+            },
+        ),
+        (
+            r#"{
+  "kind": "image",
+  "file": {
+    "id": "f_9Qx2mB7d",
+    "name": "summit.png",
+    "size": 90211,
+    "mime": "image/png"
+  },
+  "width": 800,
+  "height": 500,
+  "preview": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+}"#,
+            MessageBody::Image {
+                file: FileRef {
+                    id: "f_9Qx2mB7d".into(),
+                    name: "summit.png".into(),
+                    size: 90211,
+                    mime: "image/png".into(),
+                },
+                width: 800,
+                height: 500,
+                preview: Some("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==".into()),
             },
         ),
         (

@@ -423,6 +423,7 @@ fn version_2_mentions_and_forwarded_copies_match_the_document() {
         },
         width: 1600,
         height: 1200,
+        preview: None,
     };
     check(
         r#"{

@@ -586,7 +586,9 @@ fn attachment<'a>(v: &View<'a>, body: &'a MessageBody) -> Option<Element<'a, Mes
             file,
             width,
             height,
+            ..
         } => {
+            // The picture, or its preview from the message until it arrives.
             let handle = v.pictures.get(&file.id)?;
             let shown = (*width).clamp(1, SHOWN_WIDTH);
             let tall = (u64::from(*height) * u64::from(shown) / u64::from((*width).max(1)))
