@@ -12,6 +12,7 @@
 //! ([`receive`]); the async side only moves packets.
 
 mod adapt;
+mod assemble;
 mod handler;
 pub(crate) mod mix;
 mod negotiate;

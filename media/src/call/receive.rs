@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 use natter_proto::model::UserId;
 use rtc::media::io::sample_builder::SampleBuilder;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
-use rtc::rtp::codec::h264::H264Packet;
 use rtc::rtp::codec::opus::OpusPacket;
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 
+use super::assemble::Assembler;
 use super::{CallEvent, Shared};
 use crate::codec::audio::OpusDecoder;
 use crate::codec::video::H264Decoder;
@@ -272,18 +272,18 @@ fn video_thread(
             return;
         }
     };
-    let mut buffer =
-        SampleBuilder::new(512, H264Packet::default(), 90_000).with_max_time_delay(VIDEO_MAX_DELAY);
+    // Each picture goes to the decoder as soon as its last packet is in.
+    let mut pictures = Assembler::new(VIDEO_MAX_DELAY);
     let mut decoded_any = false;
     while let Some(packet) = next_packet(shared, rx) {
         if let Some(packet) = packet {
-            buffer.push(Instant::now(), packet);
+            pictures.push(packet, Instant::now());
         }
-        while let Some(sample) = buffer.pop(Instant::now()) {
-            if sample.prev_dropped_packets > 0 {
+        while let Some(picture) = pictures.pop(Instant::now()) {
+            if picture.after_loss {
                 want_keyframe.store(true, Ordering::Release);
             }
-            match decoder.decode(&sample.data) {
+            match decoder.decode(&picture.data) {
                 Ok(Some(frame)) => {
                     decoded_any = true;
                     shared
