@@ -33,8 +33,7 @@ pub(crate) struct Picture {
 pub(crate) struct Assembler {
     /// Packets not handed over yet, by extended sequence number, with when
     /// each arrived.
-    packets: BTreeMap<u64, rtc::rtp::Packet>,
-    arrived: BTreeMap<u64, Instant>,
+    packets: BTreeMap<u64, (Instant, rtc::rtp::Packet)>,
     /// The newest extended sequence number seen.
     newest: Option<u64>,
     /// The first packet of the next picture.
@@ -49,7 +48,6 @@ impl Assembler {
     pub(crate) fn new(max_wait: Duration) -> Self {
         Self {
             packets: BTreeMap::new(),
-            arrived: BTreeMap::new(),
             newest: None,
             next: None,
             max_wait,
@@ -75,9 +73,7 @@ impl Assembler {
         }
         self.newest = Some(self.newest.map_or(extended, |n| n.max(extended)));
         self.next.get_or_insert(extended);
-        if self.packets.insert(extended, packet).is_none() {
-            self.arrived.insert(extended, now);
-        }
+        self.packets.entry(extended).or_insert((now, packet));
         if self.packets.len() > MOST_PACKETS {
             // Something never completes: start over after the newest picture.
             self.skip_to_after_marker(None);
@@ -109,15 +105,15 @@ impl Assembler {
                 Run::Incomplete => return None,
                 Run::Gap => {
                     let after = self.first_after_gap(next)?;
-                    let since = self.arrived.get(&after).copied().unwrap_or(now);
+                    let since = self.packets.get(&after).map_or(now, |(at, _)| *at);
                     if now.saturating_duration_since(since) < self.max_wait {
                         return None;
                     }
                     // Given up on: drop what the gap broke, go on from the
                     // first picture that starts after it.
                     self.lost = true;
-                    let head = self.packets.get(&next).map(|p| p.header.timestamp);
-                    let resumes = self.packets.get(&after).map(|p| p.header.timestamp);
+                    let head = self.packet(next).map(|p| p.header.timestamp);
+                    let resumes = self.packet(after).map(|p| p.header.timestamp);
                     if head.is_some() && head != resumes {
                         // The hole was the end of this picture; the next
                         // one begins right after it.
@@ -130,9 +126,14 @@ impl Assembler {
         }
     }
 
+    /// Packet `seq`, if it is in.
+    fn packet(&self, seq: u64) -> Option<&rtc::rtp::Packet> {
+        self.packets.get(&seq).map(|(_, packet)| packet)
+    }
+
     /// Whether the packets from `first` on make a whole picture.
     fn complete_from(&self, first: u64) -> Run {
-        let Some(head) = self.packets.get(&first) else {
+        let Some(head) = self.packet(first) else {
             return if self.packets.is_empty() {
                 Run::Incomplete
             } else {
@@ -142,7 +143,7 @@ impl Assembler {
         let timestamp = head.header.timestamp;
         let mut seq = first;
         loop {
-            let Some(packet) = self.packets.get(&seq) else {
+            let Some(packet) = self.packet(seq) else {
                 // Nothing after `seq` yet: still arriving; something after
                 // it: a hole.
                 return if self.packets.range(seq..).next().is_some() {
@@ -178,9 +179,9 @@ impl Assembler {
         let Some(from) = from.or_else(|| self.packets.keys().next_back().copied()) else {
             return;
         };
-        let timestamp = self.packets.get(&from).map(|p| p.header.timestamp);
+        let timestamp = self.packet(from).map(|p| p.header.timestamp);
         let mut start = None;
-        for (seq, packet) in self.packets.range(from..) {
+        for (seq, (_, packet)) in self.packets.range(from..) {
             if Some(packet.header.timestamp) != timestamp {
                 start = Some(*seq);
                 break;
@@ -198,7 +199,6 @@ impl Assembler {
     /// Forgets every packet before `start`, where the next picture begins.
     fn keep_from(&mut self, start: u64) {
         self.packets = self.packets.split_off(&start);
-        self.arrived = self.arrived.split_off(&start);
         self.next = Some(start);
     }
 
@@ -207,11 +207,10 @@ impl Assembler {
     fn take(&mut self, first: u64, last: u64) -> Option<Vec<u8>> {
         let rest = self.packets.split_off(&(last + 1));
         let run = std::mem::replace(&mut self.packets, rest);
-        self.arrived = self.arrived.split_off(&(last + 1));
         self.next = Some(last + 1);
         let mut data = Vec::new();
         let mut ok = true;
-        for (_, packet) in run.range(first..) {
+        for (_, (_, packet)) in run.range(first..) {
             match self.depacketizer.depacketize(&packet.payload) {
                 Ok(bytes) => data.extend_from_slice(&bytes),
                 // A packet of padding carries nothing.
