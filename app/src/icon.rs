@@ -38,6 +38,8 @@ pub enum Icon {
     Paperclip,
     /// Record a voice message.
     Mic,
+    /// A participant's muted microphone.
+    MicOff,
     /// Send.
     Send,
     /// Back to the list.
@@ -72,6 +74,7 @@ impl Icon {
             Icon::Smile => '\u{e164}',
             Icon::Paperclip => '\u{e12d}',
             Icon::Mic => '\u{e118}',
+            Icon::MicOff => '\u{e119}',
             Icon::Send => '\u{e4f2}',
             Icon::Back => '\u{e06e}',
             Icon::Close => '\u{e1b2}',

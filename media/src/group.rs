@@ -29,6 +29,10 @@ pub enum GroupEvent {
     Connected,
     /// Who takes part now (this account included), in the order they joined.
     Participants(Vec<UserId>),
+    /// Who of them has their microphone muted (this account included), as
+    /// the relay last said; sent when it changes. Relays before protocol 7
+    /// never say.
+    Muted(Vec<UserId>),
     /// The first sound or picture from one participant arrived.
     StreamStarted {
         /// Whose.
@@ -52,6 +56,7 @@ const LEAVE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 enum Command {
     Notice(CallNotice),
+    Mute(bool),
     HangUp,
 }
 
@@ -122,6 +127,8 @@ impl GroupCall {
             engine: engine.clone(),
             events,
             participants: Vec::new(),
+            muted: Vec::new(),
+            mute: MuteState::default(),
             over: false,
         };
         tokio::spawn(task.run(commands_rx, engine_events));
@@ -151,6 +158,13 @@ impl GroupCall {
         let _ = self.commands.send(Command::Notice(notice));
     }
 
+    /// Mutes or unmutes this device's microphone, and tells the others
+    /// through the relay (protocol 7; an older relay is not told).
+    pub fn set_muted(&self, muted: bool) {
+        self.engine.set_muted(muted);
+        let _ = self.commands.send(Command::Mute(muted));
+    }
+
     /// Leaves the call.
     pub fn hang_up(&self) {
         let _ = self.commands.send(Command::HangUp);
@@ -163,10 +177,37 @@ struct Task {
     engine: Arc<CallEngine>,
     events: mpsc::UnboundedSender<GroupEvent>,
     participants: Vec<UserId>,
+    /// Who the relay last said is muted.
+    muted: Vec<UserId>,
+    mute: MuteState,
     over: bool,
 }
 
+/// This device's mute as wanted here and as the relay knows it.
+#[derive(Default)]
+struct MuteState {
+    wanted: bool,
+    /// What was last sent to the relay.
+    sent: bool,
+    /// The relay takes `media_state` (its `participants` name who is muted).
+    relay_takes_it: bool,
+    /// This device takes part (the relay answered `accepted`).
+    joined: bool,
+}
+
 impl Task {
+    /// Tells the relay this device's mute if it may and it does not know it.
+    fn sync_mute(&mut self) {
+        let m = &mut self.mute;
+        if m.joined && m.relay_takes_it && m.wanted != m.sent {
+            m.sent = m.wanted;
+            (self.signal)(CallRequest::MediaState {
+                call_id: self.call_id.clone(),
+                muted: m.wanted,
+            });
+        }
+    }
+
     fn emit(&self, event: GroupEvent) {
         let _ = self.events.send(event);
     }
@@ -191,6 +232,10 @@ impl Task {
             tokio::select! {
                 command = commands.recv(), if handles => match command {
                     Some(Command::Notice(notice)) => self.on_notice(notice).await,
+                    Some(Command::Mute(muted)) => {
+                        self.mute.wanted = muted;
+                        self.sync_mute();
+                    }
                     Some(Command::HangUp) | None => {
                         // Every handle gone: nobody can feed notices any more.
                         handles = command.is_some();
@@ -225,7 +270,9 @@ impl Task {
     async fn on_notice(&mut self, notice: CallNotice) {
         match notice {
             CallNotice::Accepted { call_id } if call_id == self.call_id => {
+                self.mute.joined = true;
                 self.emit(GroupEvent::Joined);
+                self.sync_mute();
             }
             CallNotice::Sdp {
                 call_id,
@@ -245,8 +292,16 @@ impl Task {
             CallNotice::Participants {
                 call_id,
                 participants,
+                muted,
                 ..
             } if call_id == self.call_id => {
+                if let Some(muted) = muted {
+                    self.mute.relay_takes_it = true;
+                    if muted != self.muted {
+                        self.muted = muted.clone();
+                        self.emit(GroupEvent::Muted(muted));
+                    }
+                }
                 for gone in self
                     .participants
                     .iter()
@@ -259,6 +314,7 @@ impl Task {
                 }
                 self.participants = participants.clone();
                 self.emit(GroupEvent::Participants(participants));
+                self.sync_mute();
             }
             CallNotice::Ended {
                 call_id,

@@ -144,6 +144,8 @@ pub struct Main {
     /// A group call being set up: what the relay says about it meanwhile
     /// (its offer, who takes part) waits here for the call.
     group_opening: Option<Vec<natter_proto::call::CallNotice>>,
+    /// When a group call last rang here.
+    group_ring: Option<std::time::Instant>,
     /// Media for group calls other than the chosen devices (headless clients).
     group_call_media: Option<natter_media::MediaConfig>,
     call_records: HashMap<ConversationId, ChatMessage>,
@@ -293,6 +295,7 @@ impl Main {
             group_calls: HashMap::new(),
             group_call: None,
             group_opening: None,
+            group_ring: None,
             group_call_media: None,
             call_records: HashMap::new(),
             mentioned: BTreeSet::new(),

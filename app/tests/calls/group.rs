@@ -38,9 +38,11 @@ async fn pump_all(sides: &mut [&mut Side], what: &str, until: impl Fn(&[&mut Sid
     }
 }
 
-/// A group call from the group's header: Amy starts it, Bob's header offers to
-/// join while it rings, both see each other's picture in the strip, Cat sees
-/// who is in it; the last one to leave ends it with one record.
+/// A group call from the group's header: Amy starts it, Bob and Cat ring with
+/// a banner, Cat declines and still may join from the header, Bob joins from
+/// his header while it rings, both see each other's picture in the strip, a
+/// mute shows on the muted one's tile, Cat sees who is in it; the last one to
+/// leave ends it with one record.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_group_call_from_the_header() {
     let (relay, _dir) = relay().await;
@@ -92,6 +94,21 @@ async fn a_group_call_from_the_header() {
         |s| shows(&s[0].app, "Leave") && shows(&s[1].app, "Incoming group call · Join (1)"),
     )
     .await;
+    // Bob and Cat ring, with a banner naming who calls in which group.
+    for side in [&bob, &cat] {
+        assert!(shows(&side.app, "amy is calling in team…"));
+        assert!(main_of(&side.app).group_call_rang());
+    }
+    assert!(!main_of(&amy.app).group_call_rang());
+    // Cat declines: her banner goes, the header still offers to join.
+    interact(&mut cat.app, |ui| {
+        ui.click("Decline").unwrap();
+    })
+    .await;
+    pump_all(&mut [&mut amy, &mut bob, &mut cat], "cat declined", |s| {
+        !shows(&s[2].app, "amy is calling in team…") && shows(&s[2].app, "Join call (1)")
+    })
+    .await;
     interact(&mut bob.app, |ui| {
         ui.click("Incoming group call · Join (1)").unwrap();
     })
@@ -104,9 +121,27 @@ async fn a_group_call_from_the_header() {
                 main_of(&side.app).group_call().is_some_and(|c| {
                     c.participants().len() == 2 && c.pictured() == 2 && c.is_connected()
                 })
-            }) && shows(&s[2].app, "Incoming group call · Join (2)")
+            }) && shows(&s[2].app, "Join call (2)")
         },
     )
+    .await;
+    assert!(!shows(&bob.app, "amy is calling in team…"));
+    // Bob mutes: Amy's tile of him says so, and unmuting clears it.
+    interact(&mut bob.app, |ui| {
+        ui.click("Mute").unwrap();
+    })
+    .await;
+    pump_all(&mut [&mut amy, &mut bob, &mut cat], "bob muted", |s| {
+        shows(&s[0].app, "bob · muted") && shows(&s[1].app, "You · muted")
+    })
+    .await;
+    interact(&mut bob.app, |ui| {
+        ui.click("Unmute").unwrap();
+    })
+    .await;
+    pump_all(&mut [&mut amy, &mut bob, &mut cat], "bob unmuted", |s| {
+        shows(&s[0].app, "bob") && !shows(&s[0].app, "bob · muted")
+    })
     .await;
     assert!(shows(&amy.app, "In the group call · 2 taking part"));
     // The numbers: under the strip what Amy sends, on Bob's tile what

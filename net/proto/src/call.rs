@@ -82,6 +82,14 @@ pub enum CallRequest {
         /// The candidate.
         candidate: IceCandidate,
     },
+    /// Whether this device's microphone is muted (version 7, group calls):
+    /// the relay tells every member in the next `participants`.
+    MediaState {
+        /// The call.
+        call_id: String,
+        /// The microphone is muted.
+        muted: bool,
+    },
 }
 
 impl CallRequest {
@@ -95,7 +103,8 @@ impl CallRequest {
             | CallRequest::Cancel { call_id }
             | CallRequest::Hangup { call_id }
             | CallRequest::Sdp { call_id, .. }
-            | CallRequest::Ice { call_id, .. } => call_id,
+            | CallRequest::Ice { call_id, .. }
+            | CallRequest::MediaState { call_id, .. } => call_id,
         }
     }
 }
@@ -193,5 +202,11 @@ pub enum CallNotice {
         media: CallMedia,
         /// The accounts taking part, in the order they joined.
         participants: Vec<UserId>,
+        /// Those of `participants` whose microphone is muted, in the same
+        /// order (version 7). A relay of version 7 or later always sends it,
+        /// empty when nobody is muted; `None` from an older relay, which
+        /// does not take `media_state`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        muted: Option<Vec<UserId>>,
     },
 }

@@ -32,7 +32,7 @@ pub use frame::{ClientFrame, ServerFrame};
 pub use model::{ConversationId, Message, MessageBody, UserId};
 
 /// Protocol versions this crate speaks, newest last.
-pub const PROTOCOL_VERSIONS: &[u32] = &[1, 2, 3, 4, 5, 6];
+pub const PROTOCOL_VERSIONS: &[u32] = &[1, 2, 3, 4, 5, 6, 7];
 
 /// Path of the WebSocket endpoint on the relay.
 pub const WS_PATH: &str = "/v1/ws";

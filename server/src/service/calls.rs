@@ -263,6 +263,17 @@ impl Service {
                 )
                 .await
             }
+            CallRequest::MediaState { call_id, .. } => {
+                self.calls
+                    .with(CallScope::Of(Some(&call_id), &[]), |table| {
+                        visible_call(table, &call_id, from.user).map(|_| ())
+                    })
+                    .await??;
+                Err(Error::client(
+                    ErrorCode::Unsupported,
+                    "media_state is for group calls; this is a 1:1 call",
+                ))
+            }
         }
     }
 

@@ -62,6 +62,8 @@ struct GroupCall {
     talk_since: Option<i64>,
     /// Devices whose connection dropped, with the token of their grace timer.
     away: HashMap<Key, u64>,
+    /// Accounts taking part whose microphone is muted (version 7).
+    muted: HashSet<UserId>,
     room: Arc<Room>,
 }
 
@@ -76,6 +78,13 @@ impl GroupCall {
             conversation: self.conversation,
             media: self.media,
             participants: self.accounts(),
+            muted: Some(
+                self.participants
+                    .iter()
+                    .map(|k| k.user)
+                    .filter(|u| self.muted.contains(u))
+                    .collect(),
+            ),
         }
     }
 }
@@ -236,6 +245,7 @@ impl Service {
                     ringing: ringing.clone(),
                     talk_since: None,
                     away: HashMap::new(),
+                    muted: HashSet::new(),
                     room: room.clone(),
                 },
             );
@@ -358,6 +368,25 @@ impl Service {
                 let room = self.room_of(&call_id, &key)?;
                 room.candidate(&key, candidate).await
             }
+            CallRequest::MediaState { call_id, muted } => {
+                let changed = {
+                    let mut table = self.group_calls.lock();
+                    visible(&table, &call_id, from.user)?;
+                    let call = table.calls.get_mut(&call_id).ok_or_else(no_such_call)?;
+                    if !call.participants.contains(&key) {
+                        return Err(not_party());
+                    }
+                    if muted {
+                        call.muted.insert(from.user)
+                    } else {
+                        call.muted.remove(&from.user)
+                    }
+                };
+                if changed {
+                    self.announce_participants(&call_id);
+                }
+                Ok(())
+            }
         }
     }
 
@@ -472,6 +501,7 @@ impl Service {
             if call.participants.len() == before {
                 return;
             }
+            call.muted.remove(&key.user);
             call.away.remove(key);
             let room = call.room.clone();
             let empty = call.participants.is_empty();
@@ -613,6 +643,7 @@ impl Service {
                 conversation: call.conversation,
                 media: call.media,
                 participants: Vec::new(),
+                muted: Some(Vec::new()),
             },
             None,
         );

@@ -35,6 +35,10 @@ pub enum Message {
     Start(ConversationId, CallMedia),
     /// Join the call running in this group.
     Join(ConversationId),
+    /// Do not join the call ringing in this group (it rings no more here).
+    Decline(ConversationId),
+    /// Time to ring again for a call ringing here.
+    Ring,
     /// The call was set up (or could not be).
     Opened(Result<Opened, String>),
     /// From the call (also taken on every tick).
@@ -82,6 +86,8 @@ pub struct Running {
     pub participants: Vec<UserId>,
     /// Whether this account's devices ring for it.
     pub ringing: bool,
+    /// Who started it, when this device was rung.
+    pub from: Option<UserId>,
 }
 
 /// The call this device takes part in.
@@ -91,6 +97,8 @@ pub struct InCall {
     events: tokio::sync::mpsc::UnboundedReceiver<GroupEvent>,
     participants: Vec<UserId>,
     muted: bool,
+    /// Who the relay says has their microphone muted.
+    muted_users: Vec<UserId>,
     camera: bool,
     share: Share,
     connected: bool,
@@ -122,6 +130,16 @@ impl InCall {
     pub fn is_connected(&self) -> bool {
         self.connected
     }
+
+    /// Whether `user`'s microphone is muted: this device's own state for
+    /// this account, else what the relay last said.
+    pub fn is_muted(&self, user: UserId, me: UserId) -> bool {
+        if user == me {
+            self.muted
+        } else {
+            self.muted_users.contains(&user)
+        }
+    }
 }
 
 impl Main {
@@ -140,7 +158,7 @@ impl Main {
                 call_id,
                 conversation,
                 media,
-                ..
+                from,
             } if is_group(*conversation) => {
                 let running = self
                     .group_calls
@@ -150,8 +168,12 @@ impl Main {
                         media: *media,
                         participants: Vec::new(),
                         ringing: true,
+                        from: Some(*from),
                     });
                 running.ringing = true;
+                running.from = Some(*from);
+                let conversation = *conversation;
+                self.ring_for_group(conversation);
                 None
             }
             CallNotice::Participants {
@@ -159,14 +181,17 @@ impl Main {
                 conversation,
                 media,
                 participants,
+                ..
             } => {
                 if participants.is_empty() {
                     self.group_calls.remove(conversation);
                 } else {
-                    let ringing = self
+                    let same = self
                         .group_calls
                         .get(conversation)
-                        .is_some_and(|r| r.ringing && r.call_id == *call_id);
+                        .filter(|r| r.call_id == *call_id);
+                    let ringing = same.is_some_and(|r| r.ringing);
+                    let from = same.and_then(|r| r.from);
                     self.group_calls.insert(
                         *conversation,
                         Running {
@@ -174,6 +199,7 @@ impl Main {
                             media: *media,
                             participants: participants.clone(),
                             ringing,
+                            from,
                         },
                     );
                 }
@@ -251,13 +277,57 @@ impl Main {
         self.group_call_media = Some(config);
     }
 
-    /// Pictures and levels while in a call.
+    /// Pictures and levels while in a call; the ring while one rings here.
     pub(super) fn group_call_subscription(&self) -> iced::Subscription<Message> {
         if self.group_call.is_some() {
             iced::time::every(Duration::from_millis(100)).map(|_| Message::Tick)
+        } else if self.ringing_group_call().is_some() {
+            iced::time::every(Duration::from_secs(1)).map(|_| Message::Ring)
         } else {
             iced::Subscription::none()
         }
+    }
+
+    /// Whether a group call rang on this device since it started.
+    pub fn group_call_rang(&self) -> bool {
+        self.group_ring.is_some()
+    }
+
+    /// The group call ringing on this device, if any: not while it takes
+    /// part in a call of any kind.
+    pub(super) fn ringing_group_call(&self) -> Option<(ConversationId, &Running)> {
+        if self.group_call.is_some()
+            || self.group_opening.is_some()
+            || self.call.as_ref().is_some_and(|c| c.is_live())
+        {
+            return None;
+        }
+        self.group_calls
+            .iter()
+            .filter(|(_, r)| r.ringing)
+            .min_by_key(|(c, _)| c.0)
+            .map(|(c, r)| (*c, r))
+    }
+
+    /// Plays one ring for the call ringing in `conversation`, unless the
+    /// group is muted here (its banner still shows) or it rang a moment ago.
+    fn ring_for_group(&mut self, conversation: ConversationId) {
+        if self.ringing_group_call().is_none() {
+            return;
+        }
+        let muted = self
+            .conversations
+            .iter()
+            .any(|c| c.id == conversation && c.muted);
+        if muted
+            || self
+                .group_ring
+                .is_some_and(|t| t.elapsed() < crate::sound::RING_EVERY)
+        {
+            return;
+        }
+        self.group_ring = Some(std::time::Instant::now());
+        crate::sound::play_ringtone();
     }
 
     pub(super) fn update_group_call(
@@ -274,6 +344,23 @@ impl Main {
                 }
                 None => Task::none(),
             },
+            Message::Decline(conversation) => {
+                if let Some(running) = self.group_calls.get_mut(&conversation) {
+                    running.ringing = false;
+                    if let Some(client) = &self.client {
+                        client.call(natter_proto::call::CallRequest::Reject {
+                            call_id: running.call_id.clone(),
+                        });
+                    }
+                }
+                Task::none()
+            }
+            Message::Ring => {
+                if let Some((conversation, _)) = self.ringing_group_call() {
+                    self.ring_for_group(conversation);
+                }
+                Task::none()
+            }
             Message::Opened(Ok(opened)) => {
                 let events = opened
                     .events
@@ -293,6 +380,7 @@ impl Main {
                     events,
                     participants: Vec::new(),
                     muted: false,
+                    muted_users: Vec::new(),
                     camera,
                     share: Share::Off,
                     connected: false,
@@ -324,7 +412,7 @@ impl Main {
             Message::ToggleMute => {
                 if let Some(in_call) = self.group_call.as_mut() {
                     in_call.muted = !in_call.muted;
-                    in_call.call.engine().set_muted(in_call.muted);
+                    in_call.call.set_muted(in_call.muted);
                 }
                 Task::none()
             }
@@ -483,6 +571,7 @@ impl Main {
                 in_call.pictures.retain(|u, _| p.contains(u));
                 in_call.participants = p;
             }
+            GroupEvent::Muted(m) => in_call.muted_users = m,
             GroupEvent::Connected => in_call.connected = true,
             GroupEvent::Problem(p) => in_call.problem = Some(p),
             GroupEvent::Ended { .. } => self.group_call = None,
@@ -533,7 +622,9 @@ impl Main {
 
     /// The strip shown above everything while in a group call.
     pub(super) fn group_call_strip<'a>(&'a self, i18n: &'a I18n) -> Option<Element<'a, Message>> {
-        let in_call = self.group_call.as_ref()?;
+        let Some(in_call) = self.group_call.as_ref() else {
+            return self.group_ring_banner(i18n);
+        };
         let me = self.me();
         let name = |u: &UserId| {
             if *u == me {
@@ -574,11 +665,23 @@ impl Main {
                     .into(),
             };
             let speaking = in_call.speaking == Some(*u);
-            let label = if *u == me && in_call.muted {
+            let muted = in_call.is_muted(*u, me);
+            let label = if muted {
                 format!("{} · {}", name(u), i18n.tr("group-call-muted"))
             } else {
                 name(u)
             };
+            let label = row![]
+                .push(muted.then(|| {
+                    crate::icon::icon(crate::icon::Icon::MicOff, 12.0).style(text::danger)
+                }))
+                .push(
+                    text(label)
+                        .size(12)
+                        .wrapping(iced::widget::text::Wrapping::None),
+                )
+                .spacing(4)
+                .align_y(iced::Alignment::Center);
             let numbers = in_call
                 .stats
                 .as_ref()
@@ -589,18 +692,10 @@ impl Main {
                         .style(text::secondary)
                         .width(TILE_W)
                 });
-            container(
-                column![
-                    picture,
-                    text(label)
-                        .size(12)
-                        .wrapping(iced::widget::text::Wrapping::None)
-                ]
-                .push(numbers),
-            )
-            .padding(4)
-            .style(move |theme| style::call_tile(theme, speaking))
-            .into()
+            container(column![picture, label].push(numbers))
+                .padding(4)
+                .style(move |theme| style::call_tile(theme, speaking))
+                .into()
         });
         let status = if in_call.connected {
             i18n.tr_args(
@@ -657,12 +752,68 @@ impl Main {
         let mut strip = strip.push(row(tiles).spacing(8).wrap()).push(numbers);
         if let Some(problem) = &in_call.problem {
             strip = strip.push(
-                text(i18n.tr_args("call-problem", &[("detail", Arg::from(problem.as_str()))]))
-                    .size(12),
+                text(i18n.tr_args(
+                    "call-problem",
+                    &[("detail", Arg::from(crate::device_text(i18n, problem)))],
+                ))
+                .size(12),
             );
         }
         Some(
             container(strip)
+                .padding([8, 12])
+                .width(Length::Fill)
+                .style(style::sidebar)
+                .into(),
+        )
+    }
+}
+
+impl Main {
+    /// A group call ringing here: who calls, in which group, Decline / Join.
+    fn group_ring_banner<'a>(&'a self, i18n: &'a I18n) -> Option<Element<'a, Message>> {
+        let (conversation, running) = self.ringing_group_call()?;
+        let group = self
+            .conversations
+            .iter()
+            .find(|c| c.id == conversation)
+            .map(|c| c.title.clone())
+            .or_else(|| {
+                self.groups
+                    .iter()
+                    .find(|g| g.id == conversation)
+                    .map(|g| g.name.clone())
+            })
+            .unwrap_or_default();
+        let from = running
+            .from
+            .and_then(|u| self.users.get(&u))
+            .map(|u| u.nickname.clone())
+            .unwrap_or_default();
+        let line = i18n.tr_args(
+            "group-call-incoming",
+            &[("name", Arg::from(from)), ("group", Arg::from(group))],
+        );
+        let media = match running.media {
+            CallMedia::Audio => crate::icon::Icon::Phone,
+            CallMedia::Video => crate::icon::Icon::Video,
+        };
+        let banner = row![
+            crate::icon::icon(media, 18.0),
+            crate::widget::one_line(line, 14.0, None),
+            button(text(i18n.tr("call-decline")).size(13))
+                .style(button::danger)
+                .padding([6, 14])
+                .on_press(Message::Decline(conversation)),
+            button(text(i18n.tr("group-call-join-now")).size(13))
+                .style(button::success)
+                .padding([6, 14])
+                .on_press(Message::Join(conversation)),
+        ]
+        .spacing(10)
+        .align_y(iced::Alignment::Center);
+        Some(
+            container(banner)
                 .padding([8, 12])
                 .width(Length::Fill)
                 .style(style::sidebar)

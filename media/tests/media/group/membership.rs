@@ -1,5 +1,6 @@
 //! Who rings and who may take part: busy both ways with 1:1 calls, ringing
-//! that runs out, a member added mid-call and one who left the group.
+//! that runs out, a member added mid-call and one who left the group; who
+//! is muted, as every member is told.
 
 use super::*;
 
@@ -236,4 +237,124 @@ async fn a_member_added_mid_call_joins_and_one_who_left_may_not() {
     }
     cat.wait_streams(&[&ann]).await;
     ann.wait_streams(&[&cat]).await;
+}
+
+/// Waits until `listener` hears `speaker` (`loud`) or no longer does.
+async fn wait_level(listener: &Member, speaker: &Member, loud: bool) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let level = listener.call().engine().participant_level(speaker.me());
+        if (loud && level > 0.01) || (!loud && level < 0.002) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} hears {} at level {level} (want loud: {loud})",
+            listener.name,
+            speaker.name
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A participant who mutes goes silent and every member is told, those not
+/// in the call too; unmuting and leaving clear it. Someone not taking part
+/// cannot say they are muted, and a 1:1 call has no such state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_is_muted_is_told_to_every_member() {
+    let (relay, _dir) = relay().await;
+    let mut ann = Member::new(&relay, "ann", 400.0, 160).await;
+    let mut bob = Member::new(&relay, "bob", 520.0, 160).await;
+    let cat = Member::new(&relay, "cat", 700.0, 160).await;
+    befriend(&ann, &bob).await;
+    befriend(&ann, &cat).await;
+    let token = ann.client.token().await.unwrap();
+    let group = ann
+        .client
+        .http()
+        .create_group(&token, "quiet", vec![bob.me(), cat.me()])
+        .await
+        .unwrap()
+        .id;
+    let mut cat_notices = cat.notices.subscribe();
+    let call_id = ann.start(group).await;
+    ann.wait("joined", |e| *e == GroupEvent::Joined).await;
+    bob.join(&call_id).await;
+    let two = [ann.me(), bob.me()];
+    for m in [&mut ann, &mut bob] {
+        m.wait_participants(&two).await;
+    }
+    bob.wait_streams(&[&ann]).await;
+    wait_level(&bob, &ann, true).await;
+
+    // Ann mutes: Bob stops hearing her and is told; so is Cat, who rings.
+    ann.call().set_muted(true);
+    let muted = vec![ann.me()];
+    bob.wait("ann muted", |e| *e == GroupEvent::Muted(muted.clone()))
+        .await;
+    wait_level(&bob, &ann, false).await;
+    let id = call_id.clone();
+    notice(&mut cat_notices, "ann muted", |n| {
+        matches!(n, CallNotice::Participants { call_id, muted: Some(m), .. }
+            if *call_id == id && *m == [ann.me()])
+    })
+    .await;
+    // Cat, not taking part, cannot say she is muted.
+    let mut cat_errors = cat.errors.subscribe();
+    cat.client.call(CallRequest::MediaState {
+        call_id: call_id.clone(),
+        muted: true,
+    });
+    assert_eq!(cat.next_error(&mut cat_errors).await, ErrorCode::Forbidden);
+
+    // Ann unmutes: heard again, and nobody is muted.
+    ann.call().set_muted(false);
+    bob.wait("ann unmuted", |e| *e == GroupEvent::Muted(Vec::new()))
+        .await;
+    wait_level(&bob, &ann, true).await;
+
+    // Bob mutes, then leaves: the list no longer names him.
+    bob.call().set_muted(true);
+    let muted = vec![bob.me()];
+    ann.wait("bob muted", |e| *e == GroupEvent::Muted(muted.clone()))
+        .await;
+    bob.call().hang_up();
+    ann.wait_participants(&[ann.me()]).await;
+    ann.wait("bob gone", |e| *e == GroupEvent::Muted(Vec::new()))
+        .await;
+    let id = call_id.clone();
+    notice(&mut cat_notices, "bob gone", |n| {
+        matches!(n, CallNotice::Participants { call_id, participants, muted: Some(m), .. }
+            if *call_id == id && *participants == [ann.me()] && m.is_empty())
+    })
+    .await;
+    ann.call().hang_up();
+
+    // In a 1:1 call the relay keeps no such state.
+    let friends = ann.client.http().friends(&token).await.unwrap().friends;
+    let direct = friends
+        .iter()
+        .find(|f| f.user.id == cat.me())
+        .unwrap()
+        .conversation;
+    let mut ann_errors = ann.errors.subscribe();
+    ann.client.call(CallRequest::Invite {
+        call_id: "ann-cat".into(),
+        conversation: direct,
+        media: CallMedia::Audio,
+    });
+    notice(
+        &mut cat_notices,
+        "ann's 1:1 call",
+        |n| matches!(n, CallNotice::Incoming { call_id, .. } if call_id == "ann-cat"),
+    )
+    .await;
+    ann.client.call(CallRequest::MediaState {
+        call_id: "ann-cat".into(),
+        muted: true,
+    });
+    assert_eq!(
+        ann.next_error(&mut ann_errors).await,
+        ErrorCode::Unsupported
+    );
 }

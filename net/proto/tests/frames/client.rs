@@ -224,6 +224,18 @@ fn client_fixtures() -> Vec<(&'static str, ClientFrame)> {
                 ),
             }),
         ),
+        (
+            r#"{
+  "type": "call",
+  "action": "media_state",
+  "call_id": "c2b1e6f0-9d7a-4a53-8f1e-2f4d6b8a9c01",
+  "muted": true
+}"#,
+            call(CallRequest::MediaState {
+                call_id: id(),
+                muted: true,
+            }),
+        ),
     ]
 }
 
@@ -247,6 +259,7 @@ fn client_variant(frame: &ClientFrame) -> &'static str {
             CallRequest::Hangup { .. } => "call/hangup",
             CallRequest::Sdp { .. } => "call/sdp",
             CallRequest::Ice { .. } => "call/ice",
+            CallRequest::MediaState { .. } => "call/media_state",
         },
     }
 }
@@ -267,6 +280,7 @@ const CLIENT_VARIANTS: &[&str] = &[
     "call/hangup",
     "call/sdp",
     "call/ice",
+    "call/media_state",
 ];
 
 #[test]

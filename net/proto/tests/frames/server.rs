@@ -429,6 +429,25 @@ fn server_fixtures() -> Vec<(&'static str, ServerFrame)> {
                 conversation: ConversationId(108441307136000),
                 media: CallMedia::Video,
                 participants: vec![UserId(4211), UserId(4213)],
+                muted: None,
+            }),
+        ),
+        (
+            r#"{
+  "type": "call",
+  "notice": "participants",
+  "call_id": "c2b1e6f0-9d7a-4a53-8f1e-2f4d6b8a9c01",
+  "conversation": 108441307136000,
+  "media": "video",
+  "participants": [4211, 4213, 4217],
+  "muted": [4213]
+}"#,
+            call(CallNotice::Participants {
+                call_id: id(),
+                conversation: ConversationId(108441307136000),
+                media: CallMedia::Video,
+                participants: vec![UserId(4211), UserId(4213), UserId(4217)],
+                muted: Some(vec![UserId(4213)]),
             }),
         ),
     ]
