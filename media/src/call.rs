@@ -17,6 +17,7 @@ mod handler;
 pub(crate) mod mix;
 mod negotiate;
 mod receive;
+mod reorder;
 mod send;
 mod stats;
 

@@ -59,15 +59,7 @@ impl Assembler {
     /// Takes one packet, arrived `now`, in any order; duplicates and packets
     /// of pictures already handed over are ignored.
     pub(crate) fn push(&mut self, packet: rtc::rtp::Packet, now: Instant) {
-        let seq = packet.header.sequence_number;
-        let extended = match self.newest {
-            None => u64::from(seq) + (1 << 32),
-            Some(newest) => {
-                // The nearest number with these low 16 bits.
-                let diff = i64::from(seq.wrapping_sub(newest as u16) as i16);
-                newest.saturating_add_signed(diff)
-            }
-        };
+        let extended = extend_seq(self.newest, packet.header.sequence_number);
         if self.next.is_some_and(|next| extended < next) {
             return;
         }
@@ -219,6 +211,19 @@ impl Assembler {
             }
         }
         ok.then_some(data)
+    }
+}
+
+/// `seq` as a 64-bit number that keeps growing past 65 535: the nearest
+/// to `newest` with these low 16 bits (the first starts high enough that
+/// one arriving late cannot go below zero).
+pub(super) fn extend_seq(newest: Option<u64>, seq: u16) -> u64 {
+    match newest {
+        None => u64::from(seq) + (1 << 32),
+        Some(newest) => {
+            let diff = i64::from(seq.wrapping_sub(newest as u16) as i16);
+            newest.saturating_add_signed(diff)
+        }
     }
 }
 
