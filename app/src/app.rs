@@ -350,7 +350,11 @@ impl App {
     pub fn view(&self) -> Element<'_, Message> {
         use iced::widget::{center, text};
         if let Some(e) = &self.fatal {
-            return center(text(e.clone())).into();
+            let said = self.i18n.tr_args(
+                "boot-failed",
+                &[("detail", natter_i18n::Arg::from(e.as_str()))],
+            );
+            return center(text(said)).into();
         }
         match &self.screen {
             Screen::Loading => center(text(self.i18n.tr("auth-working"))).into(),

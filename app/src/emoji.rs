@@ -68,8 +68,17 @@ pub fn has_emoji(text: &str) -> bool {
 
 /// `text` at `size`, its emoji in colour.
 pub fn text<'a, Message: 'a>(text: String, size: f32) -> Element<'a, Message> {
+    styled(text, size, iced::widget::text::base)
+}
+
+/// [`text`] in the colours of `style` (its emoji in their own).
+pub fn styled<'a, Message: 'a>(
+    text: String,
+    size: f32,
+    style: fn(&iced::Theme) -> iced::widget::text::Style,
+) -> Element<'a, Message> {
     if !has_emoji(&text) {
-        return iced::widget::text(text).size(size).into();
+        return iced::widget::text(text).size(size).style(style).into();
     }
     let spans: Vec<Span<'a, (), Font>> = runs(&text)
         .into_iter()
@@ -81,7 +90,7 @@ pub fn text<'a, Message: 'a>(text: String, size: f32) -> Element<'a, Message> {
     // iced's rich text reports nothing to widget operations; the label makes
     // searches over the widget tree (the UI tests' selectors among them) find
     // the message as they find plain text.
-    crate::widget::labelled(rich_text(spans).size(size), text)
+    crate::widget::labelled(rich_text(spans).size(size).style(style), text)
 }
 
 #[cfg(test)]

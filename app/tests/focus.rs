@@ -162,3 +162,54 @@ async fn tab_and_shift_tab_walk_the_register_form() {
     assert_eq!(me.profile.user.nickname, "Carol", "typed after three Tabs");
     assert!(app.title().contains("Carol"));
 }
+
+#[tokio::test]
+async fn tab_walks_the_sign_in_form_and_enter_signs_in() {
+    let (relay, _rd) = relay().await;
+    natter_net::client::register(
+        &relay.http_url(),
+        &natter_proto::rest::RegisterRequest {
+            account: "dana".into(),
+            password: "dana-long-password".into(),
+            nickname: "Dana".into(),
+            email: None,
+            phone: None,
+            avatar: None,
+        },
+    )
+    .await
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let mut app = boot(&relay.http_url(), home.path(), Language::EnUs).await;
+    let mut w = Window::new(&mut app, 1000.0, 680.0);
+    w.click(&mut app, "Account name, e-mail or phone").await;
+    let tab = Key::Named(Named::Tab);
+    for (next, shift) in [
+        ("password", false),
+        ("server", false),
+        ("password", true),
+        ("account", true),
+    ] {
+        let modifiers = if shift {
+            Modifiers::SHIFT
+        } else {
+            Modifiers::default()
+        };
+        w.tap(&mut app, tab.clone(), modifiers).await;
+        assert!(
+            focused_is(&mut w, &app, next),
+            "Tab (shift: {shift}) should reach {next}, focus is on {:?}",
+            w.focused(&app)
+        );
+    }
+    w.type_text(&mut app, "dana").await;
+    w.tap(&mut app, tab, Modifiers::default()).await;
+    w.type_text(&mut app, "dana-long-password").await;
+    w.tap(&mut app, Key::Named(Named::Enter), Modifiers::default())
+        .await;
+    assert!(
+        matches!(app.screen, Screen::Main(_)),
+        "signed in by keyboard alone"
+    );
+    assert!(app.title().contains("Dana"));
+}

@@ -28,21 +28,37 @@ async fn run_until(
     stop: impl Fn(&App) -> bool,
 ) -> Vec<transfer::Report> {
     let mut seen = Vec::new();
-    let mut stream = iced_runtime::task::into_stream(task).unwrap();
-    while let Some(action) = tokio::time::timeout(PATIENCE, stream.next()).await.unwrap() {
-        if let Action::Output(message) = action {
-            if let Message::Main(main::Message::Attach(attach::Message::Transfer(_, r))) = &message
-            {
-                seen.push(r.clone());
-            }
-            let next = app.update(message);
-            drive(app, next).await;
-            if stop(app) {
-                break;
+    run_boxed(app, task, &stop, &mut seen).await;
+    seen
+}
+
+/// Runs `task` and, depth first, what each of its messages leads to, so
+/// `stop` is checked after every message; whether it came to hold.
+fn run_boxed<'a>(
+    app: &'a mut App,
+    task: Task<Message>,
+    stop: &'a dyn Fn(&App) -> bool,
+    seen: &'a mut Vec<transfer::Report>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + 'a>> {
+    Box::pin(async move {
+        let Some(mut stream) = iced_runtime::task::into_stream(task) else {
+            return false;
+        };
+        while let Some(action) = tokio::time::timeout(PATIENCE, stream.next()).await.unwrap() {
+            if let Action::Output(message) = action {
+                if let Message::Main(main::Message::Attach(attach::Message::Transfer(_, r))) =
+                    &message
+                {
+                    seen.push(r.clone());
+                }
+                let next = app.update(message);
+                if stop(app) || run_boxed(app, next, stop, seen).await || stop(app) {
+                    return true;
+                }
             }
         }
-    }
-    seen
+        false
+    })
 }
 
 fn send(app: &mut App, m: attach::Message) -> Task<Message> {
@@ -344,4 +360,127 @@ async fn an_upload_and_a_download_cut_by_a_dropped_connection_go_on_by_themselve
     );
     assert_eq!(std::fs::read(&dest).unwrap(), bytes, "the same bytes");
     assert!(shows(&b, "Saved"));
+}
+
+/// A chat picture and its file.
+fn picture_in(app: &App, name: &str) -> Option<FileRef> {
+    main_of(app)
+        .chat()
+        .messages()
+        .iter()
+        .find_map(|m| match &m.body {
+            MessageBody::Image { file, .. } if file.name == name => Some(file.clone()),
+            _ => None,
+        })
+}
+
+/// Whether the picture `id` shows whole (not its 48 px preview).
+fn shown_whole(app: &App, id: &str) -> bool {
+    matches!(
+        main_of(app).picture(id),
+        Some(iced::widget::image::Handle::Rgba { width, .. }) if *width > 48
+    )
+}
+
+/// A picture in the chat comes as a transfer: its box says how much of it
+/// came and offers Cancel; cancelled, it waits for "Download picture"; a
+/// dropped connection does not start it over; once in, it is kept, and after
+/// a restart it shows without being fetched again.
+#[tokio::test]
+async fn a_picture_comes_with_its_progress_and_is_fetched_once() {
+    use support::proxy::{Proxy, Way};
+    let (relay, _rd) = relay().await;
+    let proxy = Proxy::start(&relay.http_url()).await;
+    let (mut a, _ea, mut b, mut eb, homes) =
+        two_in_chat_at(&relay, &proxy.url(), "ada", "ben").await;
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("ridge.png");
+    let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+    image::RgbImage::from_fn(640, 480, |_, _| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        image::Rgb([x as u8, (x >> 8) as u8, (x >> 16) as u8])
+    })
+    .save(&source)
+    .unwrap();
+    let total = std::fs::metadata(&source).unwrap().len();
+    let conversation = main_of(&a).chat().id().unwrap();
+    let task = send(
+        &mut a,
+        attach::Message::Upload(conversation, source, "ridge.png".into()),
+    );
+    drive(&mut a, task).await;
+
+    // Ben's app takes the message in and fetches the picture; it is stopped
+    // once bytes came, to look at the bubble.
+    let coming = |b: &App| {
+        picture_in(b, "ridge.png").is_some_and(|f| {
+            main_of(b)
+                .transfers()
+                .picture(&f.id)
+                .is_some_and(|t| t.done > 0)
+        })
+    };
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !coming(&b) {
+        let e = tokio::time::timeout_at(deadline, eb.next())
+            .await
+            .expect("the picture is fetched")
+            .unwrap();
+        let task = b.update(Message::Main(main::Message::Session(
+            main::session::Update::Event(e),
+        )));
+        run_until(&mut b, task, coming).await;
+    }
+    let file = picture_in(&b, "ridge.png").unwrap();
+    assert_eq!(file.size, total);
+    assert!(shows_part(&b, &format!("of {}", attach::size_text(total))));
+    assert!(!shown_whole(&b, &file.id));
+    // Cancelled: nothing of it is left, and it waits to be asked for.
+    click(&mut b, "Cancel").await;
+    assert!(main_of(&b).transfers().picture(&file.id).is_none());
+    assert!(shows(&b, "Download picture"));
+    let cache = b.store().unwrap().path().parent().unwrap().join("pictures");
+    let left: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+
+    // Asked for, it comes whole, through a line cut half way.
+    let down_before = proxy.bytes(Way::Down);
+    proxy.cut_after(Way::Down, total / 2);
+    let task = send(&mut b, attach::Message::FetchPicture(file.clone()));
+    let id = file.id.clone();
+    let reports = run_until(&mut b, task, move |b| shown_whole(b, &id)).await;
+    assert!(shown_whole(&b, &file.id), "the picture shows");
+    assert_eq!(proxy.cuts(), 1, "the line was cut");
+    let from = went_on_from(&reports).expect("it waited for the line and went on");
+    assert!(
+        from >= total / 4 && from < total,
+        "went on from {from} of {total}, not from the start"
+    );
+    let received = proxy.bytes(Way::Down) - down_before;
+    assert!(
+        received < total + total / 4,
+        "{received} bytes came down for {total}: fetched again from the start?"
+    );
+    assert_eq!(
+        std::fs::metadata(cache.join(&file.id)).unwrap().len(),
+        total,
+        "kept whole"
+    );
+    assert!(!shows(&b, "Download picture") && !shows(&b, "Cancel"));
+
+    // After a restart it shows from what was kept, fetched no more.
+    let before = proxy.bytes(Way::Down);
+    let (b, _eb) = restart(b, eb, &proxy.url(), homes[1].path(), "ada").await;
+    assert!(shown_whole(&b, &file.id), "shown after the restart");
+    assert!(main_of(&b).transfers().picture(&file.id).is_none());
+    let after = proxy.bytes(Way::Down) - before;
+    assert!(
+        after < total / 4,
+        "{after} bytes came down after the restart for a picture of {total}"
+    );
 }

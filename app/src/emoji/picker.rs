@@ -96,8 +96,15 @@ impl Picker {
         let current = self.tab(recent);
         let tabs = row(TABS.iter().map(|(tab, face, key)| {
             let selected = *tab == current && self.query.is_empty();
-            let b = button(text(*face).size(18).font(crate::emoji::FONT))
-                .padding([2, 6])
+            // The tabs share the row, so all ten fit on one line at 360 px.
+            let face = text(*face)
+                .size(18)
+                .font(crate::emoji::FONT)
+                .width(Fill)
+                .align_x(iced::alignment::Horizontal::Center);
+            let b = button(face)
+                .width(Fill)
+                .padding([2, 0])
                 .style(if selected {
                     button::secondary
                 } else {
@@ -106,8 +113,8 @@ impl Picker {
                 .on_press(Message::Tab(*tab));
             icon::named(b, i18n.tr(key), Position::Bottom)
         }))
-        .spacing(2)
-        .wrap();
+        .spacing(2);
+        let tabs = container(tabs).max_width(TABS.len() as f32 * 40.0);
         let search_box = text_input(&i18n.tr("emoji-search"), &self.query)
             .id(SEARCH_ID)
             .on_input(Message::Search)

@@ -25,6 +25,47 @@ mod support;
 use support::*;
 use tokio::sync::mpsc;
 
+/// The window's height in the layout checks.
+const WINDOW_HEIGHT: f32 = 680.0;
+
+/// Where the first text starting with `part` is drawn, in a window `width`
+/// wide and [`WINDOW_HEIGHT`] high (the app is told the window's width).
+fn text_bounds(app: &mut App, width: f32, part: &str) -> Option<iced::Rectangle> {
+    use iced_test::selector::Candidate;
+    let _ = app.update(Message::Resized(width));
+    let mut ui = iced_test::Simulator::with_size(
+        iced_test::core::Settings::default(),
+        (width, WINDOW_HEIGHT),
+        app.view(),
+    );
+    // A button's tooltip holds its words too, drawn nowhere (zero size):
+    // the text drawn wins.
+    let mut find = |drawn: bool| {
+        ui.find(|c: Candidate<'_>| match c {
+            Candidate::Text {
+                content, bounds, ..
+            } if content.starts_with(part) && (!drawn || bounds.width > 0.0) => Some(bounds),
+            _ => None,
+        })
+        .ok()
+    };
+    find(true).or_else(|| find(false))
+}
+
+/// Where the call strip is, in a window `width` wide.
+fn strip_bounds(app: &mut App, width: f32) -> Option<iced::Rectangle> {
+    use iced_test::selector::Bounded;
+    let _ = app.update(Message::Resized(width));
+    let mut ui = iced_test::Simulator::with_size(
+        iced_test::core::Settings::default(),
+        (width, WINDOW_HEIGHT),
+        app.view(),
+    );
+    ui.find(iced_test::selector::id(call::view::STRIP_ID))
+        .ok()
+        .map(|t| t.bounds())
+}
+
 fn the_call(app: &App) -> Option<&call::Call> {
     main_of(app).call()
 }

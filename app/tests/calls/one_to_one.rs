@@ -27,7 +27,7 @@ async fn video_call_accepted_shows_video_then_both_chats_record_it() {
     })
     .await;
     assert!(natter::sound::rings() > rings, "the ringtone");
-    assert!(shows(&b.app, "▶ Video call"));
+    assert!(shows(&b.app, "📹 Video call"));
     pump(&mut a, &mut b, "ringing", |a, _| shows(a, "Ringing…")).await;
     interact(&mut b.app, |ui| {
         ui.click("Accept").unwrap();
@@ -138,10 +138,10 @@ async fn video_call_accepted_shows_video_then_both_chats_record_it() {
     })
     .await;
     let (ra, rb) = records_shown(&mut a, &mut b, conv).await;
-    assert!(ra.starts_with("▶ Video call · "), "{ra}");
+    assert!(ra.starts_with("📹 Video call · "), "{ra}");
     assert_eq!(ra, rb);
     // "Call ended · 0:01" with the record's duration.
-    let ended = ra.replace("▶ Video call", "Call ended");
+    let ended = ra.replace("📹 Video call", "Call ended");
     assert!(
         shows(&a.app, &ended) || the_call(&a.app).is_none(),
         "{ended}"
@@ -264,7 +264,7 @@ async fn unanswered_call_is_no_answer_for_the_caller_and_missed_for_the_callee()
     b.send(call::Message::Dismiss).await;
     // Bob's conversation list says so before he opens the chat.
     pump(&mut a, &mut b, "the missed call in Bob's list", |_, b| {
-        shows(b, "▶ Missed video call")
+        shows(b, "📹 Missed video call")
     })
     .await;
     interact(&mut b.app, |ui| {
@@ -272,8 +272,8 @@ async fn unanswered_call_is_no_answer_for_the_caller_and_missed_for_the_callee()
     })
     .await;
     let (ra, rb) = records_shown(&mut a, &mut b, conv).await;
-    assert_eq!(ra, "▶ No answer");
-    assert_eq!(rb, "▶ Missed video call");
+    assert_eq!(ra, "📹 No answer");
+    assert_eq!(rb, "📹 Missed video call");
 }
 
 /// The call strip's states in words, driven by the phone's events alone.
@@ -370,6 +370,43 @@ async fn call_states_in_words_from_phone_events() {
         &a.app,
         "⚠ A device could not be used: camera: no camera found"
     ));
+    // Three warnings, as on a machine without devices: every control stays
+    // whole in the window, below the warnings, at every width.
+    for message in [
+        "microphone: no microphone found",
+        "speaker: no usable format",
+    ] {
+        a.send(event(PhoneEvent::Problem {
+            call_id: "z".into(),
+            message: message.into(),
+        }))
+        .await;
+    }
+    if let Some(dir) = std::env::var_os("NATTER_SNAPSHOTS") {
+        snapshots(&mut a.app, std::path::Path::new(&dir), "call-warnings");
+    }
+    for width in [1280.0, 795.0, 360.0] {
+        let strip = strip_bounds(&mut a.app, width).expect("the call strip");
+        let last_warning = text_bounds(&mut a.app, width, "⚠ A device could not be used: speaker")
+            .unwrap_or_else(|| panic!("the third warning at {width} px"));
+        for control in ["Mute", "Camera off", "Hang up"] {
+            let b = text_bounds(&mut a.app, width, control)
+                .unwrap_or_else(|| panic!("{control} at {width} px"));
+            assert!(
+                b.x >= 0.0 && b.x + b.width <= width && b.y + b.height <= WINDOW_HEIGHT,
+                "{control} out of the window at {width} px: {b:?}"
+            );
+            assert!(
+                b.y + b.height <= strip.y + strip.height,
+                "{control} out of the call strip at {width} px: {b:?} / {strip:?}"
+            );
+            assert!(
+                b.y >= last_warning.y + last_warning.height,
+                "{control} over the warnings at {width} px: {b:?} / {last_warning:?}"
+            );
+        }
+    }
+    let _ = a.app.update(Message::Resized(1000.0));
     // Another call's end changes nothing.
     a.send(ended("other", EndReason::Completed, 5_000)).await;
     assert!(the_call(&a.app).unwrap().is_connected());

@@ -50,6 +50,8 @@ pub enum Message {
     Sent(Result<(), AttachError>),
     /// A picture shown in the chat was fetched and decoded (or could not be).
     Loaded(String, Option<image::Handle>),
+    /// Fetch a chat picture whose fetch was cancelled.
+    FetchPicture(FileRef),
     /// Save a received file: ask where.
     Save(FileRef),
     /// Where to save it, as the save dialog gave it.
@@ -169,6 +171,20 @@ impl Main {
                 let key = self.transfers.add_upload(id, path, name);
                 self.start_transfer(&key)
             }
+            Message::Transfer(key @ transfer::Key::Picture(_), report) => {
+                // A chat picture in the cache: shown once decoded.
+                let arrived = match &report {
+                    transfer::Report::Finished(Ok(Some(path))) => Some(path.clone()),
+                    _ => None,
+                };
+                self.transfers
+                    .report(&key, report, i18n, &self.account.server);
+                match (arrived, key) {
+                    (Some(path), transfer::Key::Picture(id)) => decode_cached(path, id),
+                    _ => Task::none(),
+                }
+            }
+            Message::FetchPicture(file) => self.fetch_picture(file),
             Message::Transfer(key, report) => {
                 let done = matches!(report, transfer::Report::Finished(_));
                 let opened = matches!(report, transfer::Report::Opened(_));
@@ -197,18 +213,24 @@ impl Main {
             Message::Retry(key) => self.start_transfer(&key),
             Message::View(file, width, height) => {
                 let id = file.id.clone();
+                let file_id = file.id.clone();
                 self.viewer = Some(super::viewer::Viewer::new(file, width, height));
+                let done = move |h| MainMessage::Attach(Message::ViewerLoaded(id.clone(), h));
+                let cached = picture_cache(&self.store).join(&file_id);
+                if cached.is_file() {
+                    return Task::perform(decode_file(cached, super::viewer::FULL_SIDE), done);
+                }
                 let Some(client) = self.client.clone() else {
                     return Task::none();
                 };
                 Task::perform(
                     fetch_thumbnail(
                         client,
-                        id.clone(),
+                        file_id,
                         super::viewer::FULL_SIDE,
                         std::convert::identity,
                     ),
-                    move |h| MainMessage::Attach(Message::ViewerLoaded(id.clone(), h)),
+                    done,
                 )
             }
             Message::ViewerLoaded(id, handle) => {
@@ -379,9 +401,9 @@ impl Main {
 
     /// Starts fetching the pictures of the messages on screen not fetched yet.
     pub(super) fn fetch_pictures(&mut self) -> Task<MainMessage> {
-        let Some(client) = self.client.clone() else {
+        if self.client.is_none() {
             return Task::none();
-        };
+        }
         // Until a picture arrives its preview from the message shows (tiny:
         // decoded here); the picture replaces it when it comes.
         for m in self.chat.messages() {
@@ -396,18 +418,41 @@ impl Main {
                 self.pictures.insert(file.id.clone(), handle);
             }
         }
-        let wanted = self.chat.messages().iter().filter_map(|m| match &m.body {
-            MessageBody::Image { file, .. } => Some(file.id.clone()),
-            _ => None,
-        });
-        fetch_thumbnails(
-            &client,
-            wanted,
-            &mut self.pictures_requested,
-            DECODED_SIDE,
-            std::convert::identity,
-            |id, h| MainMessage::Attach(Message::Loaded(id, h)),
-        )
+        let wanted: Vec<FileRef> = self
+            .chat
+            .messages()
+            .iter()
+            .filter_map(|m| match &m.body {
+                MessageBody::Image { file, .. } => Some(file.clone()),
+                _ => None,
+            })
+            .filter(|f| !self.transfers.declined(&f.id))
+            .filter(|f| self.pictures_requested.insert(f.id.clone()))
+            .collect();
+        Task::batch(wanted.into_iter().map(|file| self.fetch_picture(file)))
+    }
+
+    /// Shows a chat picture: from the picture cache when it is there, else
+    /// fetched into it as a transfer (progress in its bubble, Cancel, going
+    /// on by itself after a dropped connection, and from what arrived after
+    /// a restart).
+    fn fetch_picture(&mut self, file: FileRef) -> Task<MainMessage> {
+        self.pictures_requested.insert(file.id.clone());
+        let dir = picture_cache(&self.store);
+        let cached = dir.join(&file.id);
+        if cached.is_file() {
+            return decode_cached(cached, file.id);
+        }
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            tracing::warn!(error = %e, "no picture cache");
+        }
+        let key = self.transfers.add_picture(file, cached);
+        let Some(client) = self.client.clone() else {
+            return Task::none();
+        };
+        self.transfers
+            .run(&key, client)
+            .map(|(k, r)| MainMessage::Attach(Message::Transfer(k, r)))
     }
 }
 
@@ -468,6 +513,34 @@ pub(super) fn fetch_thumbnails(
         })
         .collect();
     Task::batch(tasks)
+}
+
+/// Where received chat pictures are kept, by file id: beside the store, so
+/// they are fetched once.
+fn picture_cache(store: &natter_store::Store) -> PathBuf {
+    store
+        .path()
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join("pictures")
+}
+
+/// Decodes a chat picture from the cache, off the UI thread.
+fn decode_cached(path: PathBuf, id: String) -> Task<MainMessage> {
+    Task::perform(decode_file(path, DECODED_SIDE), move |h| {
+        MainMessage::Attach(Message::Loaded(id.clone(), h))
+    })
+}
+
+/// Decodes the picture in `path` to at most `side` pixels a side.
+async fn decode_file(path: PathBuf, side: u32) -> Option<image::Handle> {
+    let bytes = tokio::fs::read(&path).await.ok()?;
+    let rgba = tokio::task::spawn_blocking(move || decode_thumbnail(bytes, side))
+        .await
+        .ok()
+        .flatten()?;
+    let (w, h) = rgba.dimensions();
+    Some(image::Handle::from_rgba(w, h, rgba.into_raw()))
 }
 
 /// Downloads a picture from the relay, decodes it to at most `side` pixels a

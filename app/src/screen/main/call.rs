@@ -12,7 +12,7 @@
 
 mod phone;
 pub(super) mod share;
-mod view;
+pub mod view;
 pub(super) use view::{media_line, participant_line, stats_line};
 
 use phone::VideoKey;
@@ -295,7 +295,8 @@ pub fn record(i18n: &I18n, body: &MessageBody, mine: bool) -> Option<(String, bo
         return None;
     };
     let video = *media == CallMedia::Video;
-    let icon = if video { "▶" } else { "☎" };
+    // Not ▶, which reads as something to play.
+    let icon = if video { "📹" } else { "☎" };
     let (key, missed) = match outcome {
         CallOutcome::Completed => {
             let key = if video {
@@ -764,7 +765,7 @@ mod tests {
                 body(CallMedia::Video, CallOutcome::Completed, 151_000),
                 true
             ),
-            ("▶ Video call · 2:31".into(), false)
+            ("📹 Video call · 2:31".into(), false)
         );
         assert_eq!(
             r(body(CallMedia::Audio, CallOutcome::Missed, 0), false),
@@ -776,7 +777,7 @@ mod tests {
         );
         assert_eq!(
             r(body(CallMedia::Video, CallOutcome::Rejected, 0), true).0,
-            "▶ Declined"
+            "📹 Declined"
         );
         assert_eq!(
             r(body(CallMedia::Audio, CallOutcome::Busy, 0), true).0,

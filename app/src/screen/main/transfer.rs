@@ -37,6 +37,10 @@ pub enum Key {
     Upload(u64),
     /// A download, by the relay's file id.
     Download(String),
+    /// A picture of the chat on its way into the picture cache, by the
+    /// relay's file id (not kept over a restart: the chat fetches it again,
+    /// going on from what arrived).
+    Picture(String),
 }
 
 /// What a transfer moves, as kept in the store.
@@ -147,6 +151,9 @@ pub enum Report {
 pub struct Transfers {
     all: BTreeMap<Key, Transfer>,
     next: u64,
+    /// Chat pictures whose fetch the reader cancelled: not fetched again
+    /// until asked.
+    declined: std::collections::BTreeSet<String>,
 }
 
 impl Transfers {
@@ -208,6 +215,26 @@ impl Transfers {
         key
     }
 
+    /// A new fetch of the picture `file` into the cache file `dest`; its key.
+    pub fn add_picture(&mut self, file: FileRef, dest: PathBuf) -> Key {
+        let key = Key::Picture(file.id.clone());
+        self.declined.remove(&file.id);
+        let plan = Plan::Download { file, dest };
+        self.all
+            .insert(key.clone(), Transfer::new(plan, State::Running));
+        key
+    }
+
+    /// Whether the reader cancelled the fetch of this chat picture.
+    pub fn declined(&self, file_id: &str) -> bool {
+        self.declined.contains(file_id)
+    }
+
+    /// The fetch of a chat picture, while it runs or after it stopped.
+    pub fn picture(&self, file_id: &str) -> Option<&Transfer> {
+        self.all.get(&Key::Picture(file_id.to_string()))
+    }
+
     /// Starts (or starts again) the job of `key`.
     pub fn run(&mut self, key: &Key, client: Client) -> iced::Task<(Key, Report)> {
         let Some(t) = self.all.get_mut(key) else {
@@ -263,6 +290,9 @@ impl Transfers {
 
     /// Stops a transfer and forgets it; a download's partial file goes too.
     pub fn cancel(&mut self, key: &Key) {
+        if let Key::Picture(id) = key {
+            self.declined.insert(id.clone());
+        }
         if let Some(t) = self.all.remove(key)
             && let Plan::Download { file, dest } = &t.plan
             && !matches!(t.state, State::Saved(_))
@@ -276,7 +306,7 @@ impl Transfers {
     fn unfinished(&self) -> Vec<(Key, Plan, u64, u64)> {
         self.all
             .iter()
-            .filter(|(_, t)| !matches!(t.state, State::Saved(_)))
+            .filter(|(k, t)| !matches!(t.state, State::Saved(_)) && !matches!(k, Key::Picture(_)))
             .map(|(k, t)| (k.clone(), t.plan.clone(), t.done, t.total))
             .collect()
     }

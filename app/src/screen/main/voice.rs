@@ -47,7 +47,16 @@ pub enum Message {
     /// Stop the clip playing.
     Stop,
     /// Playing ended, or why it could not start.
-    Played(Result<(), String>),
+    Played(Result<(), PlayError>),
+}
+
+/// Why a clip did not play.
+#[derive(Debug, Clone)]
+pub enum PlayError {
+    /// It could not be fetched from the relay.
+    Download(natter_net::Error),
+    /// The file or the speaker failed (the media layer's words).
+    Device(String),
 }
 
 impl Main {
@@ -134,10 +143,13 @@ impl Main {
             Message::Played(result) => {
                 self.playing = None;
                 if let Err(e) = result {
-                    self.notice.set(Some(i18n.tr_args(
-                        "voice-cannot-play",
-                        &[("error", Arg::from(crate::device_text(i18n, &e)))],
-                    )));
+                    let detail = match &e {
+                        PlayError::Download(e) => crate::error_text(i18n, &self.account.server, e),
+                        PlayError::Device(e) => crate::device_text(i18n, e),
+                    };
+                    self.notice.set(Some(
+                        i18n.tr_args("voice-cannot-play", &[("error", Arg::from(detail))]),
+                    ));
                 }
                 Task::none()
             }
@@ -197,19 +209,23 @@ async fn play(
     file: FileRef,
     speaker: Option<String>,
     stop: Arc<AtomicBool>,
-) -> Result<(), String> {
-    let bytes = client.download(&file.id).await.map_err(|e| e.to_string())?;
+) -> Result<(), PlayError> {
+    let device = |e: String| PlayError::Device(e);
+    let bytes = client
+        .download(&file.id)
+        .await
+        .map_err(PlayError::Download)?;
     let clip = tokio::task::spawn_blocking(move || voice::decode(&bytes))
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| device(e.to_string()))?
+        .map_err(|e| device(e.to_string()))?;
     let (failed, failure) = tokio::sync::oneshot::channel();
     clip.play_until(speaker, stop, move |e| {
         let _ = failed.send(e.to_string());
     });
     // The error callback is dropped unused once the clip has played.
     match failure.await {
-        Ok(e) => Err(e),
+        Ok(e) => Err(device(e)),
         Err(_) => Ok(()),
     }
 }

@@ -16,6 +16,8 @@ use crate::widget::{Face, avatar};
 const VIDEO_HEIGHT: f32 = 240.0;
 /// Height of the peer's video when the window is narrow.
 const NARROW_VIDEO_HEIGHT: f32 = 180.0;
+/// The call strip's widget id.
+pub const STRIP_ID: &str = "call-strip";
 /// Height of the self-view.
 const PREVIEW_HEIGHT: f32 = 90.0;
 
@@ -38,7 +40,7 @@ impl Main {
             .align_y(Center)
         };
         let icon = match call.media {
-            natter_proto::model::CallMedia::Video => "▶",
+            natter_proto::model::CallMedia::Video => "📹",
             natter_proto::model::CallMedia::Audio => "☎",
         };
         let media = format!("{icon} {}", i18n.tr(media_key(call.media)));
@@ -109,14 +111,17 @@ impl Main {
                     info = info.push(text(media).size(11));
                 }
                 for problem in &call.problems {
-                    info = info.push(
-                        text(i18n.tr_args(
-                            "call-problem",
-                            &[("detail", Arg::from(crate::device_text(i18n, problem)))],
-                        ))
-                        .size(12)
-                        .style(text::warning),
+                    let words = i18n.tr_args(
+                        "call-problem",
+                        &[("detail", Arg::from(crate::device_text(i18n, problem)))],
                     );
+                    // Narrow, each warning keeps to one line (cut with "…"),
+                    // so the controls below stay in the window.
+                    info = info.push(if narrow {
+                        crate::widget::one_line(words, 12.0, Some(text::warning))
+                    } else {
+                        text(words).size(12).style(text::warning).into()
+                    });
                 }
                 // A voice call shows pictures once either side starts sending.
                 let video = call.media == natter_proto::model::CallMedia::Video
@@ -155,6 +160,7 @@ impl Main {
         };
         Some(
             container(body)
+                .id(STRIP_ID)
                 .padding([10, 16])
                 .width(Fill)
                 .style(style::call_strip)

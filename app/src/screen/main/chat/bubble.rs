@@ -485,7 +485,7 @@ fn body_text<'a>(v: &View<'a>, m: &'a ChatMessage) -> Element<'a, Message> {
         other => crate::screen::main::view::body_preview(i18n, other),
     };
     if call::record(i18n, &m.body, mine).is_some_and(|(_, missed)| missed) {
-        return text(words).size(v.font_size).style(text::danger).into();
+        return crate::emoji::styled(words, v.font_size, text::danger);
     }
     let mut names: Vec<String> = m
         .extras
@@ -588,28 +588,48 @@ fn attachment<'a>(v: &View<'a>, body: &'a MessageBody) -> Option<Element<'a, Mes
             height,
             ..
         } => {
-            // The picture, or its preview from the message until it arrives.
-            let handle = v.pictures.get(&file.id)?;
+            // The picture, or its preview from the message until it
+            // arrives, or a box of its size.
             let shown = (*width).clamp(1, SHOWN_WIDTH);
             let tall = (u64::from(*height) * u64::from(shown) / u64::from((*width).max(1)))
                 .clamp(1, u64::from(SHOWN_WIDTH) * 2);
-            // Pressed, the picture opens in the viewer.
-            let picture = button(
-                image(handle.clone())
+            let face: Element<'a, Message> = match v.pictures.get(&file.id) {
+                Some(handle) => image(handle.clone())
                     .width(shown as f32)
-                    .height(tall as f32),
-            )
-            .style(button::text)
-            .padding(0)
-            .on_press(Message::Attach(attach::Message::View(
-                file.clone(),
-                *width,
-                *height,
-            )));
-            Some(crate::widget::labelled(
-                picture,
-                i18n.tr("chat-view-picture"),
-            ))
+                    .height(tall as f32)
+                    .into(),
+                None => container(text(attach::size_text(file.size)).size(11))
+                    .center_x(shown as f32)
+                    .center_y(tall as f32)
+                    .style(container::bordered_box)
+                    .into(),
+            };
+            // Pressed, the picture opens in the viewer.
+            let picture = button(face)
+                .style(button::text)
+                .padding(0)
+                .on_press(Message::Attach(attach::Message::View(
+                    file.clone(),
+                    *width,
+                    *height,
+                )));
+            let picture = crate::widget::labelled(picture, i18n.tr("chat-view-picture"));
+            // On its way: bytes, speed and Cancel (Retry once it failed).
+            let below: Option<Element<'a, Message>> = match v.transfers.picture(&file.id) {
+                Some(t) if !matches!(t.state, transfer::State::Saved(_)) => {
+                    let key = transfer::Key::Picture(file.id.clone());
+                    Some(transfer::view(i18n, &key, t).map(Message::Attach))
+                }
+                _ if v.transfers.declined(&file.id) => Some(
+                    button(text(i18n.tr("chat-fetch-picture")).size(12))
+                        .style(button::secondary)
+                        .padding([2, 8])
+                        .on_press(Message::Attach(attach::Message::FetchPicture(file.clone())))
+                        .into(),
+                ),
+                _ => None,
+            };
+            Some(column![picture].push(below).spacing(4).into())
         }
         MessageBody::File { file } => {
             let below: Element<'a, Message> = match v.transfers.download(&file.id) {
