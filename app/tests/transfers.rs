@@ -437,6 +437,9 @@ async fn a_picture_comes_with_its_progress_and_is_fetched_once() {
     assert_eq!(file.size, total);
     assert!(shows_part(&b, &format!("of {}", attach::size_text(total))));
     assert!(!shown_whole(&b, &file.id));
+    if let Some(dir) = std::env::var_os("NATTER_SNAPSHOTS") {
+        snapshots(&mut b, std::path::Path::new(&dir), "picture-coming");
+    }
     // Cancelled: nothing of it is left, and it waits to be asked for.
     click(&mut b, "Cancel").await;
     assert!(main_of(&b).transfers().picture(&file.id).is_none());

@@ -100,6 +100,13 @@ async fn a_group_call_from_the_header() {
         assert!(main_of(&side.app).group_call_rang());
     }
     assert!(!main_of(&amy.app).group_call_rang());
+    if let Some(dir) = std::env::var_os("NATTER_SNAPSHOTS") {
+        snapshots(
+            &mut cat.app,
+            std::path::Path::new(&dir),
+            "group-call-ringing",
+        );
+    }
     // Cat declines: her banner goes, the header still offers to join.
     interact(&mut cat.app, |ui| {
         ui.click("Decline").unwrap();
@@ -135,6 +142,9 @@ async fn a_group_call_from_the_header() {
         shows(&s[0].app, "bob · muted") && shows(&s[1].app, "You · muted")
     })
     .await;
+    if let Some(dir) = std::env::var_os("NATTER_SNAPSHOTS") {
+        snapshots(&mut amy.app, std::path::Path::new(&dir), "group-call-muted");
+    }
     interact(&mut bob.app, |ui| {
         ui.click("Unmute").unwrap();
     })

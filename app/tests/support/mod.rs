@@ -155,7 +155,14 @@ pub fn snapshots(app: &mut App, dir: &std::path::Path, name: &str) {
             let mut ui = iced_test::Simulator::with_size(settings, (width, 800.0), app.view());
             let shot = ui.snapshot(&theme).unwrap();
             let path = dir.join(format!("{name}-{width}-{look}-{tag}.png"));
-            let _ = std::fs::remove_file(&path);
+            // The picture is written only where none is yet (the renderer's
+            // name goes into the file's name): the old one goes first.
+            for old in [
+                path.clone(),
+                dir.join(format!("{name}-{width}-{look}-{tag}-tiny-skia.png")),
+            ] {
+                let _ = std::fs::remove_file(old);
+            }
             let _ = shot.matches_image(&path).unwrap();
         }
     }

@@ -664,8 +664,9 @@ impl Main {
                     .center_y(TILE_H)
                     .into(),
             };
-            let speaking = in_call.speaking == Some(*u);
             let muted = in_call.is_muted(*u, me);
+            // Whoever muted is not outlined, whatever their last sound was.
+            let speaking = in_call.speaking == Some(*u) && !muted;
             let label = if muted {
                 format!("{} · {}", name(u), i18n.tr("group-call-muted"))
             } else {

@@ -343,10 +343,11 @@ impl Main {
             let busy = self.in_group_call() || self.call.as_ref().is_some_and(|c| c.is_live());
             match self.group_call_in(conv.id) {
                 Some(running) if !self.in_group_call() => {
-                    let key = if running.ringing {
-                        "group-call-join-ringing"
-                    } else {
-                        "group-call-join"
+                    // Narrow, the short words leave the group's name room.
+                    let key = match (narrow, running.ringing) {
+                        (true, _) => "group-call-join-short",
+                        (false, true) => "group-call-join-ringing",
+                        (false, false) => "group-call-join",
                     };
                     let label =
                         i18n.tr_args(key, &[("count", Arg::from(running.participants.len()))]);
