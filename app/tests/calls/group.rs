@@ -173,6 +173,8 @@ async fn a_group_call_from_the_header() {
     }
     assert!(shows(&bob.app, "amy"));
     assert!(main_of(&cat.app).group_calls().contains_key(&team));
+    // Cat, not in it, can see who is.
+    assert!(shows(&cat.app, "In the call: amy, bob"));
 
     for side in [&mut bob, &mut amy] {
         interact(&mut side.app, |ui| {

@@ -54,7 +54,6 @@ fn text_bounds(app: &mut App, width: f32, part: &str) -> Option<iced::Rectangle>
 
 /// Where the call strip is, in a window `width` wide.
 fn strip_bounds(app: &mut App, width: f32) -> Option<iced::Rectangle> {
-    use iced_test::selector::Bounded;
     let _ = app.update(Message::Resized(width));
     let mut ui = iced_test::Simulator::with_size(
         iced_test::core::Settings::default(),

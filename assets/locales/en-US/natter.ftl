@@ -315,6 +315,7 @@ call-ended-failed = The call could not be placed
 group-call-start-audio = Start a group voice call
 group-call-start-video = Start a group video call
 group-call-join = Join call ({ $count })
+group-call-who = In the call: { $names }
 group-call-join-short = Join ({ $count })
 group-call-join-ringing = Incoming group call · Join ({ $count })
 group-call-incoming = { $name } is calling in { $group }…

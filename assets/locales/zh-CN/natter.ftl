@@ -293,6 +293,7 @@ call-ended-failed = 无法发起通话
 group-call-start-audio = 发起群语音通话
 group-call-start-video = 发起群视频通话
 group-call-join = 加入通话({ $count } 人)
+group-call-who = 通话中:{ $names }
 group-call-join-short = 加入({ $count } 人)
 group-call-join-ringing = 群通话来电 · 加入({ $count } 人)
 group-call-incoming = { $name } 在「{ $group }」发起群通话…

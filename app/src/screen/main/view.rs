@@ -300,6 +300,23 @@ impl Main {
                 HeaderStatus::Nothing => {}
             }
         }
+        // A call runs in the group: who is in it, under its name.
+        if let Some(running) = self.group_call_in(conv.id)
+            && !self.in_group_call()
+        {
+            let names: Vec<String> = running
+                .participants
+                .iter()
+                .map(|u| {
+                    self.users
+                        .get(u)
+                        .map(|s| s.nickname.clone())
+                        .unwrap_or_else(|| u.to_string())
+                })
+                .collect();
+            let who = i18n.tr_args("group-call-who", &[("names", Arg::from(names.join(", ")))]);
+            under = Some(one_line(who, 12.0).style(style::online).into());
+        }
         if let Some((user, at)) = self.typing.get(&conv.id)
             && *user != self.me()
             && at.elapsed() < super::TYPING_SHOWN
