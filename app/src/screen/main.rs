@@ -146,6 +146,8 @@ pub struct Main {
     group_opening: Option<Vec<natter_proto::call::CallNotice>>,
     /// When a group call last rang here.
     group_ring: Option<std::time::Instant>,
+    /// Group calls that rang with the window in the background.
+    group_alerts: u32,
     /// Media for group calls other than the chosen devices (headless clients).
     group_call_media: Option<natter_media::MediaConfig>,
     call_records: HashMap<ConversationId, ChatMessage>,
@@ -296,6 +298,7 @@ impl Main {
             group_call: None,
             group_opening: None,
             group_ring: None,
+            group_alerts: 0,
             group_call_media: None,
             call_records: HashMap::new(),
             mentioned: BTreeSet::new(),

@@ -84,6 +84,8 @@ async fn a_group_call_from_the_header() {
         })
         .await;
     }
+    // Cat's window is in the background: the call asks for her attention.
+    let _ = cat.app.update(Message::Focus(false));
     interact(&mut amy.app, |ui| {
         ui.click("Start a group video call").unwrap();
     })
@@ -100,6 +102,13 @@ async fn a_group_call_from_the_header() {
         assert!(main_of(&side.app).group_call_rang());
     }
     assert!(!main_of(&amy.app).group_call_rang());
+    assert_eq!(main_of(&cat.app).group_call_alerts(), 1);
+    assert_eq!(
+        main_of(&bob.app).group_call_alerts(),
+        0,
+        "bob's window has the focus"
+    );
+    let _ = cat.app.update(Message::Focus(true));
     if let Some(dir) = std::env::var_os("NATTER_SNAPSHOTS") {
         snapshots(
             &mut cat.app,

@@ -288,6 +288,12 @@ impl Main {
         }
     }
 
+    /// How often a group call ringing with the window in the background
+    /// asked for the reader's attention.
+    pub fn group_call_alerts(&self) -> u32 {
+        self.group_alerts
+    }
+
     /// Whether a group call rang on this device since it started.
     pub fn group_call_rang(&self) -> bool {
         self.group_ring.is_some()
@@ -307,6 +313,45 @@ impl Main {
             .filter(|(_, r)| r.ringing)
             .min_by_key(|(c, _)| c.0)
             .map(|(c, r)| (*c, r))
+    }
+
+    /// A group call started ringing while the window is in the background:
+    /// the system is told (unless the group is muted here), as for a 1:1
+    /// call.
+    pub(super) fn notify_group_ring(
+        &mut self,
+        ctx: super::Context<'_>,
+        conversation: ConversationId,
+    ) -> Task<super::Message> {
+        let Some((ringing, running)) = self.ringing_group_call() else {
+            return Task::none();
+        };
+        let (from, media) = (running.from, running.media);
+        let muted = self
+            .conversations
+            .iter()
+            .any(|c| c.id == conversation && c.muted);
+        if ringing != conversation || muted {
+            return Task::none();
+        }
+        self.group_alerts += 1;
+        if ctx.settings.notifications {
+            let from = from.map(|u| self.user_name(u)).unwrap_or_default();
+            let group = self
+                .conversations
+                .iter()
+                .find(|c| c.id == conversation)
+                .map(|c| c.title.clone())
+                .unwrap_or_default();
+            let title = ctx.i18n.tr_args(
+                "group-call-incoming",
+                &[("name", Arg::from(from)), ("group", Arg::from(group))],
+            );
+            super::live::os_notification(title, ctx.i18n.tr(super::call::media_key(media)));
+        }
+        iced::window::latest().and_then(|id| {
+            iced::window::request_user_attention(id, Some(iced::window::UserAttention::Critical))
+        })
     }
 
     /// Plays one ring for the call ringing in `conversation`, unless the

@@ -120,8 +120,17 @@ impl Main {
             }
             NetEvent::SignedOut => return (Task::none(), Some(Event::SignedOut)),
             NetEvent::Call(notice) => {
+                let rung = match &notice {
+                    natter_proto::call::CallNotice::Incoming { conversation, .. } => {
+                        Some(*conversation)
+                    }
+                    _ => None,
+                };
                 self.on_call_notice(notice);
-                Task::none()
+                match rung {
+                    Some(conversation) if !ctx.focused => self.notify_group_ring(ctx, conversation),
+                    _ => Task::none(),
+                }
             }
             // Session events added later have no screen yet.
             #[allow(unreachable_patterns)]
