@@ -478,7 +478,7 @@ async fn a_picture_comes_with_its_progress_and_is_fetched_once() {
 
     // After a restart it shows from what was kept, fetched no more.
     let before = proxy.bytes(Way::Down);
-    let (b, _eb) = restart(b, eb, &proxy.url(), homes[1].path(), "ada").await;
+    let (b, eb) = restart(b, eb, &proxy.url(), homes[1].path(), "ada").await;
     assert!(shown_whole(&b, &file.id), "shown after the restart");
     assert!(main_of(&b).transfers().picture(&file.id).is_none());
     let after = proxy.bytes(Way::Down) - before;
@@ -486,4 +486,23 @@ async fn a_picture_comes_with_its_progress_and_is_fetched_once() {
         after < total / 4,
         "{after} bytes came down after the restart for a picture of {total}"
     );
+
+    // A kept copy cut short is no copy: after the next restart the picture
+    // is fetched again, whole.
+    let kept = cache.join(&file.id);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&kept)
+        .unwrap()
+        .set_len(total / 3)
+        .unwrap();
+    let before = proxy.bytes(Way::Down);
+    let (b, _eb) = restart(b, eb, &proxy.url(), homes[1].path(), "ada").await;
+    assert!(shown_whole(&b, &file.id), "shown after fetching it again");
+    assert_eq!(
+        std::fs::metadata(&kept).unwrap().len(),
+        total,
+        "kept whole again"
+    );
+    assert!(proxy.bytes(Way::Down) - before >= total, "fetched again");
 }

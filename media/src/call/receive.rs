@@ -154,6 +154,8 @@ fn next_packet(
 pub(crate) struct AudioReceiver {
     buffer: Reorder,
     decoder: OpusDecoder,
+    /// Packets lost before a padding packet, concealed at the next sound.
+    lost: u64,
 }
 
 impl AudioReceiver {
@@ -161,6 +163,7 @@ impl AudioReceiver {
         Ok(Self {
             buffer: Reorder::new(AUDIO_MAX_DELAY),
             decoder: OpusDecoder::new()?,
+            lost: 0,
         })
     }
 
@@ -181,13 +184,15 @@ impl AudioReceiver {
             lost_before,
         }) = self.buffer.pop(now)
         {
+            self.lost += lost_before;
             if packet.payload.is_empty() {
-                // Padding: no sound, nothing lost.
+                // Padding: no sound of its own; what was lost before it is
+                // concealed at the next packet of sound.
                 continue;
             }
             // Lost packets: plain concealment for all but the last, which the
             // in-band FEC of this packet can rebuild.
-            let lost = lost_before.min(5);
+            let lost = std::mem::take(&mut self.lost).min(5);
             for i in 0..lost {
                 let fec = (i + 1 == lost).then_some(&packet.payload[..]);
                 if let Ok(pcm) = self.decoder.conceal(fec) {

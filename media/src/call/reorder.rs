@@ -31,6 +31,8 @@ pub(crate) struct Reorder {
     newest: Option<u64>,
     /// The packet to hand over next.
     next: Option<u64>,
+    /// The stream's source, to notice a new one.
+    ssrc: Option<u32>,
     max_wait: Duration,
 }
 
@@ -41,16 +43,38 @@ impl Reorder {
             packets: BTreeMap::new(),
             newest: None,
             next: None,
+            ssrc: None,
             max_wait,
         }
     }
 
+    /// Forgets the stream so far: what comes next starts it afresh.
+    fn start_over(&mut self) {
+        self.packets.clear();
+        self.newest = None;
+        self.next = None;
+    }
+
     /// Takes one packet, arrived `now`, in any order; duplicates and packets
-    /// behind what was handed over are ignored.
+    /// behind what was handed over are ignored. A new source, or a number
+    /// far behind what went out (a sender that started its numbering over),
+    /// starts the stream afresh rather than dropping all that follows.
     pub(crate) fn push(&mut self, packet: rtc::rtp::Packet, now: Instant) {
-        let extended = extend_seq(self.newest, packet.header.sequence_number);
-        if self.next.is_some_and(|next| extended < next) {
-            return;
+        let ssrc = packet.header.ssrc;
+        if self.ssrc.is_some_and(|s| s != ssrc) {
+            self.start_over();
+        }
+        self.ssrc = Some(ssrc);
+        let mut extended = extend_seq(self.newest, packet.header.sequence_number);
+        if let Some(next) = self.next
+            && extended < next
+        {
+            if next - extended <= MOST_PACKETS as u64 {
+                // Late: its turn has passed.
+                return;
+            }
+            self.start_over();
+            extended = extend_seq(None, packet.header.sequence_number);
         }
         self.newest = Some(self.newest.map_or(extended, |n| n.max(extended)));
         self.next.get_or_insert(extended);
@@ -153,6 +177,36 @@ mod tests {
         // 3 turning up now is too late, and ignored.
         buffer.push(packet(3), t0 + Duration::from_millis(130));
         assert!(buffer.pop(t0 + Duration::from_millis(130)).is_none());
+    }
+
+    #[test]
+    fn a_sender_that_starts_over_is_heard_at_once() {
+        let mut buffer = Reorder::new(Duration::from_millis(100));
+        let t0 = Instant::now();
+        let mut out = Vec::new();
+        for seq in [5_000, 5_001, 5_002] {
+            buffer.push(packet(seq), t0);
+        }
+        drain(&mut buffer, t0, &mut out);
+        // Numbering starts over far behind, then a new source far ahead.
+        buffer.push(packet(17), t0);
+        buffer.push(packet(18), t0);
+        drain(&mut buffer, t0, &mut out);
+        let mut other = packet(40_000);
+        other.header.ssrc = 7;
+        buffer.push(other, t0);
+        drain(&mut buffer, t0, &mut out);
+        assert_eq!(
+            seqs(&out),
+            [
+                (5_000, 0),
+                (5_001, 0),
+                (5_002, 0),
+                (17, 0),
+                (18, 0),
+                (40_000, 0)
+            ]
+        );
     }
 
     #[test]

@@ -214,10 +214,10 @@ impl Main {
             Message::View(file, width, height) => {
                 let id = file.id.clone();
                 let file_id = file.id.clone();
+                let cached = cache_path(&self.store, &file).filter(|p| kept_whole(p, &file));
                 self.viewer = Some(super::viewer::Viewer::new(file, width, height));
                 let done = move |h| MainMessage::Attach(Message::ViewerLoaded(id.clone(), h));
-                let cached = picture_cache(&self.store).join(&file_id);
-                if cached.is_file() {
+                if let Some(cached) = cached {
                     return Task::perform(decode_file(cached, super::viewer::FULL_SIDE), done);
                 }
                 let Some(client) = self.client.clone() else {
@@ -438,11 +438,13 @@ impl Main {
     /// a restart).
     fn fetch_picture(&mut self, file: FileRef) -> Task<MainMessage> {
         self.pictures_requested.insert(file.id.clone());
-        let dir = picture_cache(&self.store);
-        let cached = dir.join(&file.id);
-        if cached.is_file() {
+        let Some(cached) = cache_path(&self.store, &file) else {
+            return Task::none();
+        };
+        if kept_whole(&cached, &file) {
             return decode_cached(cached, file.id);
         }
+        let dir = picture_cache(&self.store);
         if let Err(e) = std::fs::create_dir_all(&dir) {
             tracing::warn!(error = %e, "no picture cache");
         }
@@ -525,6 +527,28 @@ fn picture_cache(store: &natter_store::Store) -> PathBuf {
         .join("pictures")
 }
 
+/// Where the picture `file` is kept in the cache; `None` for an id that is
+/// no plain name (the relay's ids are hexadecimal).
+fn cache_path(store: &natter_store::Store, file: &FileRef) -> Option<PathBuf> {
+    let plain = !file.id.is_empty()
+        && file.id.len() <= 64
+        && file.id.bytes().all(|b| b.is_ascii_alphanumeric());
+    plain.then(|| picture_cache(store).join(&file.id))
+}
+
+/// Whether the cache holds all of `file` at `path` (a file of another size
+/// is no copy of it: it goes, to be fetched again).
+fn kept_whole(path: &std::path::Path, file: &FileRef) -> bool {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() && m.len() == file.size => true,
+        Ok(_) => {
+            let _ = std::fs::remove_file(path);
+            false
+        }
+        Err(_) => false,
+    }
+}
+
 /// Decodes a chat picture from the cache, off the UI thread.
 fn decode_cached(path: PathBuf, id: String) -> Task<MainMessage> {
     Task::perform(decode_file(path, DECODED_SIDE), move |h| {
@@ -532,13 +556,18 @@ fn decode_cached(path: PathBuf, id: String) -> Task<MainMessage> {
     })
 }
 
-/// Decodes the picture in `path` to at most `side` pixels a side.
+/// Decodes the picture in `path` to at most `side` pixels a side. One that
+/// does not decode leaves the cache, so it is fetched again next time.
 async fn decode_file(path: PathBuf, side: u32) -> Option<image::Handle> {
     let bytes = tokio::fs::read(&path).await.ok()?;
-    let rgba = tokio::task::spawn_blocking(move || decode_thumbnail(bytes, side))
+    let decoded = tokio::task::spawn_blocking(move || decode_thumbnail(bytes, side))
         .await
         .ok()
-        .flatten()?;
+        .flatten();
+    let Some(rgba) = decoded else {
+        let _ = tokio::fs::remove_file(&path).await;
+        return None;
+    };
     let (w, h) = rgba.dimensions();
     Some(image::Handle::from_rgba(w, h, rgba.into_raw()))
 }

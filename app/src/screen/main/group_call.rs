@@ -160,16 +160,18 @@ impl Main {
                 media,
                 from,
             } if is_group(*conversation) => {
-                let running = self
-                    .group_calls
-                    .entry(*conversation)
-                    .or_insert_with(|| Running {
-                        call_id: call_id.clone(),
-                        media: *media,
-                        participants: Vec::new(),
-                        ringing: true,
-                        from: Some(*from),
-                    });
+                // A call this device did not hear the end of gives way.
+                let fresh = || Running {
+                    call_id: call_id.clone(),
+                    media: *media,
+                    participants: Vec::new(),
+                    ringing: true,
+                    from: Some(*from),
+                };
+                let running = self.group_calls.entry(*conversation).or_insert_with(&fresh);
+                if running.call_id != *call_id {
+                    *running = fresh();
+                }
                 running.ringing = true;
                 running.from = Some(*from);
                 let conversation = *conversation;
@@ -292,6 +294,13 @@ impl Main {
     /// asked for the reader's attention.
     pub fn group_call_alerts(&self) -> u32 {
         self.group_alerts
+    }
+
+    /// Forgets the group calls heard of, but the one this device takes
+    /// part in (after a reconnect the relay tells them again).
+    pub(super) fn forget_group_calls(&mut self) {
+        let keep = self.group_call.as_ref().map(|c| c.conversation);
+        self.group_calls.retain(|c, _| Some(*c) == keep);
     }
 
     /// Whether a group call rang on this device since it started.

@@ -37,6 +37,9 @@ impl Main {
             }
             NetEvent::Connected { .. } => {
                 self.status = Status::Syncing;
+                // What was known of group calls may be over: the relay says
+                // again what runs and what rings, right after this.
+                self.forget_group_calls();
                 Task::none()
             }
             NetEvent::Synced => {
