@@ -211,10 +211,11 @@ impl Person {
     ) -> anyhow::Result<String> {
         let client = self.client.clone();
         let signal: natter_media::phone::Signal = Arc::new(move |req| client.call(req));
+        let me = self.client.me();
         let (call, events) = match call_id {
-            None => GroupCall::start(signal, self.media(), group, CallMedia::Video).await?,
+            None => GroupCall::start(signal, self.media(), me, group, CallMedia::Video).await?,
             Some(id) => {
-                GroupCall::join(signal, self.media(), id.to_owned(), CallMedia::Video).await?
+                GroupCall::join(signal, self.media(), me, id.to_owned(), CallMedia::Video).await?
             }
         };
         self.attach(&call);

@@ -77,17 +77,19 @@ impl std::fmt::Debug for GroupCall {
 }
 
 impl GroupCall {
-    /// Starts a group call in `conversation` and takes part in it. `config`
-    /// brings the sources, sink and ICE servers; an audio call drops its video
-    /// source. Must be called inside a Tokio runtime.
+    /// Starts a group call in `conversation` and takes part in it, as the
+    /// account `me`. `config` brings the sources, sink and ICE servers; an
+    /// audio call drops its video source. Must be called inside a Tokio
+    /// runtime.
     pub async fn start(
         signal: Signal,
         config: MediaConfig,
+        me: UserId,
         conversation: ConversationId,
         media: CallMedia,
     ) -> Result<(GroupCall, mpsc::UnboundedReceiver<GroupEvent>)> {
         let call_id = new_call_id();
-        let started = Self::open(signal.clone(), config, call_id.clone(), media).await?;
+        let started = Self::open(signal.clone(), config, me, call_id.clone(), media).await?;
         signal(CallRequest::Invite {
             call_id,
             conversation,
@@ -96,14 +98,16 @@ impl GroupCall {
         Ok(started)
     }
 
-    /// Joins the group call `call_id` (ringing here, or in progress).
+    /// Joins the group call `call_id` (ringing here, or in progress) as the
+    /// account `me`.
     pub async fn join(
         signal: Signal,
         config: MediaConfig,
+        me: UserId,
         call_id: String,
         media: CallMedia,
     ) -> Result<(GroupCall, mpsc::UnboundedReceiver<GroupEvent>)> {
-        let started = Self::open(signal.clone(), config, call_id.clone(), media).await?;
+        let started = Self::open(signal.clone(), config, me, call_id.clone(), media).await?;
         signal(CallRequest::Accept { call_id });
         Ok(started)
     }
@@ -111,6 +115,7 @@ impl GroupCall {
     async fn open(
         signal: Signal,
         mut config: MediaConfig,
+        me: UserId,
         call_id: String,
         media: CallMedia,
     ) -> Result<(GroupCall, mpsc::UnboundedReceiver<GroupEvent>)> {
@@ -122,6 +127,7 @@ impl GroupCall {
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let (events, events_rx) = mpsc::unbounded_channel();
         let task = Task {
+            me,
             call_id: call_id.clone(),
             signal,
             engine: engine.clone(),
@@ -172,6 +178,8 @@ impl GroupCall {
 }
 
 struct Task {
+    /// This device's account.
+    me: UserId,
     call_id: String,
     signal: Signal,
     engine: Arc<CallEngine>,
@@ -187,7 +195,7 @@ struct Task {
 #[derive(Default)]
 struct MuteState {
     wanted: bool,
-    /// What was last sent to the relay.
+    /// What the relay holds, as it last said (or as last sent since).
     sent: bool,
     /// The relay takes `media_state` (its `participants` name who is muted).
     relay_takes_it: bool,
@@ -297,6 +305,9 @@ impl Task {
             } if call_id == self.call_id => {
                 if let Some(muted) = muted {
                     self.mute.relay_takes_it = true;
+                    // What the relay holds, whatever was sent: a change sent
+                    // while the connection was down is sent again below.
+                    self.mute.sent = muted.contains(&self.me);
                     if muted != self.muted {
                         self.muted = muted.clone();
                         self.emit(GroupEvent::Muted(muted));

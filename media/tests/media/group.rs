@@ -159,9 +159,15 @@ impl Member {
 
     async fn start(&mut self, group: ConversationId) -> String {
         let notices = self.notices.subscribe();
-        let (call, events) = GroupCall::start(self.signal(), self.media(), group, CallMedia::Video)
-            .await
-            .unwrap();
+        let (call, events) = GroupCall::start(
+            self.signal(),
+            self.media(),
+            self.me(),
+            group,
+            CallMedia::Video,
+        )
+        .await
+        .unwrap();
         self.attach(&call, notices);
         let id = call.call_id().to_owned();
         self.call = Some((call, events));
@@ -173,6 +179,7 @@ impl Member {
         let (call, events) = GroupCall::join(
             self.signal(),
             self.media(),
+            self.me(),
             call_id.to_owned(),
             CallMedia::Video,
         )

@@ -653,14 +653,15 @@ impl Main {
             .clone()
             .unwrap_or_else(|| super::call::media_config(&self.devices));
         self.group_opening = Some(Vec::new());
+        let me = self.me();
         Task::perform(
             async move {
                 config.ice_servers = super::call::ice_servers(&client).await;
                 let signaller = client.clone();
                 let signal: natter_media::phone::Signal = Arc::new(move |req| signaller.call(req));
                 let opened = match call_id {
-                    Some(id) => GroupCall::join(signal, config, id, media).await,
-                    None => GroupCall::start(signal, config, conversation, media).await,
+                    Some(id) => GroupCall::join(signal, config, me, id, media).await,
+                    None => GroupCall::start(signal, config, me, conversation, media).await,
                 };
                 opened
                     .map(|(call, events)| Opened {

@@ -313,6 +313,19 @@ async fn who_is_muted_is_told_to_every_member() {
         .await;
     wait_level(&bob, &ann, true).await;
 
+    // A mute while the connections are down reaches the others once they
+    // are back (the call goes on over its own media meanwhile).
+    relay.service.hub.drop_all();
+    ann.call().set_muted(true);
+    let muted = vec![ann.me()];
+    bob.wait("ann muted across a reconnect", |e| {
+        *e == GroupEvent::Muted(muted.clone())
+    })
+    .await;
+    ann.call().set_muted(false);
+    bob.wait("ann unmuted again", |e| *e == GroupEvent::Muted(Vec::new()))
+        .await;
+
     // Bob mutes, then leaves: the list no longer names him.
     bob.call().set_muted(true);
     let muted = vec![bob.me()];
