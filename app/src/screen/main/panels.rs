@@ -77,7 +77,7 @@ where
     )
 }
 
-fn group_name(main: &Main, id: ConversationId) -> String {
+pub(super) fn group_name(main: &Main, id: ConversationId) -> String {
     main.groups
         .iter()
         .find(|g| g.id == id)

@@ -307,12 +307,7 @@ impl Main {
             let names: Vec<String> = running
                 .participants
                 .iter()
-                .map(|u| {
-                    self.users
-                        .get(u)
-                        .map(|s| s.nickname.clone())
-                        .unwrap_or_else(|| u.to_string())
-                })
+                .map(|u| self.user_name(*u))
                 .collect();
             let who = i18n.tr_args("group-call-who", &[("names", Arg::from(names.join(", ")))]);
             under = Some(one_line(who, 12.0).style(style::online).into());
